@@ -1,0 +1,50 @@
+/*
+ * wxa_api.h — facts about WeChat's responses and requests that do not depend
+ * on the transport: errcode classes, body kinds, request bodies, redaction.
+ */
+#ifndef WXA_API_H
+#define WXA_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "wxa_error.h"
+#include "wxa_period.h"
+
+typedef enum WxaBodyKind
+{
+	WXA_BODY_EMPTY,
+	WXA_BODY_JSON,				/* starts with '{' (after whitespace) */
+	WXA_BODY_PNG,
+	WXA_BODY_JPEG,
+	WXA_BODY_HTML,				/* a gateway page */
+	WXA_BODY_OTHER
+} WxaBodyKind;
+
+/* Classify by content, never by Content-Type: WeChat mislabels its errors. */
+WxaBodyKind wxa_body_kind(const char *body, size_t len);
+
+/*
+ * If body is a JSON object with a non-zero "errcode", return true and fill
+ * errcode and errmsg (scrubbed). A body that is not JSON returns false.
+ */
+bool		wxa_body_errcode(const char *body, size_t len, long *errcode,
+							 char *errmsg, size_t errmsg_size);
+
+/* -1 system busy, 61504 busy, 45009/45011 frequency limits: worth retrying. */
+bool		wxa_errcode_transient(long errcode);
+/* 40001, 40014, 42001: the token was rejected; fetch another and retry once. */
+bool		wxa_errcode_token_rejected(long errcode);
+/* A short, actionable explanation of well-known errcodes, or NULL. */
+const char *wxa_errcode_hint(long errcode);
+
+/* {"begin_date":"YYYYMMDD","end_date":"YYYYMMDD"}; malloc'd. */
+char	   *wxa_datacube_request_body(const WxaPeriod *period);
+
+/*
+ * Remove credentials from text in place: the value of any access_token= or
+ * secret= parameter, and every occurrence of the given strings (may be NULL).
+ */
+void		wxa_redact(char *text, const char *secret, const char *token);
+
+#endif

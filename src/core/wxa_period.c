@@ -1,0 +1,369 @@
+/*
+ * wxa_period.c — period planning.
+ *
+ * Enumeration walks only candidate periods of the right kind (Mondays for
+ * weeks, first days for months, end days for portraits), so it never asks for a
+ * period that cannot exist, and stops storing at max_periods while still
+ * counting (the count goes into the error hint).
+ */
+#include "wxa_period.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void
+wxa_restriction_init(WxaRestriction *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ref.lo = r->end.lo = WXA_DAY_MIN;
+	r->ref.hi = r->end.hi = WXA_DAY_MAX;
+	r->days_mask = WXA_DAYS_ALL;
+}
+
+void
+wxa_restriction_free(WxaRestriction *r)
+{
+	free(r->ref.values);
+	free(r->end.values);
+	r->ref.values = r->end.values = NULL;
+}
+
+void
+wxa_range_compare(WxaDayRange *range, WxaCompare op, wxa_day value)
+{
+	range->restricted = true;
+	switch (op)
+	{
+		case WXA_CMP_LT:
+			if (value - 1 < range->hi)
+				range->hi = value - 1;
+			break;
+		case WXA_CMP_LE:
+			if (value < range->hi)
+				range->hi = value;
+			break;
+		case WXA_CMP_GT:
+			if (value + 1 > range->lo)
+				range->lo = value + 1;
+			range->bounded_below = true;
+			break;
+		case WXA_CMP_GE:
+			if (value > range->lo)
+				range->lo = value;
+			range->bounded_below = true;
+			break;
+		case WXA_CMP_EQ:
+			(void) wxa_range_in(range, &value, 1);
+			break;
+	}
+}
+
+static int
+compare_days(const void *a, const void *b)
+{
+	wxa_day		x = *(const wxa_day *) a;
+	wxa_day		y = *(const wxa_day *) b;
+
+	return (x > y) - (x < y);
+}
+
+static bool
+day_in_set(const WxaDayRange *range, wxa_day d)
+{
+	return bsearch(&d, range->values, range->nvalues, sizeof(wxa_day), compare_days) != NULL;
+}
+
+bool
+wxa_range_in(WxaDayRange *range, const wxa_day *values, int n)
+{
+	wxa_day    *set = malloc(sizeof(wxa_day) * (n > 0 ? n : 1));
+	int			kept = 0;
+
+	if (set == NULL)
+		return false;
+	memcpy(set, values, sizeof(wxa_day) * n);
+	qsort(set, n, sizeof(wxa_day), compare_days);
+	for (int i = 0; i < n; i++)
+	{
+		if (kept > 0 && set[kept - 1] == set[i])
+			continue;
+		/* AND with an earlier set: keep only values in both */
+		if (range->has_set && !day_in_set(range, set[i]))
+			continue;
+		set[kept++] = set[i];
+	}
+	free(range->values);
+	range->values = set;
+	range->nvalues = kept;
+	range->has_set = true;
+	range->restricted = true;
+	range->bounded_below = true;
+	return true;
+}
+
+static unsigned
+days_bit(long days)
+{
+	switch (days)
+	{
+		case 1:
+			return 1u;
+		case 7:
+			return 2u;
+		case 30:
+			return 4u;
+	}
+	return 0u;
+}
+
+void
+wxa_restriction_days_in(WxaRestriction *r, const long *values, int n)
+{
+	unsigned	mask = 0;
+
+	for (int i = 0; i < n; i++)
+		mask |= days_bit(values[i]);
+	r->days_mask &= mask;
+}
+
+void
+wxa_restriction_days_compare(WxaRestriction *r, WxaCompare op, long value)
+{
+	static const long windows[] = {1, 7, 30};
+	unsigned	mask = 0;
+
+	for (int i = 0; i < 3; i++)
+	{
+		long		w = windows[i];
+		bool		ok = false;
+
+		switch (op)
+		{
+			case WXA_CMP_LT:
+				ok = w < value;
+				break;
+			case WXA_CMP_LE:
+				ok = w <= value;
+				break;
+			case WXA_CMP_EQ:
+				ok = w == value;
+				break;
+			case WXA_CMP_GE:
+				ok = w >= value;
+				break;
+			case WXA_CMP_GT:
+				ok = w > value;
+				break;
+		}
+		if (ok)
+			mask |= days_bit(w);
+	}
+	r->days_mask &= mask;
+}
+
+static bool
+day_in_range(const WxaDayRange *range, wxa_day d)
+{
+	if (d < range->lo || d > range->hi)
+		return false;
+	return !range->has_set || day_in_set(range, d);
+}
+
+bool
+wxa_period_valid(WxaPeriodKind kind, wxa_day first, wxa_day last)
+{
+	switch (kind)
+	{
+		case WXA_PERIOD_DAY:
+			return first == last;
+		case WXA_PERIOD_WEEK:
+			return wxa_day_weekday(first) == 1 && last == first + 6;
+		case WXA_PERIOD_MONTH:
+			return first == wxa_month_start(first) && last == wxa_month_end(first);
+		case WXA_PERIOD_PORTRAIT:
+			return last - first == 0 || last - first == 6 || last - first == 29;
+	}
+	return false;
+}
+
+/* Collects periods, storing at most max of them. */
+typedef struct Collector
+{
+	WxaPeriod  *out;
+	int			max;
+	long		count;
+} Collector;
+
+static void
+consider(Collector *c, const WxaRestriction *r, WxaPeriodKind kind,
+		 wxa_day yesterday, wxa_day first, wxa_day last)
+{
+	if (first < WXA_DAY_MIN || last > yesterday)
+		return;
+	if (!wxa_period_valid(kind, first, last))
+		return;
+	if (!day_in_range(&r->ref, first) || !day_in_range(&r->end, last))
+		return;
+	if (c->count < c->max)
+	{
+		c->out[c->count].first = first;
+		c->out[c->count].last = last;
+		c->out[c->count].days = last - first + 1;
+	}
+	c->count++;
+}
+
+static wxa_day
+max_day(wxa_day a, wxa_day b)
+{
+	return a > b ? a : b;
+}
+
+static wxa_day
+min_day(wxa_day a, wxa_day b)
+{
+	return a < b ? a : b;
+}
+
+/* The last day of the period of this kind that starts on first (days for portraits). */
+static wxa_day
+period_last(WxaPeriodKind kind, wxa_day first, int days)
+{
+	switch (kind)
+	{
+		case WXA_PERIOD_DAY:
+			return first;
+		case WXA_PERIOD_WEEK:
+			return first + 6;
+		case WXA_PERIOD_MONTH:
+			return wxa_month_end(first);
+		case WXA_PERIOD_PORTRAIT:
+			return first + days - 1;
+	}
+	return first;
+}
+
+/*
+ * Walk candidate first days: the ref_date set if there is one, otherwise the
+ * aligned range of starts allowed by both columns' bounds.
+ */
+static void
+enumerate_by_first(Collector *c, const WxaRestriction *r, WxaPeriodKind kind,
+				   wxa_day yesterday, int days)
+{
+	int			span = (kind == WXA_PERIOD_MONTH) ? 31 : (kind == WXA_PERIOD_WEEK ? 7 : days);
+	wxa_day		lo,
+				hi;
+
+	if (r->ref.has_set)
+	{
+		for (int i = 0; i < r->ref.nvalues; i++)
+		{
+			wxa_day		f = r->ref.values[i];
+
+			consider(c, r, kind, yesterday, f, period_last(kind, f, days));
+		}
+		return;
+	}
+	if (r->end.has_set)
+	{
+		/* Derive each period from its last day. */
+		for (int i = 0; i < r->end.nvalues; i++)
+		{
+			wxa_day		l = r->end.values[i];
+			wxa_day		f;
+
+			switch (kind)
+			{
+				case WXA_PERIOD_MONTH:
+					f = wxa_month_start(l);
+					break;
+				case WXA_PERIOD_WEEK:
+					f = l - 6;
+					break;
+				default:
+					f = l - (days - 1);
+					break;
+			}
+			consider(c, r, kind, yesterday, f, l);
+		}
+		return;
+	}
+
+	/* Range of possible first days: ref bounds, end bounds shifted by the span. */
+	lo = max_day(r->ref.lo, r->end.lo > WXA_DAY_MIN + span ? r->end.lo - (span - 1) : WXA_DAY_MIN);
+	hi = min_day(min_day(r->ref.hi, r->end.hi), yesterday);
+	lo = max_day(lo, WXA_DAY_MIN);
+	if (lo > hi)
+		return;
+	switch (kind)
+	{
+		case WXA_PERIOD_WEEK:
+			{
+				wxa_day		f = wxa_week_start(lo);
+
+				if (f < lo)
+					f += 7;
+				for (; f <= hi; f += 7)
+					consider(c, r, kind, yesterday, f, f + 6);
+			}
+			break;
+		case WXA_PERIOD_MONTH:
+			{
+				wxa_day		f = wxa_month_start(lo);
+
+				if (f < lo)
+					f = wxa_month_end(lo) + 1;
+				for (; f <= hi; f = wxa_month_end(f) + 1)
+					consider(c, r, kind, yesterday, f, wxa_month_end(f));
+			}
+			break;
+		default:
+			for (wxa_day f = lo; f <= hi; f++)
+				consider(c, r, kind, yesterday, f, f + days - 1);
+			break;
+	}
+}
+
+static int
+compare_periods(const void *a, const void *b)
+{
+	const WxaPeriod *x = a;
+	const WxaPeriod *y = b;
+
+	if (x->first != y->first)
+		return (x->first > y->first) - (x->first < y->first);
+	return (x->days > y->days) - (x->days < y->days);
+}
+
+WxaPlanStatus
+wxa_plan_periods(WxaPeriodKind kind, const WxaRestriction *r, wxa_day yesterday,
+				 int max_periods, WxaPeriod *out, long *count)
+{
+	Collector	c = {out, max_periods, 0};
+
+	*count = 0;
+	if (!r->ref.restricted && !r->end.restricted)
+		return WXA_PLAN_UNRESTRICTED;
+	if (r->empty)
+		return WXA_PLAN_OK;
+	if (!r->ref.bounded_below && !r->end.bounded_below)
+		return WXA_PLAN_NO_LOWER_BOUND;
+
+	if (kind == WXA_PERIOD_PORTRAIT)
+	{
+		static const int windows[] = {1, 7, 30};
+
+		for (int i = 0; i < 3; i++)
+			if (r->days_mask & (1u << i))
+				enumerate_by_first(&c, r, kind, yesterday, windows[i]);
+		/* Windows were walked one after the other: order by ref_date, days. */
+		if (c.count <= max_periods)
+			qsort(out, c.count, sizeof(WxaPeriod), compare_periods);
+	}
+	else
+		enumerate_by_first(&c, r, kind, yesterday, 1);
+
+	*count = c.count;
+	return c.count > max_periods ? WXA_PLAN_TOO_MANY : WXA_PLAN_OK;
+}

@@ -1,0 +1,86 @@
+/*
+ * wxa_period.h — from date restrictions to the list of API periods to request.
+ *
+ * A restriction is what the WHERE clause says about ref_date, end_date and
+ * (for the portrait) days: bounds and value sets, combined with AND. Planning
+ * enumerates exactly the periods of the endpoint's kind that can satisfy it and
+ * have already ended (last day <= yesterday), sorted and without duplicates.
+ */
+#ifndef WXA_PERIOD_H
+#define WXA_PERIOD_H
+
+#include <stdbool.h>
+
+#include "wxa_catalog.h"
+#include "wxa_date.h"
+
+typedef struct WxaPeriod
+{
+	wxa_day		first;			/* ref_date */
+	wxa_day		last;			/* end_date */
+	int			days;			/* last - first + 1 */
+} WxaPeriod;
+
+typedef enum WxaCompare
+{
+	WXA_CMP_LT,
+	WXA_CMP_LE,
+	WXA_CMP_EQ,
+	WXA_CMP_GE,
+	WXA_CMP_GT
+} WxaCompare;
+
+/* What is known about one date column. */
+typedef struct WxaDayRange
+{
+	wxa_day		lo;				/* inclusive */
+	wxa_day		hi;				/* inclusive */
+	bool		bounded_below;	/* a lower bound or a value set was given */
+	bool		restricted;		/* anything at all was given */
+	bool		has_set;		/* values[] further restricts */
+	int			nvalues;
+	wxa_day    *values;			/* sorted, unique; malloc'd */
+} WxaDayRange;
+
+typedef struct WxaRestriction
+{
+	WxaDayRange ref;
+	WxaDayRange end;
+	unsigned	days_mask;		/* bit per portrait window: 1 = 1 day, 2 = 7, 4 = 30 */
+	bool		empty;			/* contradiction known up front (e.g. = NULL) */
+} WxaRestriction;
+
+#define WXA_DAYS_ALL 7u
+
+void		wxa_restriction_init(WxaRestriction *r);
+void		wxa_restriction_free(WxaRestriction *r);
+/* Column comparison: range->col OP value. */
+void		wxa_range_compare(WxaDayRange *range, WxaCompare op, wxa_day value);
+/* Column = ANY(values); n may be 0 (no row can match). Returns false on out of memory. */
+bool		wxa_range_in(WxaDayRange *range, const wxa_day *values, int n);
+/* days = ANY(values): keeps only 1, 7, 30. */
+void		wxa_restriction_days_in(WxaRestriction *r, const long *values, int n);
+/* days OP value. */
+void		wxa_restriction_days_compare(WxaRestriction *r, WxaCompare op, long value);
+
+typedef enum WxaPlanStatus
+{
+	WXA_PLAN_OK,
+	WXA_PLAN_UNRESTRICTED,		/* no restriction on any date column */
+	WXA_PLAN_NO_LOWER_BOUND,	/* restricted, but open towards the past */
+	WXA_PLAN_TOO_MANY			/* more periods than max_periods */
+} WxaPlanStatus;
+
+/*
+ * Enumerate the periods. out must hold max_periods entries; *count gets the
+ * number of periods that match (which may exceed max_periods, in which case
+ * status is WXA_PLAN_TOO_MANY and out holds the first max_periods).
+ */
+WxaPlanStatus wxa_plan_periods(WxaPeriodKind kind, const WxaRestriction *r,
+							   wxa_day yesterday, int max_periods,
+							   WxaPeriod *out, long *count);
+
+/* Is this (first, last) a valid period of the kind? */
+bool		wxa_period_valid(WxaPeriodKind kind, wxa_day first, wxa_day last);
+
+#endif
