@@ -1,0 +1,34 @@
+# wxa_fdw — PGXS build. `make`, `make install`, then the tests: see README.md.
+
+MODULE_big = wxa_fdw
+CORE_OBJS = src/core/wxa_date.o src/core/wxa_catalog.o src/core/wxa_period.o \
+            src/core/wxa_error.o src/core/wxa_api.o src/core/wxa_response.o \
+            src/core/wxa_http.o src/core/wxa_token.o
+OBJS = src/wxa_fdw.o src/option.o src/connection.o src/errors.o src/quals.o \
+       src/import.o $(CORE_OBJS)
+
+EXTENSION = wxa_fdw
+DATA = sql/wxa_fdw--1.0.sql
+PGFILEDESC = "wxa_fdw - WeChat mini-program API foreign-data wrapper"
+
+REGRESS_DIR = test/regress
+REGRESS = $(patsubst $(REGRESS_DIR)/sql/%.sql,%,$(sort $(wildcard $(REGRESS_DIR)/sql/*.sql)))
+REGRESS_OPTS = --inputdir=$(REGRESS_DIR) --outputdir=$(REGRESS_DIR) --load-extension=wxa_fdw
+
+PG_CPPFLAGS = -I$(srcdir)/src $(shell pkg-config --cflags libcurl libcjson 2>/dev/null)
+SHLIB_LINK = $(shell pkg-config --libs libcurl libcjson libcrypto 2>/dev/null || echo -lcurl -lcjson -lcrypto)
+# WERROR=1 (CI) turns every warning into an error
+ifeq ($(WERROR),1)
+PG_CFLAGS += -Werror
+endif
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+.PHONY: unit-test test
+unit-test:
+	$(MAKE) -C test/unit run
+
+test:
+	test/run-tests

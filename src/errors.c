@@ -1,0 +1,155 @@
+/*
+ * errors.c — turning core failures into PostgreSQL errors, one SQLSTATE per
+ * class of failure (the table is in README.md, "Errors").
+ */
+#include "wxa_fdw.h"
+
+#include "datatype/timestamp.h"
+#include "miscadmin.h"
+#include "pgtime.h"
+#include "utils/datetime.h"
+#include "utils/timestamp.h"
+
+#include "core/wxa_api.h"
+
+static int
+sqlstate_for_errcode(long errcode)
+{
+	switch (errcode)
+	{
+		case 40001:
+		case 40002:
+		case 40013:
+		case 40014:
+		case 40125:
+		case 40164:
+		case 41001:
+		case 41002:
+		case 41004:
+		case 42001:
+		case 61004:
+			return ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
+		case 48001:
+			return ERRCODE_INSUFFICIENT_PRIVILEGE;
+		case 45009:
+		case 45011:
+		case 45029:
+			return ERRCODE_CONFIGURATION_LIMIT_EXCEEDED;
+		case 40029:
+		case 40097:
+		case 40129:
+		case 40159:
+		case 40163:
+		case 40169:
+		case 40226:
+		case 41030:
+		case 47001:
+		case 61500:
+		case 61501:
+		case 85096:
+			return ERRCODE_INVALID_PARAMETER_VALUE;
+	}
+	return ERRCODE_FDW_ERROR;
+}
+
+static int
+sqlstate_for(const WxaError *err)
+{
+	switch (err->kind)
+	{
+		case WXA_ERR_CONNECT:
+			return ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
+		case WXA_ERR_TIMEOUT:
+			return ERRCODE_CONNECTION_FAILURE;
+		case WXA_ERR_NETWORK:
+			return ERRCODE_CONNECTION_EXCEPTION;
+		case WXA_ERR_HTTP:
+			return ERRCODE_FDW_ERROR;
+		case WXA_ERR_API:
+			return sqlstate_for_errcode(err->errcode);
+		case WXA_ERR_RESPONSE:
+			return ERRCODE_PROTOCOL_VIOLATION;
+		case WXA_ERR_TOO_LARGE:
+			return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+		case WXA_ERR_CANCELED:
+			return ERRCODE_QUERY_CANCELED;
+		case WXA_OK:
+		case WXA_ERR_INTERNAL:
+			break;
+	}
+	return ERRCODE_INTERNAL_ERROR;
+}
+
+static const char *
+hint_for(const WxaError *err, const WxaConfig *config)
+{
+	switch (err->kind)
+	{
+		case WXA_ERR_API:
+			if (config && config->access_token && wxa_errcode_token_rejected(err->errcode))
+				return "The user mapping holds a static access_token, which wxa_fdw cannot renew: update it with ALTER USER MAPPING ... OPTIONS (SET access_token '...').";
+			return wxa_errcode_hint(err->errcode);
+		case WXA_ERR_CONNECT:
+			return "Check the server option api_base_url (and proxy), and that this host can reach it.";
+		case WXA_ERR_TIMEOUT:
+			return "Raise the server options timeout_ms or connect_timeout_ms if WeChat is slow to answer.";
+		case WXA_ERR_HTTP:
+		case WXA_ERR_NETWORK:
+			return "WeChat's gateway failed even after retries; try again later or raise max_retries.";
+		default:
+			return NULL;
+	}
+}
+
+void
+wxa_raise(const WxaError *err, const WxaConfig *config)
+{
+	const char *server = config ? config->server_name : "?";
+	const char *hint;
+
+	/* a cancel or termination that is pending wins over any error of ours */
+	CHECK_FOR_INTERRUPTS();
+	if (err->kind == WXA_ERR_CANCELED)
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("canceling statement due to user request")));
+
+	hint = hint_for(err, config);
+	if (err->kind == WXA_ERR_API)
+		ereport(ERROR,
+				(errcode(sqlstate_for(err)),
+				 errmsg("WeChat API request %s failed with errcode %ld", err->what, err->errcode),
+				 errdetail("errcode %ld, errmsg \"%s\" (server \"%s\", %d attempt%s)",
+						   err->errcode, err->errmsg, server, err->attempts,
+						   err->attempts == 1 ? "" : "s"),
+				 hint ? errhint("%s", hint) : 0));
+	ereport(ERROR,
+			(errcode(sqlstate_for(err)),
+			 errmsg("WeChat API request %s failed: %s", err->what, err->message),
+			 err->http_status ?
+			 errdetail("HTTP status %ld (server \"%s\", %d attempt%s)", err->http_status, server,
+					   err->attempts, err->attempts == 1 ? "" : "s") :
+			 errdetail("server \"%s\", %d attempt%s", server, err->attempts,
+					   err->attempts == 1 ? "" : "s"),
+			 hint ? errhint("%s", hint) : 0));
+	pg_unreachable();
+}
+
+DateADT
+wxa_yesterday(const char *timezone)
+{
+	pg_tz	   *tz = pg_tzset(timezone);
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tzoff;
+
+	if (tz == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown time zone \"%s\" in server option timezone", timezone)));
+	if (timestamp2tm(GetCurrentTimestamp(), &tzoff, &tm, &fsec, NULL, tz) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE - 1;
+}

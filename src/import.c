@@ -1,0 +1,75 @@
+/*
+ * import.c — IMPORT FOREIGN SCHEMA wxa: one foreign table per catalog endpoint,
+ * with the canonical names, columns and types.
+ */
+#include "wxa_fdw.h"
+
+#include "lib/stringinfo.h"
+#include "nodes/parsenodes.h"
+#include "utils/builtins.h"
+
+#define WXA_REMOTE_SCHEMA "wxa"
+
+/* LIMIT TO / EXCEPT naming a table that does not exist is a mistake worth reporting. */
+static void
+check_listed_tables(ImportForeignSchemaStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->table_list)
+	{
+		RangeVar   *rv = lfirst_node(RangeVar, lc);
+
+		if (wxa_endpoint_by_name(rv->relname) == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
+					 errmsg("remote schema \"%s\" has no table \"%s\"", WXA_REMOTE_SCHEMA, rv->relname),
+					 errhint("Its tables are: %s.", wxa_endpoint_names())));
+	}
+}
+
+static bool
+listed(ImportForeignSchemaStmt *stmt, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->table_list)
+		if (strcmp(lfirst_node(RangeVar, lc)->relname, name) == 0)
+			return true;
+	return false;
+}
+
+List *
+wxaImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
+{
+	ForeignServer *server = GetForeignServer(serverOid);
+	List	   *commands = NIL;
+
+	if (strcmp(stmt->remote_schema, WXA_REMOTE_SCHEMA) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_SCHEMA_NOT_FOUND),
+				 errmsg("wxa_fdw has no remote schema \"%s\"", stmt->remote_schema),
+				 errhint("Use IMPORT FOREIGN SCHEMA %s FROM SERVER %s INTO ...;",
+						 WXA_REMOTE_SCHEMA, quote_identifier(server->servername))));
+	check_listed_tables(stmt);
+
+	for (int i = 0; i < wxa_endpoint_count; i++)
+	{
+		const WxaEndpoint *ep = &wxa_endpoints[i];
+		StringInfoData sql;
+
+		if (stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO && !listed(stmt, ep->name))
+			continue;
+		if (stmt->list_type == FDW_IMPORT_SCHEMA_EXCEPT && listed(stmt, ep->name))
+			continue;
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "CREATE FOREIGN TABLE %s (", quote_identifier(ep->name));
+		for (int c = 0; c < ep->ncolumns; c++)
+			appendStringInfo(&sql, "%s%s %s", c ? ", " : "",
+							 quote_identifier(ep->columns[c].name), ep->columns[c].type);
+		appendStringInfo(&sql, ") SERVER %s OPTIONS (endpoint %s)",
+						 quote_identifier(server->servername), quote_literal_cstr(ep->name));
+		commands = lappend(commands, sql.data);
+	}
+	return commands;
+}

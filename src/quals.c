@@ -1,0 +1,286 @@
+/*
+ * quals.c — which WHERE clauses restrict the periods, and their values.
+ *
+ * At plan time a clause "date_column OP expr" (or "expr OP date_column",
+ * "date_column = ANY(array)") is recognised when expr does not reference the
+ * foreign table and has no volatile functions: constants, stable expressions
+ * (current_date - 7), parameters ($1) and, for parameterized paths, columns of
+ * other relations. The expressions travel in fdw_exprs and are evaluated at
+ * executor start and at every rescan. Every clause also stays in the plan's
+ * local quals, so results are correct SQL whatever the wrapper fetched.
+ */
+#include "wxa_fdw.h"
+
+#include "catalog/pg_type.h"
+#include "optimizer/optimizer.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+/* The column a Var (possibly under a no-op cast) refers to, if it is ours. */
+static bool
+our_column(Expr *expr, Index relid, Oid foreigntableid, const WxaEndpoint *ep,
+		   WxaQualTarget *target, Oid *type)
+{
+	Var		   *var;
+	char	   *name;
+
+	while (expr && IsA(expr, RelabelType))
+		expr = ((RelabelType *) expr)->arg;
+	if (expr == NULL || !IsA(expr, Var))
+		return false;
+	var = (Var *) expr;
+	if (var->varno != relid || var->varlevelsup != 0 || var->varattno <= 0)
+		return false;
+	name = get_attname(foreigntableid, var->varattno, false);
+	*type = var->vartype;
+	if (strcmp(name, "ref_date") == 0 && var->vartype == DATEOID)
+		*target = WXA_QUAL_REF_DATE;
+	else if (strcmp(name, "end_date") == 0 && var->vartype == DATEOID &&
+			 wxa_endpoint_column(ep, "end_date") >= 0)
+		*target = WXA_QUAL_END_DATE;
+	else if (strcmp(name, "days") == 0 && ep->period == WXA_PERIOD_PORTRAIT &&
+			 (var->vartype == INT4OID || var->vartype == INT2OID || var->vartype == INT8OID))
+		*target = WXA_QUAL_DAYS;
+	else
+		return false;
+	return true;
+}
+
+/*
+ * A value expression we can evaluate before the scan: no column of this table,
+ * no columns of relations outside outer_ok, nothing volatile.
+ */
+static bool
+usable_value(Expr *expr, Index relid, Relids outer_ok)
+{
+	Relids		varnos = pull_varnos(NULL, (Node *) expr);
+	bool		ok;
+
+	ok = !bms_is_member(relid, varnos) &&
+		bms_is_subset(varnos, outer_ok) &&
+		!contain_volatile_functions((Node *) expr);
+	bms_free(varnos);
+	return ok;
+}
+
+static int
+compare_op(Oid opno, Oid type, bool commuted)
+{
+	char	   *name;
+	Oid			left,
+				right;
+
+	op_input_types(opno, &left, &right);
+	if (left != type || right != type)
+		return -1;
+	name = get_opname(opno);
+	if (name == NULL)
+		return -1;
+	if (strcmp(name, "=") == 0)
+		return WXA_CMP_EQ;
+	if (strcmp(name, "<") == 0)
+		return commuted ? WXA_CMP_GT : WXA_CMP_LT;
+	if (strcmp(name, "<=") == 0)
+		return commuted ? WXA_CMP_GE : WXA_CMP_LE;
+	if (strcmp(name, ">") == 0)
+		return commuted ? WXA_CMP_LT : WXA_CMP_GT;
+	if (strcmp(name, ">=") == 0)
+		return commuted ? WXA_CMP_LE : WXA_CMP_GE;
+	return -1;
+}
+
+bool
+wxa_qual_from_clause(Expr *clause, Index relid, Relids outer_ok, Oid foreigntableid,
+					 const WxaEndpoint *ep, WxaQual *qual)
+{
+	Oid			type;
+
+	if (IsA(clause, OpExpr))
+	{
+		OpExpr	   *op = (OpExpr *) clause;
+		Expr	   *left,
+				   *right;
+		int			cmp;
+
+		if (list_length(op->args) != 2)
+			return false;
+		left = linitial(op->args);
+		right = lsecond(op->args);
+		if (our_column(left, relid, foreigntableid, ep, &qual->target, &type) &&
+			usable_value(right, relid, outer_ok) &&
+			(cmp = compare_op(op->opno, type, false)) >= 0)
+		{
+			qual->op = cmp;
+			qual->value = right;
+			return true;
+		}
+		if (our_column(right, relid, foreigntableid, ep, &qual->target, &type) &&
+			usable_value(left, relid, outer_ok) &&
+			(cmp = compare_op(op->opno, type, true)) >= 0)
+		{
+			qual->op = cmp;
+			qual->value = left;
+			return true;
+		}
+		return false;
+	}
+	if (IsA(clause, ScalarArrayOpExpr))
+	{
+		ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
+		Expr	   *array = lsecond(saop->args);
+
+		if (!saop->useOr ||
+			!our_column(linitial(saop->args), relid, foreigntableid, ep, &qual->target, &type) ||
+			!usable_value(array, relid, outer_ok) ||
+			compare_op(saop->opno, type, false) != WXA_CMP_EQ)
+			return false;
+		qual->op = WXA_QUAL_OP_IN;
+		qual->value = array;
+		return true;
+	}
+	return false;
+}
+
+bool
+wxa_quals_have_date(List *quals)
+{
+	ListCell   *lc;
+
+	foreach(lc, quals)
+	{
+		WxaQual    *q = lfirst(lc);
+
+		if (q->target != WXA_QUAL_DAYS)
+			return true;
+	}
+	return false;
+}
+
+/* Quals as an integer list (target * 1000 + op) for fdw_private, values as fdw_exprs. */
+List *
+wxa_quals_encode(List *quals, List **exprs)
+{
+	List	   *codes = NIL;
+	ListCell   *lc;
+
+	*exprs = NIL;
+	foreach(lc, quals)
+	{
+		WxaQual    *q = lfirst(lc);
+
+		codes = lappend_int(codes, q->target * 1000 + q->op);
+		*exprs = lappend(*exprs, q->value);
+	}
+	return codes;
+}
+
+static wxa_day
+clamp_day(DateADT d)
+{
+	/* infinite and far-out dates behave like the edges of what the API can hold */
+	if (d < WXA_DAY_MIN)
+		return WXA_DAY_MIN - 1;
+	if (d > WXA_DAY_MAX)
+		return WXA_DAY_MAX + 1;
+	return (wxa_day) d;
+}
+
+static long
+days_value(Datum value, Oid type)
+{
+	if (type == INT2OID)
+		return DatumGetInt16(value);
+	if (type == INT8OID)
+	{
+		int64		v = DatumGetInt64(value);
+
+		return v > 1000 ? 1000 : (v < -1000 ? -1000 : (long) v);
+	}
+	return DatumGetInt32(value);
+}
+
+/* Add one evaluated qual. Returns false when out of memory. */
+static bool
+add_value(WxaRestriction *r, WxaQualTarget target, int op, Datum value, Oid type)
+{
+	WxaDayRange *range = target == WXA_QUAL_END_DATE ? &r->end : &r->ref;
+
+	if (op != WXA_QUAL_OP_IN)
+	{
+		if (target == WXA_QUAL_DAYS)
+			wxa_restriction_days_compare(r, (WxaCompare) op, days_value(value, type));
+		else
+			wxa_range_compare(range, (WxaCompare) op, clamp_day(DatumGetDateADT(value)));
+		return true;
+	}
+	else
+	{
+		ArrayType  *array = DatumGetArrayTypeP(value);
+		Oid			elemtype = ARR_ELEMTYPE(array);
+		int16		elmlen;
+		bool		elmbyval;
+		char		elmalign;
+		Datum	   *elems;
+		bool	   *elemnulls;
+		int			n,
+					kept = 0;
+		bool		ok = true;
+
+		get_typlenbyvalalign(elemtype, &elmlen, &elmbyval, &elmalign);
+		deconstruct_array(array, elemtype, elmlen, elmbyval, elmalign, &elems, &elemnulls, &n);
+		if (target == WXA_QUAL_DAYS)
+		{
+			long	   *values = palloc(sizeof(long) * (n + 1));
+
+			for (int i = 0; i < n; i++)
+				if (!elemnulls[i])
+					values[kept++] = days_value(elems[i], elemtype);
+			wxa_restriction_days_in(r, values, kept);
+		}
+		else
+		{
+			wxa_day    *values = palloc(sizeof(wxa_day) * (n + 1));
+
+			for (int i = 0; i < n; i++)
+				if (!elemnulls[i])
+					values[kept++] = clamp_day(DatumGetDateADT(elems[i]));
+			ok = wxa_range_in(range, values, kept);
+		}
+		return ok;
+	}
+}
+
+/*
+ * Build the restriction from evaluated quals. A NULL value makes the whole
+ * restriction empty: "col = NULL" is never true.
+ */
+bool
+wxa_restriction_build(WxaRestriction *r, List *codes, Datum *values, bool *nulls, Oid *types)
+{
+	ListCell   *lc;
+	int			i = 0;
+
+	wxa_restriction_init(r);
+	foreach(lc, codes)
+	{
+		int			code = lfirst_int(lc);
+		WxaQualTarget target = code / 1000;
+		int			op = code % 1000;
+
+		if (target != WXA_QUAL_DAYS)
+		{
+			WxaDayRange *range = target == WXA_QUAL_END_DATE ? &r->end : &r->ref;
+
+			range->restricted = true;
+			if (nulls[i])
+				range->bounded_below = true;
+		}
+		if (nulls[i])
+			r->empty = true;
+		else if (!add_value(r, target, op, values[i], types[i]))
+			return false;
+		i++;
+	}
+	return true;
+}

@@ -1,0 +1,761 @@
+/*
+ * wxa_fdw.c — the foreign-data wrapper callbacks.
+ *
+ * Planning finds the date restrictions (quals.c), prices the scan by its
+ * number of requests and refuses a scan without any. Execution evaluates the
+ * restriction values, plans the periods (core/wxa_period.c), sends one request
+ * per period through a concurrent batch (core/wxa_http.c) and streams rows in
+ * period order as responses arrive. Parsed periods are kept for the rest of
+ * the scan so that a rescan (nested loop) never fetches the same period twice.
+ */
+#include "wxa_fdw.h"
+
+#include "access/table.h"
+#include "commands/defrem.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "foreign/fdwapi.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "core/wxa_api.h"
+#include "core/wxa_response.h"
+
+PG_MODULE_MAGIC;
+
+/* Cost of one API round trip, relative to seq_page_cost = 1. */
+#define WXA_REQUEST_COST 100.0
+#define WXA_STARTUP_COST 100.0
+/* A scan without a date restriction can never run: price it out of any plan. */
+#define WXA_UNRESTRICTED_COST 1.0e10
+/* Requests assumed when the values are known only at run time. */
+#define WXA_UNKNOWN_REQUESTS 30
+/* Parsed cells kept per scan for rescans. */
+#define WXA_CACHE_CELLS 500000
+
+/* fdw_private of the ForeignScan plan */
+enum WxaScanPrivate
+{
+	WXA_PRIVATE_ENDPOINT,		/* String: endpoint name */
+	WXA_PRIVATE_QUAL_CODES		/* IntList: target * 1000 + op, parallel to fdw_exprs */
+};
+
+/* baserel->fdw_private while planning */
+typedef struct WxaPlanInfo
+{
+	const WxaEndpoint *ep;
+	List	   *quals;			/* WxaQual * from baserestrictinfo */
+	double		requests;		/* estimated */
+} WxaPlanInfo;
+
+typedef struct CachedPeriod
+{
+	int64		key;			/* first day and window length */
+	WxaRows		rows;
+} CachedPeriod;
+
+typedef struct ScanPeriod
+{
+	WxaPeriod	period;
+	int			request;		/* index in the batch, -1 when served from the cache */
+} ScanPeriod;
+
+typedef struct WxaScanState
+{
+	MemoryContext context;		/* lives as long as the scan; its reset frees curl/cJSON memory */
+	MemoryContextCallback cleanup;
+	const WxaEndpoint *ep;
+	WxaConfig  *config;
+	char	   *table_name;
+
+	/* columns */
+	int			natts;
+	int		   *att_column;		/* catalog column per attribute, -1 for dropped */
+	FmgrInfo   *in_functions;
+	Oid		   *typioparams;
+	int32	   *typmods;
+	Oid		   *types;			/* declared column types, for errors */
+
+	/* restriction */
+	List	   *qual_codes;
+	List	   *qual_states;	/* ExprState * */
+	Oid		   *qual_types;
+	bool		has_exec_params;
+
+	/* the current execution */
+	bool		started;
+	ScanPeriod *periods;
+	int			nperiods;
+	long		planned;		/* periods matching, even beyond max_requests */
+	int			current;
+	WxaRows    *rows;			/* rows of the current period */
+	WxaRows		own_rows;		/* holds them when the cache is full */
+	int			row;
+	WxaBatch   *batch;
+
+	/* cache of parsed periods across rescans */
+	HTAB	   *cache;
+	long		cached_cells;
+
+	/* for EXPLAIN ANALYZE */
+	WxaTokenSession tokens;
+	WxaHttpStats totals;
+	int			attnum_for_error;
+	const char *value_for_error;
+} WxaScanState;
+
+static bool
+backend_interrupted(void)
+{
+	return InterruptPending && (QueryCancelPending || ProcDiePending);
+}
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	if (!wxa_http_init())
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("wxa_fdw could not initialize libcurl")));
+	wxa_http_interrupted = backend_interrupted;
+	wxa_connection_init();
+}
+
+/* ---------------------------------------------------------------- planning */
+
+static void
+check_columns(Oid foreigntableid, const WxaEndpoint *ep)
+{
+	Relation	rel = table_open(foreigntableid, NoLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		StringInfoData valid;
+
+		if (att->attisdropped || wxa_endpoint_column(ep, NameStr(att->attname)) >= 0)
+			continue;
+		initStringInfo(&valid);
+		for (int c = 0; c < ep->ncolumns; c++)
+			appendStringInfo(&valid, "%s%s", c ? ", " : "", ep->columns[c].name);
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+				 errmsg("column \"%s\" of foreign table \"%s\" is not provided by endpoint %s",
+						NameStr(att->attname), RelationGetRelationName(rel), ep->name),
+				 errhint("Valid columns are: %s.", valid.data)));
+	}
+	table_close(rel, NoLock);
+}
+
+static const char *
+example_where(const WxaEndpoint *ep)
+{
+	switch (ep->period)
+	{
+		case WXA_PERIOD_WEEK:
+			return "WHERE ref_date >= date_trunc('week', current_date)::date - 28";
+		case WXA_PERIOD_MONTH:
+			return "WHERE ref_date >= date_trunc('month', current_date)::date - interval '6 months'";
+		case WXA_PERIOD_PORTRAIT:
+			return "WHERE end_date = current_date - 1 AND days = 30";
+		case WXA_PERIOD_DAY:
+			break;
+	}
+	return "WHERE ref_date BETWEEN current_date - 30 AND current_date - 1";
+}
+
+/* Count the periods when every value is known now (constants after folding). */
+static double
+estimate_requests(PlannerInfo *root, Oid serverid, const WxaEndpoint *ep, List *quals)
+{
+	int			n = list_length(quals);
+	Datum	   *values = palloc(sizeof(Datum) * (n + 1));
+	bool	   *nulls = palloc(sizeof(bool) * (n + 1));
+	Oid		   *types = palloc(sizeof(Oid) * (n + 1));
+	List	   *codes;
+	List	   *exprs;
+	ListCell   *lc;
+	int			i = 0;
+	WxaRestriction r;
+	WxaConfig  *config;
+	WxaPeriod  *periods;
+	long		count = 0;
+	WxaPlanStatus status;
+
+	codes = wxa_quals_encode(quals, &exprs);
+	foreach(lc, exprs)
+	{
+		Node	   *folded = estimate_expression_value(root, (Node *) lfirst(lc));
+
+		if (!IsA(folded, Const))
+			return WXA_UNKNOWN_REQUESTS;
+		values[i] = ((Const *) folded)->constvalue;
+		nulls[i] = ((Const *) folded)->constisnull;
+		types[i] = ((Const *) folded)->consttype;
+		if (types[i] != DATEOID && type_is_array(types[i]))
+			types[i] = get_element_type(types[i]);
+		i++;
+	}
+	config = wxa_get_config(serverid, InvalidOid, false);
+	if (!wxa_restriction_build(&r, codes, values, nulls, types))
+		return WXA_UNKNOWN_REQUESTS;
+	periods = palloc(sizeof(WxaPeriod) * config->max_requests);
+	status = wxa_plan_periods(ep->period, &r, wxa_yesterday(config->timezone),
+							  config->max_requests, periods, &count);
+	wxa_restriction_free(&r);
+	if (status == WXA_PLAN_NO_LOWER_BOUND)
+		return config->max_requests;
+	return count;
+}
+
+static void
+wxaGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	WxaPlanInfo *info = palloc0(sizeof(WxaPlanInfo));
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	ListCell   *lc;
+
+	info->ep = wxa_table_endpoint(foreigntableid);
+	check_columns(foreigntableid, info->ep);
+	foreach(lc, baserel->baserestrictinfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		WxaQual    *qual = palloc(sizeof(WxaQual));
+
+		if (wxa_qual_from_clause(rinfo->clause, baserel->relid, NULL, foreigntableid,
+								 info->ep, qual))
+			info->quals = lappend(info->quals, qual);
+	}
+	if (wxa_quals_have_date(info->quals))
+		info->requests = estimate_requests(root, table->serverid, info->ep, info->quals);
+	else
+		info->requests = 1000;
+	baserel->rows = clamp_row_est(info->requests * info->ep->rows_per_request);
+	baserel->fdw_private = info;
+}
+
+static void
+wxaGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	WxaPlanInfo *info = baserel->fdw_private;
+	Cost		startup = WXA_STARTUP_COST;
+	Cost		total = startup + info->requests * WXA_REQUEST_COST +
+		baserel->rows * cpu_tuple_cost;
+
+	if (!wxa_quals_have_date(info->quals))
+		total += WXA_UNRESTRICTED_COST;
+	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, baserel->rows,
+													   startup, total, NIL, NULL, NULL, NIL));
+}
+
+static ForeignScan *
+wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
+				  ForeignPath *best_path, List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	WxaPlanInfo *info = baserel->fdw_private;
+	List	   *exprs;
+	List	   *codes;
+
+	if (!wxa_quals_have_date(info->quals))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a scan of foreign table \"%s\" needs a restriction on ref_date%s",
+						get_rel_name(foreigntableid),
+						wxa_endpoint_column(info->ep, "end_date") >= 0 ? " or end_date" : ""),
+				 errdetail("Every row is one API request per %s; without a date range there is no end to them.",
+						   wxa_period_kind_name(info->ep->period)),
+				 errhint("Add a condition such as: %s", example_where(info->ep))));
+
+	codes = wxa_quals_encode(info->quals, &exprs);
+	/* every clause is checked again locally: the periods only narrow what is fetched */
+	scan_clauses = extract_actual_clauses(scan_clauses, false);
+	return make_foreignscan(tlist, scan_clauses, baserel->relid, exprs,
+							list_make2(makeString(pstrdup(info->ep->name)), codes),
+							NIL, NIL, outer_plan);
+}
+
+/* ---------------------------------------------------------------- execution */
+
+static void
+free_scan_memory(void *arg)
+{
+	WxaScanState *state = arg;
+
+	wxa_batch_free(state->batch);
+	state->batch = NULL;
+	wxa_rows_free(&state->own_rows);
+	if (state->cache)
+	{
+		HASH_SEQ_STATUS seq;
+		CachedPeriod *entry;
+
+		hash_seq_init(&seq, state->cache);
+		while ((entry = hash_seq_search(&seq)) != NULL)
+			wxa_rows_free(&entry->rows);
+		state->cache = NULL;
+	}
+}
+
+static bool
+contains_exec_param(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+		return true;
+	return expression_tree_walker(node, contains_exec_param, context);
+}
+
+static int64
+period_key(const WxaPeriod *p)
+{
+	return ((int64) p->first << 8) | p->days;
+}
+
+static void
+describe_period(const WxaPeriod *p, char *buf, size_t size)
+{
+	char		first[11],
+				last[11];
+
+	wxa_day_format_iso(p->first, first);
+	wxa_day_format_iso(p->last, last);
+	if (p->first == p->last)
+		snprintf(buf, size, "%s", first);
+	else
+		snprintf(buf, size, "%s .. %s", first, last);
+}
+
+/*
+ * Evaluate the restriction values and plan the periods. With raise = false
+ * (EXPLAIN) a plan that cannot run is described instead of raised.
+ */
+static WxaPlanStatus
+plan_periods(WxaScanState *state, ExprContext *econtext, bool raise)
+{
+	int			n = list_length(state->qual_states);
+	Datum	   *values;
+	bool	   *nulls;
+	ListCell   *lc;
+	int			i = 0;
+	WxaRestriction r;
+	WxaPeriod  *periods;
+	WxaPlanStatus status;
+	MemoryContext old = MemoryContextSwitchTo(state->context);
+
+	values = palloc(sizeof(Datum) * (n + 1));
+	nulls = palloc(sizeof(bool) * (n + 1));
+	foreach(lc, state->qual_states)
+		values[i] = ExecEvalExpr((ExprState *) lfirst(lc), econtext, &nulls[i]), i++;
+	if (!wxa_restriction_build(&r, state->qual_codes, values, nulls, state->qual_types))
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+
+	periods = palloc(sizeof(WxaPeriod) * state->config->max_requests);
+	status = wxa_plan_periods(state->ep->period, &r, wxa_yesterday(state->config->timezone),
+							  state->config->max_requests, periods, &state->planned);
+	wxa_restriction_free(&r);
+	MemoryContextSwitchTo(old);
+
+	if (raise && status == WXA_PLAN_NO_LOWER_BOUND)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the date restriction on foreign table \"%s\" has no lower bound",
+						state->table_name),
+				 errhint("Add a condition such as: %s", example_where(state->ep))));
+	if (raise && status == WXA_PLAN_UNRESTRICTED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a scan of foreign table \"%s\" needs a restriction on ref_date",
+						state->table_name),
+				 errhint("Add a condition such as: %s", example_where(state->ep))));
+	if (raise && status == WXA_PLAN_TOO_MANY)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a scan of foreign table \"%s\" would send %ld API requests, more than max_requests (%d)",
+						state->table_name, state->planned, state->config->max_requests),
+				 errdetail("Nothing was sent."),
+				 errhint("Narrow the date range, or raise the limit: ALTER SERVER %s OPTIONS (SET max_requests '%ld') (ADD if it is not set yet).",
+						 quote_identifier(state->config->server_name), state->planned)));
+
+	state->nperiods = status == WXA_PLAN_OK ? (int) state->planned : 0;
+	state->periods = MemoryContextAlloc(state->context, sizeof(ScanPeriod) * (state->nperiods + 1));
+	for (i = 0; i < state->nperiods; i++)
+	{
+		state->periods[i].period = periods[i];
+		state->periods[i].request = -1;
+	}
+	return status;
+}
+
+static void
+start_requests(WxaScanState *state)
+{
+	WxaHttpOptions options;
+	WxaTokenProvider provider = wxa_token_provider(&state->tokens);
+	StringInfoData url;
+
+	wxa_http_options_for(state->config, &options);
+	state->batch = wxa_batch_new(&options, &provider);
+	if (state->batch == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	initStringInfo(&url);
+	appendStringInfo(&url, "%s/datacube/%s", state->config->api_base_url, state->ep->api);
+	for (int i = 0; i < state->nperiods; i++)
+	{
+		ScanPeriod *sp = &state->periods[i];
+		int64		key = period_key(&sp->period);
+		char		when[32];
+		char		what[128];
+		char	   *body;
+
+		if (hash_search(state->cache, &key, HASH_FIND, NULL) != NULL)
+			continue;
+		describe_period(&sp->period, when, sizeof(when));
+		snprintf(what, sizeof(what), "datacube/%s (%s)", state->ep->api, when);
+		body = wxa_datacube_request_body(&sp->period);
+		sp->request = body ? wxa_batch_add(state->batch, url.data, body, true, what) : -1;
+		free(body);
+		if (sp->request < 0)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	}
+}
+
+static void
+accumulate_stats(WxaScanState *state)
+{
+	if (state->batch)
+	{
+		const WxaHttpStats *s = wxa_batch_stats(state->batch);
+
+		state->totals.sent += s->sent;
+		state->totals.retries += s->retries;
+		state->totals.bytes += s->bytes;
+		state->totals.wait_ms += s->wait_ms;
+		wxa_batch_free(state->batch);
+		state->batch = NULL;
+	}
+}
+
+/* Make the rows of period i current: from the cache, or wait for its response. */
+static void
+load_period(WxaScanState *state, int i)
+{
+	ScanPeriod *sp = &state->periods[i];
+	int64		key = period_key(&sp->period);
+	CachedPeriod *cached = hash_search(state->cache, &key, HASH_FIND, NULL);
+	WxaRows		rows = {0};
+	WxaError	err;
+	const char *body;
+	size_t		len;
+
+	state->row = 0;
+	if (cached)
+	{
+		state->rows = &cached->rows;
+		return;
+	}
+	wxa_error_clear(&err);
+	if (wxa_batch_wait(state->batch, sp->request, &err) != 0)
+		wxa_raise(&err, state->config);
+	body = wxa_batch_response(state->batch, sp->request, &len);
+	if (wxa_parse_datacube(state->ep, &sp->period, body, len, &rows, &err) != 0)
+	{
+		char		when[32];
+
+		wxa_rows_free(&rows);
+		wxa_batch_forget(state->batch, sp->request);
+		describe_period(&sp->period, when, sizeof(when));
+		snprintf(err.what, sizeof(err.what), "datacube/%s (%s)", state->ep->api, when);
+		err.attempts = 1;
+		wxa_raise(&err, state->config);
+	}
+	wxa_batch_forget(state->batch, sp->request);
+
+	if (state->cached_cells + (long) rows.nrows * rows.ncols <= WXA_CACHE_CELLS)
+	{
+		cached = hash_search(state->cache, &key, HASH_ENTER, NULL);
+		cached->rows = rows;
+		state->cached_cells += (long) rows.nrows * rows.ncols;
+		state->rows = &cached->rows;
+	}
+	else
+	{
+		state->own_rows = rows;
+		state->rows = &state->own_rows;
+	}
+}
+
+static void
+release_rows(WxaScanState *state)
+{
+	if (state->rows == &state->own_rows)
+		wxa_rows_free(&state->own_rows);
+	state->rows = NULL;
+}
+
+static void
+wxaBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	Relation	rel = node->ss.ss_currentRelation;
+	TupleDesc	desc = RelationGetDescr(rel);
+	WxaScanState *state;
+	MemoryContext context;
+	MemoryContext old;
+	Oid			userid;
+	HASHCTL		ctl;
+	ListCell   *lc;
+	int			i = 0;
+
+	context = AllocSetContextCreate(estate->es_query_cxt, "wxa_fdw scan", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(context);
+	state = palloc0(sizeof(WxaScanState));
+	state->context = context;
+	state->cleanup.func = free_scan_memory;
+	state->cleanup.arg = state;
+	MemoryContextRegisterResetCallback(context, &state->cleanup);
+	node->fdw_state = state;
+
+	state->ep = wxa_endpoint_by_name(strVal(list_nth(plan->fdw_private, WXA_PRIVATE_ENDPOINT)));
+	state->table_name = pstrdup(RelationGetRelationName(rel));
+	/* the user whose mapping is used: the view owner under a view */
+#if PG_VERSION_NUM >= 160000
+	userid = OidIsValid(plan->checkAsUser) ? plan->checkAsUser : GetUserId();
+#else
+	{
+		RangeTblEntry *rte = exec_rt_fetch(plan->scan.scanrelid, estate);
+
+		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	}
+#endif
+	state->config = wxa_get_config(GetForeignTable(RelationGetRelid(rel))->serverid, userid, true);
+
+	state->natts = desc->natts;
+	state->att_column = palloc(sizeof(int) * desc->natts);
+	state->in_functions = palloc(sizeof(FmgrInfo) * desc->natts);
+	state->typioparams = palloc(sizeof(Oid) * desc->natts);
+	state->typmods = palloc(sizeof(int32) * desc->natts);
+	state->types = palloc(sizeof(Oid) * desc->natts);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		Oid			infunc;
+
+		state->att_column[i] = att->attisdropped ? -1 :
+			wxa_endpoint_column(state->ep, NameStr(att->attname));
+		if (state->att_column[i] < 0)
+			continue;
+		getTypeInputInfo(att->atttypid, &infunc, &state->typioparams[i]);
+		fmgr_info(infunc, &state->in_functions[i]);
+		state->typmods[i] = att->atttypmod;
+		state->types[i] = att->atttypid;
+	}
+
+	state->qual_codes = (List *) list_nth(plan->fdw_private, WXA_PRIVATE_QUAL_CODES);
+	state->qual_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
+	state->qual_types = palloc(sizeof(Oid) * (list_length(plan->fdw_exprs) + 1));
+	i = 0;
+	foreach(lc, plan->fdw_exprs)
+	{
+		Oid			type = exprType(lfirst(lc));
+
+		state->qual_types[i++] = type_is_array(type) ? get_element_type(type) : type;
+	}
+	state->has_exec_params = contains_exec_param((Node *) plan->fdw_exprs, NULL);
+
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(CachedPeriod);
+	ctl.hcxt = context;
+	state->cache = hash_create("wxa_fdw periods", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	wxa_token_session_init(&state->tokens, state->config);
+	state->current = -1;
+	MemoryContextSwitchTo(old);
+
+	/* plain EXPLAIN: show the periods when their values are known without running */
+	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) && !state->has_exec_params)
+		(void) plan_periods(state, node->ss.ps.ps_ExprContext, false);
+}
+
+static void
+store_error_callback(void *arg)
+{
+	WxaScanState *state = arg;
+	int			att = state->attnum_for_error;
+
+	errcontext("column \"%s\" (%s) of foreign table \"%s\", value \"%s\"",
+			   state->ep->columns[state->att_column[att]].name,
+			   format_type_be(state->types[att]),
+			   state->table_name, state->value_for_error);
+}
+
+static void
+store_row(WxaScanState *state, TupleTableSlot *slot)
+{
+	ErrorContextCallback errcallback;
+
+	errcallback.callback = store_error_callback;
+	errcallback.arg = state;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	ExecClearTuple(slot);
+	for (int i = 0; i < state->natts; i++)
+	{
+		int			col = state->att_column[i];
+		const char *cell = col >= 0 ? wxa_rows_cell(state->rows, state->row, col) : NULL;
+
+		slot->tts_isnull[i] = (cell == NULL);
+		slot->tts_values[i] = (Datum) 0;
+		if (cell == NULL)
+			continue;
+		state->attnum_for_error = i;
+		state->value_for_error = cell;
+		slot->tts_values[i] = InputFunctionCall(&state->in_functions[i], (char *) cell,
+												state->typioparams[i], state->typmods[i]);
+	}
+	error_context_stack = errcallback.previous;
+	ExecStoreVirtualTuple(slot);
+}
+
+static TupleTableSlot *
+wxaIterateForeignScan(ForeignScanState *node)
+{
+	WxaScanState *state = node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+
+	if (!state->started)
+	{
+		state->started = true;
+		plan_periods(state, node->ss.ps.ps_ExprContext, true);
+		start_requests(state);
+	}
+	for (;;)
+	{
+		if (state->rows && state->row < state->rows->nrows)
+		{
+			store_row(state, slot);
+			state->row++;
+			return slot;
+		}
+		release_rows(state);
+		if (state->current + 1 >= state->nperiods)
+			return ExecClearTuple(slot);
+		state->current++;
+		load_period(state, state->current);
+	}
+}
+
+static void
+wxaReScanForeignScan(ForeignScanState *node)
+{
+	WxaScanState *state = node->fdw_state;
+
+	/* values may have changed: plan again; fetched periods stay in the cache */
+	release_rows(state);
+	accumulate_stats(state);
+	state->started = false;
+	state->current = -1;
+}
+
+static void
+wxaEndForeignScan(ForeignScanState *node)
+{
+	WxaScanState *state = node->fdw_state;
+
+	if (state)
+		MemoryContextDelete(state->context);
+	node->fdw_state = NULL;
+}
+
+static void
+wxaExplainForeignScan(ForeignScanState *node, ExplainState *es)
+{
+	WxaScanState *state = node->fdw_state;
+	char		api[160];
+
+	snprintf(api, sizeof(api), "datacube/%s", state->ep->api);
+	ExplainPropertyText("WeChat API", api, es);
+	if (state->periods == NULL)
+		ExplainPropertyText("Requests", "determined at run time", es);
+	else
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "%ld", state->planned);
+		if (state->planned > state->config->max_requests)
+			appendStringInfo(&buf, " (more than max_requests %d: the scan would fail)",
+							 state->config->max_requests);
+		else if (state->nperiods > 0)
+		{
+			char		first[11],
+						last[11];
+
+			wxa_day_format_iso(state->periods[0].period.first, first);
+			wxa_day_format_iso(state->periods[state->nperiods - 1].period.last, last);
+			appendStringInfo(&buf, " (%s .. %s)", first, last);
+		}
+		ExplainPropertyText("Requests", buf.data, es);
+		if (es->verbose && state->nperiods > 0 && state->planned <= state->config->max_requests)
+		{
+			char	   *body = wxa_datacube_request_body(&state->periods[0].period);
+
+			ExplainPropertyText("First request body", body ? body : "", es);
+			free(body);
+		}
+	}
+	if (es->analyze)
+	{
+		WxaHttpStats total = state->totals;
+
+		if (state->batch)
+		{
+			const WxaHttpStats *s = wxa_batch_stats(state->batch);
+
+			total.sent += s->sent;
+			total.retries += s->retries;
+			total.bytes += s->bytes;
+			total.wait_ms += s->wait_ms;
+		}
+		ExplainPropertyInteger("Requests sent", NULL, total.sent, es);
+		ExplainPropertyInteger("Retries", NULL, total.retries, es);
+		ExplainPropertyInteger("Token fetches", NULL, state->tokens.fetches, es);
+		ExplainPropertyInteger("Bytes received", "bytes", total.bytes + state->tokens.stats.bytes, es);
+		if (es->timing)
+			ExplainPropertyFloat("Network wait", "ms", total.wait_ms, 1, es);
+	}
+}
+
+PG_FUNCTION_INFO_V1(wxa_fdw_handler);
+
+Datum
+wxa_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	routine->GetForeignRelSize = wxaGetForeignRelSize;
+	routine->GetForeignPaths = wxaGetForeignPaths;
+	routine->GetForeignPlan = wxaGetForeignPlan;
+	routine->BeginForeignScan = wxaBeginForeignScan;
+	routine->IterateForeignScan = wxaIterateForeignScan;
+	routine->ReScanForeignScan = wxaReScanForeignScan;
+	routine->EndForeignScan = wxaEndForeignScan;
+	routine->ExplainForeignScan = wxaExplainForeignScan;
+	routine->ImportForeignSchema = wxaImportForeignSchema;
+	PG_RETURN_POINTER(routine);
+}
