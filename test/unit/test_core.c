@@ -1,0 +1,413 @@
+/*
+ * test_core.c — unit tests of the PostgreSQL-free core: calendar, period
+ * planning, response parsing, body classification, redaction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wxa_api.h"
+#include "wxa_catalog.h"
+#include "wxa_date.h"
+#include "wxa_period.h"
+#include "wxa_response.h"
+
+static int passed = 0;
+static int failed = 0;
+
+#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
+
+static void
+check(int ok, const char *what, const char *file, int line)
+{
+	if (ok)
+		passed++;
+	else
+	{
+		failed++;
+		printf("FAIL %s:%d: %s\n", file, line, what);
+	}
+}
+
+static wxa_day
+D(int y, int m, int d)
+{
+	return wxa_day_from_ymd(y, m, d);
+}
+
+static void
+test_dates(void)
+{
+	wxa_day		first,
+				last;
+	char		buf[11];
+	int			y,
+				m,
+				d,
+				bad = 0;
+
+	CHECK(D(2000, 1, 1) == 0);
+	CHECK(D(2024, 1, 1) == 8766);
+	CHECK(wxa_day_weekday(D(2024, 1, 1)) == 1);
+	CHECK(wxa_day_weekday(D(2024, 1, 7)) == 7);
+	CHECK(wxa_day_weekday(D(1999, 12, 31)) == 5);
+	CHECK(wxa_month_end(D(2024, 2, 10)) == D(2024, 2, 29));
+	CHECK(wxa_month_end(D(2023, 2, 10)) == D(2023, 2, 28));
+	CHECK(wxa_month_start(D(2024, 3, 31)) == D(2024, 3, 1));
+	CHECK(wxa_week_start(D(2024, 1, 3)) == D(2024, 1, 1));
+	for (wxa_day x = WXA_DAY_MIN; x <= WXA_DAY_MAX; x += 7)
+	{
+		wxa_day_to_ymd(x, &y, &m, &d);
+		bad += wxa_day_from_ymd(y, m, d) != x;
+	}
+	CHECK(bad == 0);
+	wxa_day_format_compact(D(2017, 3, 13), buf);
+	CHECK(strcmp(buf, "20170313") == 0);
+	wxa_day_format_iso(WXA_DAY_MIN, buf);
+	CHECK(strcmp(buf, "0001-01-01") == 0);
+
+	CHECK(wxa_parse_period_text("20170313", &first, &last) && first == D(2017, 3, 13) && last == first);
+	CHECK(wxa_parse_period_text("20170306-20170312", &first, &last) &&
+		  first == D(2017, 3, 6) && last == D(2017, 3, 12));
+	CHECK(wxa_parse_period_text("201702", &first, &last) &&
+		  first == D(2017, 2, 1) && last == D(2017, 2, 28));
+	CHECK(wxa_parse_period_text("2017-06-11", &first, &last) && first == D(2017, 6, 11));
+	CHECK(!wxa_parse_period_text("20170230", &first, &last));
+	CHECK(!wxa_parse_period_text("2017031", &first, &last));
+	CHECK(!wxa_parse_period_text("20170312-20170306", &first, &last));
+	CHECK(!wxa_parse_period_text("201713", &first, &last));
+	CHECK(!wxa_parse_period_text("", &first, &last));
+	CHECK(!wxa_parse_period_text("abcdefgh", &first, &last));
+}
+
+/* Plan with a restriction and return the count; periods in out. */
+static long
+plan(WxaPeriodKind kind, WxaRestriction *r, wxa_day yesterday, WxaPeriod *out, int max,
+	 WxaPlanStatus *status)
+{
+	long		count = -1;
+
+	*status = wxa_plan_periods(kind, r, yesterday, max, out, &count);
+	return count;
+}
+
+static void
+test_periods(void)
+{
+	WxaRestriction r;
+	WxaPeriod	out[400];
+	WxaPlanStatus st;
+	wxa_day		yesterday = D(2024, 6, 30);
+	long		n;
+
+	/* a month of days */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_GE, D(2024, 1, 1));
+	wxa_range_compare(&r.ref, WXA_CMP_LE, D(2024, 1, 31));
+	n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st);
+	CHECK(st == WXA_PLAN_OK && n == 31 && out[0].first == D(2024, 1, 1) && out[30].last == D(2024, 1, 31));
+	/* weeks starting in January 2024: Mondays 1, 8, 15, 22, 29 */
+	n = plan(WXA_PERIOD_WEEK, &r, yesterday, out, 400, &st);
+	CHECK(n == 5 && out[0].first == D(2024, 1, 1) && out[4].first == D(2024, 1, 29));
+	/* ... and ending in January too: the week of the 29th ends in February */
+	wxa_range_compare(&r.end, WXA_CMP_LE, D(2024, 1, 31));
+	n = plan(WXA_PERIOD_WEEK, &r, yesterday, out, 400, &st);
+	CHECK(n == 4 && out[3].first == D(2024, 1, 22));
+	wxa_restriction_free(&r);
+
+	/* ref_date in January only, end_date unrestricted: the week of the 29th counts */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_GE, D(2024, 1, 1));
+	wxa_range_compare(&r.ref, WXA_CMP_LT, D(2024, 2, 1));
+	n = plan(WXA_PERIOD_WEEK, &r, yesterday, out, 400, &st);
+	CHECK(n == 5 && out[4].first == D(2024, 1, 29) && out[4].last == D(2024, 2, 4));
+	n = plan(WXA_PERIOD_MONTH, &r, yesterday, out, 400, &st);
+	CHECK(n == 1 && out[0].first == D(2024, 1, 1) && out[0].last == D(2024, 1, 31));
+	wxa_restriction_free(&r);
+
+	/* a Wednesday on a weekly table: nothing */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_EQ, D(2024, 1, 3));
+	n = plan(WXA_PERIOD_WEEK, &r, yesterday, out, 400, &st);
+	CHECK(st == WXA_PLAN_OK && n == 0);
+	n = plan(WXA_PERIOD_MONTH, &r, yesterday, out, 400, &st);
+	CHECK(n == 0);
+	n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st);
+	CHECK(n == 1);
+	wxa_restriction_free(&r);
+
+	/* end_date restrictions alone */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.end, WXA_CMP_EQ, D(2024, 1, 7));
+	n = plan(WXA_PERIOD_WEEK, &r, yesterday, out, 400, &st);
+	CHECK(n == 1 && out[0].first == D(2024, 1, 1));
+	n = plan(WXA_PERIOD_PORTRAIT, &r, yesterday, out, 400, &st);
+	CHECK(n == 3 && out[0].days == 30 && out[0].first == D(2023, 12, 9) &&
+		  out[1].days == 7 && out[2].days == 1);
+	wxa_restriction_days_compare(&r, WXA_CMP_EQ, 7);
+	n = plan(WXA_PERIOD_PORTRAIT, &r, yesterday, out, 400, &st);
+	CHECK(n == 1 && out[0].first == D(2024, 1, 1) && out[0].last == D(2024, 1, 7));
+	wxa_restriction_free(&r);
+
+	/* days with an impossible window */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.end, WXA_CMP_EQ, D(2024, 1, 7));
+	{
+		long		days[] = {2, 3};
+
+		wxa_restriction_days_in(&r, days, 2);
+	}
+	n = plan(WXA_PERIOD_PORTRAIT, &r, yesterday, out, 400, &st);
+	CHECK(n == 0);
+	wxa_restriction_free(&r);
+
+	/* the future and yesterday */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_GE, D(2024, 6, 25));
+	n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st);
+	CHECK(n == 6 && out[5].first == yesterday);
+	n = plan(WXA_PERIOD_WEEK, &r, yesterday, out, 400, &st);
+	CHECK(n == 0);				/* the week of June 24 ends June 30 but starts before the 25th */
+	wxa_restriction_free(&r);
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_GE, D(2024, 7, 1));
+	n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st);
+	CHECK(st == WXA_PLAN_OK && n == 0);
+	wxa_restriction_free(&r);
+
+	/* IN lists: duplicates fetched once, AND of two lists */
+	wxa_restriction_init(&r);
+	{
+		wxa_day		a[] = {D(2024, 1, 5), D(2024, 1, 3), D(2024, 1, 5), D(2024, 1, 4)};
+		wxa_day		b[] = {D(2024, 1, 4), D(2024, 1, 5), D(2024, 1, 9)};
+
+		CHECK(wxa_range_in(&r.ref, a, 4));
+		n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st);
+		CHECK(n == 3 && out[0].first == D(2024, 1, 3) && out[2].first == D(2024, 1, 5));
+		CHECK(wxa_range_in(&r.ref, b, 3));
+		n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st);
+		CHECK(n == 2 && out[0].first == D(2024, 1, 4));
+	}
+	wxa_restriction_free(&r);
+
+	/* no restriction / no lower bound / too many */
+	wxa_restriction_init(&r);
+	n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st);
+	CHECK(st == WXA_PLAN_UNRESTRICTED);
+	wxa_range_compare(&r.ref, WXA_CMP_LE, D(2024, 1, 1));
+	n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st);
+	CHECK(st == WXA_PLAN_NO_LOWER_BOUND);
+	wxa_range_compare(&r.ref, WXA_CMP_GE, WXA_DAY_MIN - 1);
+	n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st);
+	CHECK(st == WXA_PLAN_TOO_MANY && n == D(2024, 1, 1) - WXA_DAY_MIN + 1);
+	wxa_restriction_free(&r);
+
+	/* contradictions give nothing */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_GT, D(2024, 1, 10));
+	wxa_range_compare(&r.ref, WXA_CMP_LT, D(2024, 1, 5));
+	n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st);
+	CHECK(st == WXA_PLAN_OK && n == 0);
+	wxa_restriction_free(&r);
+
+	/* a year of months; months from end_date */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_GE, D(2023, 1, 1));
+	wxa_range_compare(&r.end, WXA_CMP_LE, D(2023, 12, 31));
+	n = plan(WXA_PERIOD_MONTH, &r, yesterday, out, 400, &st);
+	CHECK(n == 12 && out[1].first == D(2023, 2, 1) && out[1].last == D(2023, 2, 28));
+	wxa_restriction_free(&r);
+
+	CHECK(wxa_period_valid(WXA_PERIOD_PORTRAIT, D(2024, 1, 1), D(2024, 1, 30)));
+	CHECK(!wxa_period_valid(WXA_PERIOD_PORTRAIT, D(2024, 1, 1), D(2024, 1, 2)));
+}
+
+static int
+parse(const char *endpoint, wxa_day first, wxa_day last, const char *json, WxaRows *rows, WxaError *err)
+{
+	const WxaEndpoint *ep = wxa_endpoint_by_name(endpoint);
+	WxaPeriod	p = {first, last, last - first + 1};
+
+	memset(rows, 0, sizeof(*rows));
+	wxa_error_clear(err);
+	return wxa_parse_datacube(ep, &p, json, strlen(json), rows, err);
+}
+
+static int
+cell_is(const WxaRows *rows, int row, const char *endpoint, const char *column, const char *want)
+{
+	int			col = wxa_endpoint_column(wxa_endpoint_by_name(endpoint), column);
+	const char *got = wxa_rows_cell(rows, row, col);
+
+	if (want == NULL || got == NULL)
+		return want == got;
+	return strcmp(got, want) == 0;
+}
+
+static void
+test_responses(void)
+{
+	WxaRows		rows;
+	WxaError	err;
+	wxa_day		day = D(2017, 3, 13);
+
+	CHECK(parse("daily_visit_trend", day, day,
+				"{\"list\":[{\"ref_date\":\"20170313\",\"session_cnt\":142549,\"visit_pv\":472351,"
+				"\"visit_uv\":55500,\"visit_uv_new\":5464,\"stay_time_session\":0,\"visit_depth\":1.9838,"
+				"\"extra\":{\"x\":[1]}}]}", &rows, &err) == 0);
+	CHECK(rows.nrows == 1);
+	CHECK(cell_is(&rows, 0, "daily_visit_trend", "ref_date", "2017-03-13"));
+	CHECK(cell_is(&rows, 0, "daily_visit_trend", "session_cnt", "142549"));
+	CHECK(cell_is(&rows, 0, "daily_visit_trend", "stay_time_uv", NULL));
+	CHECK(cell_is(&rows, 0, "daily_visit_trend", "visit_depth", "1.9838"));
+	wxa_rows_free(&rows);
+
+	CHECK(parse("daily_visit_trend", day, day, "{\"list\":[]}", &rows, &err) == 0 && rows.nrows == 0);
+	wxa_rows_free(&rows);
+	CHECK(parse("weekly_visit_trend", D(2017, 3, 6), D(2017, 3, 12),
+				"{\"list\":[{\"ref_date\":\"20170306-20170312\",\"visit_pv\":3251840}]}", &rows, &err) == 0);
+	CHECK(cell_is(&rows, 0, "weekly_visit_trend", "end_date", "2017-03-12"));
+	wxa_rows_free(&rows);
+	CHECK(parse("monthly_visit_trend", D(2017, 2, 1), D(2017, 2, 28),
+				"{\"list\":[{\"ref_date\":\"201702\",\"visit_pv\":1}]}", &rows, &err) == 0 && rows.nrows == 1);
+	wxa_rows_free(&rows);
+
+	/* wrong period, wrong types, broken JSON, errcode */
+	CHECK(parse("daily_visit_trend", day, day, "{\"list\":[{\"ref_date\":\"20170314\"}]}", &rows, &err) == -1 &&
+		  err.kind == WXA_ERR_RESPONSE);
+	wxa_rows_free(&rows);
+	CHECK(parse("daily_visit_trend", day, day, "{\"list\":[{\"visit_pv\":{\"a\":1}}]}", &rows, &err) == -1 &&
+		  strstr(err.message, "visit_pv") != NULL);
+	wxa_rows_free(&rows);
+	CHECK(parse("daily_visit_trend", day, day, "{\"list\":[1]}", &rows, &err) == -1);
+	wxa_rows_free(&rows);
+	CHECK(parse("daily_visit_trend", day, day, "{\"list\":{}}", &rows, &err) == -1);
+	wxa_rows_free(&rows);
+	CHECK(parse("daily_visit_trend", day, day, "{\"list\":[{\"visit_pv\":1", &rows, &err) == -1 &&
+		  err.kind == WXA_ERR_RESPONSE);
+	wxa_rows_free(&rows);
+	CHECK(parse("daily_visit_trend", day, day, "<html></html>", &rows, &err) == -1);
+	wxa_rows_free(&rows);
+	CHECK(parse("daily_visit_trend", day, day, "{\"errcode\":61501,\"errmsg\":\"date range error\"}",
+				&rows, &err) == -1 && err.kind == WXA_ERR_API && err.errcode == 61501 &&
+		  strcmp(err.errmsg, "date range error") == 0);
+	wxa_rows_free(&rows);
+	{
+		char		deep[400];
+
+		memset(deep, '[', 200);
+		strcpy(deep + 200, "");
+		CHECK(parse("daily_visit_trend", day, day, "{\"list\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+					&rows, &err) == -1);
+		wxa_rows_free(&rows);
+	}
+
+	/* distribution with labels */
+	CHECK(parse("visit_distribution", day, day,
+				"{\"ref_date\":\"20170313\",\"list\":[{\"index\":\"access_source_session_cnt\",\"item_list\":"
+				"[{\"key\":2,\"value\":10243},{\"key\":57,\"value\":1}]},{\"index\":\"access_depth_info\","
+				"\"item_list\":[{\"key\":6,\"value\":3}]}]}", &rows, &err) == 0);
+	CHECK(rows.nrows == 3);
+	CHECK(cell_is(&rows, 0, "visit_distribution", "label", "搜索"));
+	CHECK(cell_is(&rows, 1, "visit_distribution", "label", NULL));
+	CHECK(cell_is(&rows, 2, "visit_distribution", "label", "6-10页"));
+	CHECK(cell_is(&rows, 2, "visit_distribution", "index", "access_depth_info"));
+	wxa_rows_free(&rows);
+
+	/* retain */
+	CHECK(parse("daily_retain", day, day,
+				"{\"ref_date\":\"20170313\",\"visit_uv_new\":[{\"key\":0,\"value\":5464}],"
+				"\"visit_uv\":[{\"key\":0,\"value\":55500},{\"key\":1,\"value\":9}]}", &rows, &err) == 0);
+	CHECK(rows.nrows == 3 && cell_is(&rows, 2, "daily_retain", "user_type", "visit_uv") &&
+		  cell_is(&rows, 2, "daily_retain", "key", "1"));
+	wxa_rows_free(&rows);
+
+	/* portrait, with the seed's single-day ref_date for a 7-day window and the misspelling */
+	CHECK(parse("user_portrait", D(2017, 6, 11), D(2017, 6, 17),
+				"{\"ref_date\":\"20170611\",\"visit_uv_new\":{\"province\":[{\"id\":31,\"name\":\"广东省\",\"value\":215}],"
+				"\"devices\":[{\"name\":\"OPPO R9\",\"value\":61}],\"platfomrs\":[{\"id\":1,\"name\":\"iPhone\",\"value\":2}]},"
+				"\"visit_uv\":{\"ages\":[{\"id\":1,\"name\":\"17岁以下\",\"value\":3156}]}}", &rows, &err) == 0);
+	CHECK(rows.nrows == 4);
+	CHECK(cell_is(&rows, 0, "user_portrait", "days", "7"));
+	CHECK(cell_is(&rows, 0, "user_portrait", "ref_date", "2017-06-11"));
+	CHECK(cell_is(&rows, 0, "user_portrait", "end_date", "2017-06-17"));
+	CHECK(cell_is(&rows, 1, "user_portrait", "attribute", "platforms"));
+	CHECK(cell_is(&rows, 2, "user_portrait", "id", NULL));
+	CHECK(cell_is(&rows, 3, "user_portrait", "user_type", "visit_uv"));
+	wxa_rows_free(&rows);
+}
+
+static void
+test_api(void)
+{
+	char		text[256];
+	long		code = 0;
+	char		msg[64];
+
+	CHECK(wxa_body_kind("\x89PNG\r\n", 6) == WXA_BODY_PNG);
+	CHECK(wxa_body_kind("\xFF\xD8\xFF\xE0", 4) == WXA_BODY_JPEG);
+	CHECK(wxa_body_kind(" \n{\"errcode\":1}", 15) == WXA_BODY_JSON);
+	CHECK(wxa_body_kind("<html>", 6) == WXA_BODY_HTML);
+	CHECK(wxa_body_kind("", 0) == WXA_BODY_EMPTY);
+	{
+		const char *busy = "{\"errcode\":45009,\"errmsg\":\"reach max api daily quota limit\"}";
+
+		CHECK(wxa_body_errcode(busy, strlen(busy), &code, msg, sizeof(msg)) && code == 45009 &&
+			  strcmp(msg, "reach max api daily quota limit") == 0);
+	}
+	CHECK(!wxa_body_errcode("{\"errcode\":0,\"errmsg\":\"ok\"}", 27, &code, msg, sizeof(msg)));
+	CHECK(wxa_errcode_transient(-1) && wxa_errcode_transient(45009) && !wxa_errcode_transient(40013));
+	CHECK(wxa_errcode_token_rejected(42001) && !wxa_errcode_token_rejected(40125));
+
+	strcpy(text, "GET /cgi-bin/token?appid=wx1&secret=abcdef0123&x=1 access_token=TOKEN123 ok");
+	wxa_redact(text, NULL, NULL);
+	CHECK(strstr(text, "abcdef0123") == NULL && strstr(text, "TOKEN123") == NULL &&
+		  strstr(text, "secret=***&x=1") != NULL);
+	strcpy(text, "invalid credential for MYTOKENVALUE, rid: 1");
+	wxa_redact(text, "SECRETVALUE", "MYTOKENVALUE");
+	CHECK(strcmp(text, "invalid credential for ***, rid: 1") == 0);
+	strcpy(text, "secret=&access_token=a");
+	wxa_redact(text, NULL, NULL);
+	CHECK(strcmp(text, "secret=&access_token=*") == 0);
+
+	{
+		WxaPeriod	p = {D(2024, 1, 1), D(2024, 1, 7), 7};
+		char	   *body = wxa_datacube_request_body(&p);
+
+		CHECK(strcmp(body, "{\"begin_date\":\"20240101\",\"end_date\":\"20240107\"}") == 0);
+		free(body);
+	}
+	CHECK(wxa_distribution_label("access_staytime_info", 8) != NULL &&
+		  strcmp(wxa_distribution_label("access_staytime_info", 8), ">100s") == 0);
+	CHECK(wxa_distribution_label("access_source_session_cnt", 0) == NULL);
+	CHECK(wxa_distribution_label("unknown", 1) == NULL);
+}
+
+static void
+test_catalog(void)
+{
+	CHECK(wxa_endpoint_count == 10);
+	for (int i = 0; i < wxa_endpoint_count; i++)
+	{
+		const WxaEndpoint *ep = &wxa_endpoints[i];
+
+		CHECK(wxa_endpoint_by_name(ep->name) == ep);
+		CHECK(strcmp(ep->columns[0].name, "ref_date") == 0);
+		CHECK(ep->ncolumns > 1 && ep->ncolumns <= WXA_MAX_COLUMNS);
+		/* end_date exactly where a period is longer than a day */
+		CHECK((wxa_endpoint_column(ep, "end_date") >= 0) == (ep->period != WXA_PERIOD_DAY));
+	}
+	CHECK(wxa_endpoint_by_name("nope") == NULL);
+}
+
+int
+main(void)
+{
+	test_dates();
+	test_periods();
+	test_responses();
+	test_api();
+	test_catalog();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
