@@ -14,6 +14,8 @@
 #include "catalog/pg_type.h"
 #include "optimizer/optimizer.h"
 #include "utils/array.h"
+#include "utils/date.h"
+#include "utils/timestamp.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
@@ -64,6 +66,15 @@ usable_value(Expr *expr, Index relid, Relids outer_ok)
 	return ok;
 }
 
+/* May a value of this type restrict a column of coltype? */
+static bool
+value_type_ok(Oid coltype, Oid valuetype)
+{
+	/* date vs timestamp(tz): evaluated as whole days, see add_value() */
+	return valuetype == coltype ||
+		(coltype == DATEOID && (valuetype == TIMESTAMPOID || valuetype == TIMESTAMPTZOID));
+}
+
 static int
 compare_op(Oid opno, Oid type, bool commuted)
 {
@@ -72,7 +83,8 @@ compare_op(Oid opno, Oid type, bool commuted)
 				right;
 
 	op_input_types(opno, &left, &right);
-	if (left != type || right != type)
+	if (commuted ? (right != type || !value_type_ok(type, left))
+		: (left != type || !value_type_ok(type, right)))
 		return -1;
 	name = get_opname(opno);
 	if (name == NULL)
@@ -130,10 +142,16 @@ wxa_qual_from_clause(Expr *clause, Index relid, Relids outer_ok, Oid foreigntabl
 		ScalarArrayOpExpr *saop = (ScalarArrayOpExpr *) clause;
 		Expr	   *array = lsecond(saop->args);
 
+		Oid			left,
+					right;
+
 		if (!saop->useOr ||
 			!our_column(linitial(saop->args), relid, foreigntableid, ep, &qual->target, &type) ||
 			!usable_value(array, relid, outer_ok) ||
 			compare_op(saop->opno, type, false) != WXA_CMP_EQ)
+			return false;
+		op_input_types(saop->opno, &left, &right);
+		if (right != type)
 			return false;
 		qual->op = WXA_QUAL_OP_IN;
 		qual->value = array;
@@ -200,12 +218,49 @@ days_value(Datum value, Oid type)
 	return DatumGetInt32(value);
 }
 
+/*
+ * date OP timestamp(tz): a date compares as its midnight (in the session's
+ * zone for timestamptz). With d the day the timestamp falls on, > and <= are
+ * exact on d; >=, < and = depend on whether the timestamp is d's midnight.
+ */
+static bool
+add_timestamp_bound(WxaDayRange *range, int op, Datum value, Oid type)
+{
+	bool		tz = (type == TIMESTAMPTZOID);
+	Datum		day = DirectFunctionCall1(tz ? timestamptz_date : timestamp_date, value);
+	Datum		midnight = DirectFunctionCall1(tz ? date_timestamptz : date_timestamp, day);
+	bool		at_midnight = DatumGetTimestamp(midnight) == DatumGetTimestamp(value);
+	wxa_day		d = clamp_day(DatumGetDateADT(day));
+
+	switch (op)
+	{
+		case WXA_CMP_GE:
+			wxa_range_compare(range, at_midnight ? WXA_CMP_GE : WXA_CMP_GT, d);
+			break;
+		case WXA_CMP_LT:
+			wxa_range_compare(range, at_midnight ? WXA_CMP_LT : WXA_CMP_LE, d);
+			break;
+		case WXA_CMP_EQ:
+			if (at_midnight)
+				wxa_range_compare(range, WXA_CMP_EQ, d);
+			else
+				return wxa_range_in(range, NULL, 0);	/* no date equals 12:00 */
+			break;
+		default:
+			wxa_range_compare(range, (WxaCompare) op, d);
+			break;
+	}
+	return true;
+}
+
 /* Add one evaluated qual. Returns false when out of memory. */
 static bool
 add_value(WxaRestriction *r, WxaQualTarget target, int op, Datum value, Oid type)
 {
 	WxaDayRange *range = target == WXA_QUAL_END_DATE ? &r->end : &r->ref;
 
+	if (op != WXA_QUAL_OP_IN && (type == TIMESTAMPOID || type == TIMESTAMPTZOID))
+		return add_timestamp_bound(range, op, value, type);
 	if (op != WXA_QUAL_OP_IN)
 	{
 		if (target == WXA_QUAL_DAYS)

@@ -20,6 +20,7 @@
 #include "optimizer/clauses.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/paths.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
@@ -169,7 +170,7 @@ example_where(const WxaEndpoint *ep)
 		case WXA_PERIOD_WEEK:
 			return "WHERE ref_date >= date_trunc('week', current_date)::date - 28";
 		case WXA_PERIOD_MONTH:
-			return "WHERE ref_date >= date_trunc('month', current_date)::date - interval '6 months'";
+			return "WHERE ref_date >= (date_trunc('month', current_date) - interval '6 months')::date";
 		case WXA_PERIOD_PORTRAIT:
 			return "WHERE end_date = current_date - 1 AND days = 30";
 		case WXA_PERIOD_DAY:
@@ -178,7 +179,26 @@ example_where(const WxaEndpoint *ep)
 	return "WHERE ref_date BETWEEN current_date - 30 AND current_date - 1";
 }
 
-/* Count the periods when every value is known now (constants after folding). */
+/* Is there a "date column = value" among the encoded quals? */
+static bool
+has_equality(List *codes)
+{
+	ListCell   *lc;
+
+	foreach(lc, codes)
+	{
+		int			code = lfirst_int(lc);
+
+		if (code / 1000 != WXA_QUAL_DAYS && code % 1000 == WXA_CMP_EQ)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Count the periods when every value is known now (constants after folding);
+ * otherwise guess: one per execution for an equality, else a month's worth.
+ */
 static double
 estimate_requests(PlannerInfo *root, Oid serverid, const WxaEndpoint *ep, List *quals)
 {
@@ -202,7 +222,7 @@ estimate_requests(PlannerInfo *root, Oid serverid, const WxaEndpoint *ep, List *
 		Node	   *folded = estimate_expression_value(root, (Node *) lfirst(lc));
 
 		if (!IsA(folded, Const))
-			return WXA_UNKNOWN_REQUESTS;
+			return has_equality(codes) ? 1 : WXA_UNKNOWN_REQUESTS;
 		values[i] = ((Const *) folded)->constvalue;
 		nulls[i] = ((Const *) folded)->constisnull;
 		types[i] = ((Const *) folded)->consttype;
@@ -222,44 +242,144 @@ estimate_requests(PlannerInfo *root, Oid serverid, const WxaEndpoint *ep, List *
 	return count;
 }
 
-static void
-wxaGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+/* The restrictions among clauses (RestrictInfos); outer_ok: relations whose columns may be used. */
+static List *
+quals_from_clauses(List *clauses, RelOptInfo *baserel, Relids outer_ok,
+				   Oid foreigntableid, const WxaEndpoint *ep)
 {
-	WxaPlanInfo *info = palloc0(sizeof(WxaPlanInfo));
-	ForeignTable *table = GetForeignTable(foreigntableid);
+	List	   *quals = NIL;
 	ListCell   *lc;
 
-	info->ep = wxa_table_endpoint(foreigntableid);
-	check_columns(foreigntableid, info->ep);
-	foreach(lc, baserel->baserestrictinfo)
+	foreach(lc, clauses)
 	{
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
 		WxaQual    *qual = palloc(sizeof(WxaQual));
 
-		if (wxa_qual_from_clause(rinfo->clause, baserel->relid, NULL, foreigntableid,
-								 info->ep, qual))
-			info->quals = lappend(info->quals, qual);
+		if (wxa_qual_from_clause(rinfo->clause, baserel->relid, outer_ok, foreigntableid, ep, qual))
+			quals = lappend(quals, qual);
 	}
-	if (wxa_quals_have_date(info->quals))
-		info->requests = estimate_requests(root, table->serverid, info->ep, info->quals);
-	else
-		info->requests = 1000;
+	return quals;
+}
+
+/* Requests one execution of a scan with these quals is expected to send. */
+static double
+quals_requests(PlannerInfo *root, Oid foreigntableid, const WxaEndpoint *ep, List *quals)
+{
+	if (!wxa_quals_have_date(quals))
+		return 1000;
+	return estimate_requests(root, GetForeignTable(foreigntableid)->serverid, ep, quals);
+}
+
+static void
+wxaGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	WxaPlanInfo *info = palloc0(sizeof(WxaPlanInfo));
+
+	info->ep = wxa_table_endpoint(foreigntableid);
+	check_columns(foreigntableid, info->ep);
+	info->quals = quals_from_clauses(baserel->baserestrictinfo, baserel, baserel->lateral_relids,
+									 foreigntableid, info->ep);
+	info->requests = quals_requests(root, foreigntableid, info->ep, info->quals);
 	baserel->rows = clamp_row_est(info->requests * info->ep->rows_per_request);
 	baserel->fdw_private = info;
+}
+
+static void
+add_scan_path(PlannerInfo *root, RelOptInfo *baserel, const WxaEndpoint *ep, List *quals,
+			  double requests, Relids required_outer)
+{
+	double		rows = clamp_row_est(requests * ep->rows_per_request);
+	Cost		startup = WXA_STARTUP_COST;
+	Cost		total = startup + requests * WXA_REQUEST_COST + rows * cpu_tuple_cost;
+
+	/* a scan that could never run must lose to any parameterized alternative */
+	if (!wxa_quals_have_date(quals))
+		total += WXA_UNRESTRICTED_COST;
+	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, rows, startup, total,
+													   NIL, required_outer, NULL, NIL));
+}
+
+/* Equivalence-class members that are this table's ref_date or end_date. */
+static bool
+ec_member_is_date_column(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+						 EquivalenceMember *em, void *arg)
+{
+	Var		   *var = (Var *) em->em_expr;
+	Oid			foreigntableid = *(Oid *) arg;
+	char	   *name;
+
+	if (!IsA(var, Var) || var->varno != rel->relid || var->varlevelsup != 0 || var->varattno <= 0)
+		return false;
+	name = get_attname(foreigntableid, var->varattno, false);
+	return strcmp(name, "ref_date") == 0 || strcmp(name, "end_date") == 0;
+}
+
+/* Outer relation sets that could supply a date restriction in a nested loop. */
+static List *
+candidate_outer_relids(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	List	   *candidates = NIL;
+	List	   *clauses = NIL;
+	ListCell   *lc;
+
+	foreach(lc, baserel->joininfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		if (join_clause_is_movable_to(rinfo, baserel))
+			clauses = lappend(clauses, rinfo);
+	}
+	if (baserel->has_eclass_joins)
+		clauses = list_concat(clauses,
+							  generate_implied_equalities_for_column(root, baserel,
+																	 ec_member_is_date_column,
+																	 &foreigntableid,
+																	 baserel->lateral_referencers));
+	foreach(lc, clauses)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		Relids		outer = bms_union(rinfo->clause_relids, baserel->lateral_relids);
+
+		ListCell   *c;
+		bool		seen = false;
+
+		outer = bms_del_member(outer, baserel->relid);
+		if (bms_is_empty(outer))
+			continue;
+		/* not list_append_unique: before PostgreSQL 16 a Bitmapset is no Node for equal() */
+		foreach(c, candidates)
+			seen = seen || bms_equal((Relids) lfirst(c), outer);
+		if (!seen)
+			candidates = lappend(candidates, outer);
+	}
+	return candidates;
 }
 
 static void
 wxaGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	WxaPlanInfo *info = baserel->fdw_private;
-	Cost		startup = WXA_STARTUP_COST;
-	Cost		total = startup + info->requests * WXA_REQUEST_COST +
-		baserel->rows * cpu_tuple_cost;
+	ListCell   *lc;
 
-	if (!wxa_quals_have_date(info->quals))
-		total += WXA_UNRESTRICTED_COST;
-	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, baserel->rows,
-													   startup, total, NIL, NULL, NULL, NIL));
+	add_scan_path(root, baserel, info->ep, info->quals, info->requests, baserel->lateral_relids);
+
+	/*
+	 * Parameterized paths: for each set of outer relations whose columns can
+	 * restrict the dates (t.ref_date = o.day), a scan run once per outer row.
+	 */
+	foreach(lc, candidate_outer_relids(root, baserel, foreigntableid))
+	{
+		Relids		outer = (Relids) lfirst(lc);
+		ParamPathInfo *ppi = get_baserel_parampathinfo(root, baserel, outer);
+		List	   *quals = list_concat(list_copy(info->quals),
+										quals_from_clauses(ppi->ppi_clauses, baserel, outer,
+														   foreigntableid, info->ep));
+		double		requests = quals_requests(root, foreigntableid, info->ep, quals);
+
+		if (!wxa_quals_have_date(quals))
+			continue;
+		add_scan_path(root, baserel, info->ep, quals, requests, outer);
+	}
 }
 
 static ForeignScan *
@@ -267,10 +387,13 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 				  ForeignPath *best_path, List *tlist, List *scan_clauses, Plan *outer_plan)
 {
 	WxaPlanInfo *info = baserel->fdw_private;
+	Relids		outer = best_path->path.param_info ?
+		PATH_REQ_OUTER(&best_path->path) : baserel->lateral_relids;
+	List	   *quals = quals_from_clauses(scan_clauses, baserel, outer, foreigntableid, info->ep);
 	List	   *exprs;
 	List	   *codes;
 
-	if (!wxa_quals_have_date(info->quals))
+	if (!wxa_quals_have_date(quals))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("a scan of foreign table \"%s\" needs a restriction on ref_date%s",
@@ -280,7 +403,8 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 						   wxa_period_kind_name(info->ep->period)),
 				 errhint("Add a condition such as: %s", example_where(info->ep))));
 
-	codes = wxa_quals_encode(info->quals, &exprs);
+	/* outer columns in exprs become nestloop parameters (replace_nestloop_params) */
+	codes = wxa_quals_encode(quals, &exprs);
 	/* every clause is checked again locally: the periods only narrow what is fetched */
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid, exprs,
@@ -690,7 +814,8 @@ wxaExplainForeignScan(ForeignScanState *node, ExplainState *es)
 
 	snprintf(api, sizeof(api), "datacube/%s", state->ep->api);
 	ExplainPropertyText("WeChat API", api, es);
-	if (state->periods == NULL)
+	/* a parameterized scan plans anew for every outer row */
+	if (state->periods == NULL || state->has_exec_params)
 		ExplainPropertyText("Requests", "determined at run time", es);
 	else
 	{

@@ -81,7 +81,8 @@ wxa_range_in(WxaDayRange *range, const wxa_day *values, int n)
 
 	if (set == NULL)
 		return false;
-	memcpy(set, values, sizeof(wxa_day) * n);
+	if (n > 0)
+		memcpy(set, values, sizeof(wxa_day) * n);
 	qsort(set, n, sizeof(wxa_day), compare_days);
 	for (int i = 0; i < n; i++)
 	{
