@@ -38,7 +38,6 @@ struct WxaRequest
 	struct curl_slist *headers;
 	char	   *sent_url;
 	char		sent_token[512];
-	char		curl_errbuf[CURL_ERROR_SIZE];
 	bool		too_large;
 	bool		completed;		/* a message arrived, not yet classified */
 	CURLcode	result;
@@ -306,13 +305,11 @@ start_transfer(WxaRequest *req)
 	req->too_large = false;
 	req->completed = false;
 	req->http_status = 0;
-	req->curl_errbuf[0] = '\0';
 
 	curl_easy_setopt(easy, CURLOPT_URL, req->sent_url);
 	curl_easy_setopt(easy, CURLOPT_PRIVATE, req);
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(easy, CURLOPT_WRITEDATA, req);
-	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, req->curl_errbuf);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, o->timeout_ms);
@@ -407,8 +404,12 @@ classify(WxaRequest *req)
 	WxaError	err;
 	long		errcode;
 
+	long		request_bytes = 0;
+
 	wxa_error_clear(&err);
 	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &req->http_status);
+	/* bytes of the request sent: tells a stalled answer from a connect that never completed */
+	curl_easy_getinfo(req->easy, CURLINFO_REQUEST_SIZE, &request_bytes);
 	err.http_status = req->http_status;
 	batch->stats.bytes += (long) req->response_len;
 	release_transfer(req);
@@ -423,10 +424,19 @@ classify(WxaRequest *req)
 	if (req->result != CURLE_OK)
 	{
 		WxaErrorKind kind = curl_error_kind(req->result);
-		const char *detail = req->curl_errbuf[0] ? req->curl_errbuf : curl_easy_strerror(req->result);
 
-		wxa_error_set(&err, kind, "%s", detail);
-		wxa_redact(err.message, NULL, req->sent_token);
+		/* stable wording (curl's own buffer varies with timings); no URL, so no token */
+		if (req->result == CURLE_OPERATION_TIMEDOUT)
+		{
+			if (request_bytes > 0)
+				wxa_error_set(&err, kind, "no complete answer within timeout_ms (%ld ms)",
+							  batch->options.timeout_ms);
+			else
+				wxa_error_set(&err, kind, "could not connect within connect_timeout_ms (%ld ms)",
+							  batch->options.connect_timeout_ms);
+		}
+		else
+			wxa_error_set(&err, kind, "%s", curl_easy_strerror(req->result));
 		/* a protocol we refused will not start working on retry */
 		if (req->result == CURLE_UNSUPPORTED_PROTOCOL)
 			fail_request(req, &err);
