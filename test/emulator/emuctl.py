@@ -5,7 +5,7 @@
     emuctl.py stop --port-file F                      stop the one started with that port file
     emuctl.py reset [--tokens] | stats | count [PATH_SUBSTRING] | outcomes CODE [PATH_SUBSTRING]
     emuctl.py config key=value ...
-    emuctl.py fault PATH_SUBSTRING KIND [times=N] [errcode=N] [status=N] [seconds=S]
+    emuctl.py fault PATH_SUBSTRING KIND [times=N] [errcode=N] [status=N] [seconds=S] [match=BODY_SUBSTRING]
     emuctl.py revoke [APPID]
     emuctl.py served PATH_SUBSTRING                   COPY-text lines: body<TAB>request
     emuctl.py expect-token APPID
@@ -259,7 +259,7 @@ def build_parser():
     p = sub.add_parser("fault", help="inject a fault for the next matching requests")
     p.add_argument("substring")
     p.add_argument("kind")
-    p.add_argument("options", nargs="*", help="times=N errcode=N status=N seconds=S")
+    p.add_argument("options", nargs="*", help="times=N errcode=N status=N seconds=S match=BODY_SUBSTRING")
     p.set_defaults(func=cmd_fault)
 
     p = sub.add_parser("revoke", help="invalidate the tokens of APPID (default: all apps)")

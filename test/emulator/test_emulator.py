@@ -513,6 +513,12 @@ class FaultTests(EmuTestCase):
         self.assertNotIn("errcode", self.dc().json())
         self.assertEqual(request("POST", "/wxa/getwxacode?access_token=" + self.token, {"path": "a"}).ctype, "image/jpeg")
 
+    def test_fault_matches_body(self):
+        control("POST", "fault", {"path": "dailysummary", "kind": "errcode", "errcode": 45009,
+                                  "times": -1, "match": "20240105"})
+        self.assertIsNone(errcode(datacube("getweanalysisappiddailysummarytrend", "20240104", "20240104", self.token)))
+        self.assertErr(datacube("getweanalysisappiddailysummarytrend", "20240105", "20240105", self.token), 45009)
+
     def test_always_until_reset(self):
         self.fault("errcode", errcode=61504, times=-1)
         for _ in range(3):

@@ -652,11 +652,13 @@ class State:
         with self.lock:
             self.faults.append(fault)
 
-    def take_fault(self, path):
-        """The first injected fault matching path with uses left; consumes one use."""
+    def take_fault(self, path, body=b""):
+        """The first injected fault matching path (and body, if it has "match") with uses left;
+        consumes one use."""
         with self.lock:
             for fault in self.faults:
-                if fault["path"] in path and fault["times"] != 0:
+                if fault["path"] in path and fault["times"] != 0 and \
+                        fault.get("match", "").encode() in body:
                     if fault["times"] > 0:
                         fault["times"] -= 1
                     self.faults_fired[fault["kind"]] += 1
@@ -1044,6 +1046,8 @@ def make_fault(spec):
     if kind not in FAULT_KINDS:
         raise ValueError(f"unknown fault kind {kind!r}; valid: {', '.join(FAULT_KINDS)}")
     fault = {"path": str(spec.get("path", "")), "kind": kind, "times": int(spec.get("times", 1))}
+    if spec.get("match"):
+        fault["match"] = str(spec["match"])     # only requests whose body contains this
     for key, cast in (("errcode", int), ("status", int), ("seconds", float)):
         if spec.get(key) is not None:
             fault[key] = cast(spec[key])
@@ -1155,7 +1159,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _api(self, state, req):
         state.on_api_request(req.path, self.conn_epoch, not self.used_for_api)
         self.used_for_api = True
-        fault = state.take_fault(req.path)
+        fault = state.take_fault(req.path, req.body or b"")
         latency = state.get("latency_ms")
         if latency:
             time.sleep(latency / 1000.0)     # per request, outside the lock: requests overlap
