@@ -169,7 +169,7 @@ example_where(const WxaEndpoint *ep)
 		case WXA_PERIOD_WEEK:
 			return "WHERE ref_date >= date_trunc('week', current_date)::date - 28";
 		case WXA_PERIOD_MONTH:
-			return "WHERE ref_date >= date_trunc('month', current_date)::date - interval '6 months'";
+			return "WHERE ref_date >= (date_trunc('month', current_date) - interval '6 months')::date";
 		case WXA_PERIOD_PORTRAIT:
 			return "WHERE end_date = current_date - 1 AND days = 30";
 		case WXA_PERIOD_DAY:
