@@ -705,9 +705,15 @@ wxaExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		{
 			char		first[11],
 						last[11];
+			wxa_day		lo = state->periods[0].period.first;
+			wxa_day		hi = state->periods[0].period.last;
 
-			wxa_day_format_iso(state->periods[0].period.first, first);
-			wxa_day_format_iso(state->periods[state->nperiods - 1].period.last, last);
+			/* periods are ordered by first day: a longer portrait window may end later */
+			for (int i = 1; i < state->nperiods; i++)
+				if (state->periods[i].period.last > hi)
+					hi = state->periods[i].period.last;
+			wxa_day_format_iso(lo, first);
+			wxa_day_format_iso(hi, last);
 			appendStringInfo(&buf, " (%s .. %s)", first, last);
 		}
 		ExplainPropertyText("Requests", buf.data, es);
