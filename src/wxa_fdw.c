@@ -599,7 +599,7 @@ store_error_callback(void *arg)
 
 	errcontext("column \"%s\" (%s) of foreign table \"%s\", value \"%s\"",
 			   state->ep->columns[state->att_column[att]].name,
-			   format_type_be(state->types[att]),
+			   format_type_with_typemod(state->types[att], state->typmods[att]),
 			   state->table_name, state->value_for_error);
 }
 
