@@ -9,18 +9,39 @@ CREATE TEMP VIEW served_requests AS
          count(DISTINCT request->>'begin_date') AS distinct_periods,
          min(request->>'begin_date') AS first_begin, max(request->>'end_date') AS last_end
   FROM served;
+-- each request a Monday..Sunday week (a calendar month), each answer naming it
 CREATE TEMP VIEW served_weeks AS
   SELECT bool_and(extract(isodow FROM to_date(request->>'begin_date', 'YYYYMMDD')) = 1
                   AND to_date(request->>'end_date', 'YYYYMMDD')
-                      = to_date(request->>'begin_date', 'YYYYMMDD') + 6) AS monday_to_sunday_each
+                      = to_date(request->>'begin_date', 'YYYYMMDD') + 6) AS monday_to_sunday_each,
+         bool_and(coalesce(body->>'ref_date', body->'list'->0->>'ref_date')
+                  = (request->>'begin_date') || '-' || (request->>'end_date')) AS answers_name_it
   FROM served;
 CREATE TEMP VIEW served_months AS
   SELECT bool_and(to_date(request->>'begin_date', 'YYYYMMDD')
                     = date_trunc('month', to_date(request->>'begin_date', 'YYYYMMDD'))
                   AND to_date(request->>'end_date', 'YYYYMMDD')
                     = (date_trunc('month', to_date(request->>'begin_date', 'YYYYMMDD'))
-                       + interval '1 month - 1 day')::date) AS first_to_last_day_each
+                       + interval '1 month - 1 day')::date) AS first_to_last_day_each,
+         bool_and(coalesce(body->>'ref_date', body->'list'->0->>'ref_date')
+                  = left(request->>'begin_date', 6)) AS answers_name_it
   FROM served;
+-- the rows of the served answers: the period requested, then the fields
+CREATE TEMP VIEW expected_trend AS
+  SELECT to_date(request->>'begin_date', 'YYYYMMDD') AS ref_date,
+         to_date(request->>'end_date', 'YYYYMMDD') AS end_date,
+         (item->>'session_cnt')::bigint AS session_cnt, (item->>'visit_pv')::bigint AS visit_pv,
+         (item->>'visit_uv')::bigint AS visit_uv, (item->>'visit_uv_new')::bigint AS visit_uv_new,
+         (item->>'stay_time_uv')::float8 AS stay_time_uv,
+         (item->>'stay_time_session')::float8 AS stay_time_session,
+         (item->>'visit_depth')::float8 AS visit_depth
+  FROM served, jsonb_array_elements(body->'list') AS item;
+CREATE TEMP VIEW expected_retain AS
+  SELECT to_date(request->>'begin_date', 'YYYYMMDD') AS ref_date,
+         to_date(request->>'end_date', 'YYYYMMDD') AS end_date,
+         user_type, (item->>'key')::integer AS key, (item->>'value')::bigint AS value
+  FROM served, unnest(ARRAY['visit_uv_new', 'visit_uv']) AS user_type,
+       jsonb_array_elements(body->user_type) AS item;
 
 -- weekly_visit_trend: the weeks that lie within October 2023
 \! python3 test/emulator/emuctl.py reset >/dev/null
@@ -30,19 +51,10 @@ CREATE TEMP TABLE got_weekly AS
 SELECT :n AS requests, count(*) AS rows FROM got_weekly;
 \copy served FROM PROGRAM 'python3 test/emulator/emuctl.py served getweanalysisappidweeklyvisittrend'
 SELECT * FROM served_requests, served_weeks;
-CREATE TEMP VIEW expected_weekly AS
-  SELECT to_date(split_part(item->>'ref_date', '-', 1), 'YYYYMMDD') AS ref_date,
-         to_date(split_part(item->>'ref_date', '-', 2), 'YYYYMMDD') AS end_date,
-         (item->>'session_cnt')::bigint AS session_cnt, (item->>'visit_pv')::bigint AS visit_pv,
-         (item->>'visit_uv')::bigint AS visit_uv, (item->>'visit_uv_new')::bigint AS visit_uv_new,
-         (item->>'stay_time_uv')::float8 AS stay_time_uv,
-         (item->>'stay_time_session')::float8 AS stay_time_session,
-         (item->>'visit_depth')::float8 AS visit_depth
-  FROM served, jsonb_array_elements(body->'list') AS item;
-SELECT count(*) AS served_rows FROM expected_weekly;
-(SELECT * FROM got_weekly EXCEPT ALL SELECT * FROM expected_weekly)
+SELECT count(*) AS served_rows FROM expected_trend;
+(SELECT * FROM got_weekly EXCEPT ALL SELECT * FROM expected_trend)
 UNION ALL
-(SELECT * FROM expected_weekly EXCEPT ALL SELECT * FROM got_weekly);
+(SELECT * FROM expected_trend EXCEPT ALL SELECT * FROM got_weekly);
 SELECT ref_date, end_date, visit_uv, visit_uv_new FROM got_weekly ORDER BY ref_date;
 
 -- weekly_retain: the weeks that start in October 2023 (the last one ends in November)
@@ -54,16 +66,10 @@ SELECT :n AS requests, count(*) AS rows FROM got_weekly_retain;
 TRUNCATE served;
 \copy served FROM PROGRAM 'python3 test/emulator/emuctl.py served getweanalysisappidweeklyretaininfo'
 SELECT * FROM served_requests, served_weeks;
-CREATE TEMP VIEW expected_weekly_retain AS
-  SELECT to_date(split_part(body->>'ref_date', '-', 1), 'YYYYMMDD') AS ref_date,
-         to_date(split_part(body->>'ref_date', '-', 2), 'YYYYMMDD') AS end_date,
-         user_type, (item->>'key')::integer AS key, (item->>'value')::bigint AS value
-  FROM served, unnest(ARRAY['visit_uv_new', 'visit_uv']) AS user_type,
-       jsonb_array_elements(body->user_type) AS item;
-SELECT count(*) AS served_rows FROM expected_weekly_retain;
-(SELECT * FROM got_weekly_retain EXCEPT ALL SELECT * FROM expected_weekly_retain)
+SELECT count(*) AS served_rows FROM expected_retain;
+(SELECT * FROM got_weekly_retain EXCEPT ALL SELECT * FROM expected_retain)
 UNION ALL
-(SELECT * FROM expected_weekly_retain EXCEPT ALL SELECT * FROM got_weekly_retain);
+(SELECT * FROM expected_retain EXCEPT ALL SELECT * FROM got_weekly_retain);
 SELECT ref_date, end_date, user_type, array_agg(key ORDER BY key) AS keys
 FROM got_weekly_retain GROUP BY 1, 2, 3 ORDER BY 1, 3 DESC;
 
@@ -76,19 +82,10 @@ SELECT :n AS requests, count(*) AS rows FROM got_monthly;
 TRUNCATE served;
 \copy served FROM PROGRAM 'python3 test/emulator/emuctl.py served getweanalysisappidmonthlyvisittrend'
 SELECT * FROM served_requests, served_months;
-CREATE TEMP VIEW expected_monthly AS
-  SELECT to_date(item->>'ref_date', 'YYYYMM') AS ref_date,
-         to_date(request->>'end_date', 'YYYYMMDD') AS end_date,
-         (item->>'session_cnt')::bigint AS session_cnt, (item->>'visit_pv')::bigint AS visit_pv,
-         (item->>'visit_uv')::bigint AS visit_uv, (item->>'visit_uv_new')::bigint AS visit_uv_new,
-         (item->>'stay_time_uv')::float8 AS stay_time_uv,
-         (item->>'stay_time_session')::float8 AS stay_time_session,
-         (item->>'visit_depth')::float8 AS visit_depth
-  FROM served, jsonb_array_elements(body->'list') AS item;
-SELECT count(*) AS served_rows FROM expected_monthly;
-(SELECT * FROM got_monthly EXCEPT ALL SELECT * FROM expected_monthly)
+SELECT count(*) AS served_rows FROM expected_trend;
+(SELECT * FROM got_monthly EXCEPT ALL SELECT * FROM expected_trend)
 UNION ALL
-(SELECT * FROM expected_monthly EXCEPT ALL SELECT * FROM got_monthly);
+(SELECT * FROM expected_trend EXCEPT ALL SELECT * FROM got_monthly);
 SELECT ref_date, end_date, visit_uv, visit_uv_new FROM got_monthly ORDER BY ref_date;
 
 -- monthly_retain: a year of months, restricted on end_date only
@@ -100,16 +97,10 @@ SELECT :n AS requests, count(*) AS rows FROM got_monthly_retain;
 TRUNCATE served;
 \copy served FROM PROGRAM 'python3 test/emulator/emuctl.py served getweanalysisappidmonthlyretaininfo'
 SELECT * FROM served_requests, served_months;
-CREATE TEMP VIEW expected_monthly_retain AS
-  SELECT to_date(body->>'ref_date', 'YYYYMM') AS ref_date,
-         to_date(request->>'end_date', 'YYYYMMDD') AS end_date,
-         user_type, (item->>'key')::integer AS key, (item->>'value')::bigint AS value
-  FROM served, unnest(ARRAY['visit_uv_new', 'visit_uv']) AS user_type,
-       jsonb_array_elements(body->user_type) AS item;
-SELECT count(*) AS served_rows FROM expected_monthly_retain;
-(SELECT * FROM got_monthly_retain EXCEPT ALL SELECT * FROM expected_monthly_retain)
+SELECT count(*) AS served_rows FROM expected_retain;
+(SELECT * FROM got_monthly_retain EXCEPT ALL SELECT * FROM expected_retain)
 UNION ALL
-(SELECT * FROM expected_monthly_retain EXCEPT ALL SELECT * FROM got_monthly_retain);
+(SELECT * FROM expected_retain EXCEPT ALL SELECT * FROM got_monthly_retain);
 SELECT user_type, array_agg(DISTINCT key ORDER BY key) AS keys, count(DISTINCT ref_date) AS months
 FROM got_monthly_retain GROUP BY 1 ORDER BY 1;
 
