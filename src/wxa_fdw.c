@@ -723,7 +723,7 @@ store_error_callback(void *arg)
 
 	errcontext("column \"%s\" (%s) of foreign table \"%s\", value \"%s\"",
 			   state->ep->columns[state->att_column[att]].name,
-			   format_type_be(state->types[att]),
+			   format_type_with_typemod(state->types[att], state->typmods[att]),
 			   state->table_name, state->value_for_error);
 }
 
@@ -830,9 +830,15 @@ wxaExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		{
 			char		first[11],
 						last[11];
+			wxa_day		lo = state->periods[0].period.first;
+			wxa_day		hi = state->periods[0].period.last;
 
-			wxa_day_format_iso(state->periods[0].period.first, first);
-			wxa_day_format_iso(state->periods[state->nperiods - 1].period.last, last);
+			/* periods are ordered by first day: a longer portrait window may end later */
+			for (int i = 1; i < state->nperiods; i++)
+				if (state->periods[i].period.last > hi)
+					hi = state->periods[i].period.last;
+			wxa_day_format_iso(lo, first);
+			wxa_day_format_iso(hi, last);
 			appendStringInfo(&buf, " (%s .. %s)", first, last);
 		}
 		ExplainPropertyText("Requests", buf.data, es);
