@@ -1,0 +1,292 @@
+/*
+ * functions.c — the SQL functions that call WeChat: the three code images and
+ * code2session.
+ *
+ * Each takes the foreign server's name first and runs with the caller's own
+ * USAGE privilege and user mapping, checked before anything is sent. The
+ * rules about arguments, bodies and answers live in core/wxa_wxacode.c and
+ * core/wxa_session.c; this file reads arguments and makes datums.
+ */
+#include "wxa_fdw.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_foreign_server.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/syscache.h"
+
+#include "core/wxa_api.h"
+#include "core/wxa_session.h"
+#include "core/wxa_wxacode.h"
+
+/* option.c: tells our servers from other wrappers' */
+extern PGDLLEXPORT Datum wxa_fdw_validator(PG_FUNCTION_ARGS);
+
+static char *
+required_text(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"%s\" must not be NULL", name)));
+	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+static char *
+optional_text(FunctionCallInfo fcinfo, int argno)
+{
+	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+static int32
+required_int(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"%s\" must not be NULL", name)));
+	return PG_GETARG_INT32(argno);
+}
+
+static bool
+required_bool(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"%s\" must not be NULL", name)));
+	return PG_GETARG_BOOL(argno);
+}
+
+static bool
+is_wxa_server(const ForeignServer *server)
+{
+	ForeignDataWrapper *fdw = GetForeignDataWrapper(server->fdwid);
+	FmgrInfo	validator;
+
+	if (!OidIsValid(fdw->fdwvalidator))
+		return false;
+	fmgr_info(fdw->fdwvalidator, &validator);
+	return validator.fn_addr == wxa_fdw_validator;
+}
+
+static bool
+has_user_mapping(Oid userid, Oid serverid)
+{
+	return SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(userid),
+								 ObjectIdGetDatum(serverid)) ||
+		SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+							  ObjectIdGetDatum(serverid));
+}
+
+/*
+ * The configuration for a call on the server named by argument 0, for the
+ * current user, who must have USAGE on it and a user mapping for it.
+ */
+static WxaConfig *
+config_for_call(FunctionCallInfo fcinfo)
+{
+	char	   *name = required_text(fcinfo, 0, "server");
+	ForeignServer *server = GetForeignServerByName(name, false);
+	Oid			userid = GetUserId();
+	AclResult	aclresult;
+
+	if (!is_wxa_server(server))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("server \"%s\" is not a wxa_fdw server", server->servername)));
+#if PG_VERSION_NUM >= 160000
+	aclresult = object_aclcheck(ForeignServerRelationId, server->serverid, userid, ACL_USAGE);
+#else
+	aclresult = pg_foreign_server_aclcheck(server->serverid, userid, ACL_USAGE);
+#endif
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
+	if (!has_user_mapping(userid, server->serverid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("user mapping not found for user \"%s\" on server \"%s\"",
+						GetUserNameFromId(userid, false), server->servername),
+				 errhint("The functions use the caller's own credentials: CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (secret '...').",
+						 quote_identifier(server->servername))));
+	return wxa_get_config(server->serverid, userid, true);
+}
+
+/* Send a checked request to its interface and return the image as WeChat sent it. */
+static bytea *
+fetch_code(WxaConfig *config, const WxaCodeRequest *req)
+{
+	const char *api = wxa_code_api(req->interface);
+	WxaArgumentProblem problem;
+	WxaHttpOptions options;
+	WxaTokenSession session;
+	WxaTokenProvider provider;
+	WxaHttpStats stats = {0};
+	WxaError	err;
+	char	   *url;
+	char	   *body;
+	char	   *response;
+	size_t		len;
+	int			rc;
+	bytea	   *image;
+
+	if (!wxa_code_check(req, &problem))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("argument \"%s\" %s", problem.argument, problem.rule)));
+
+	url = psprintf("%s/%s", config->api_base_url, api);
+	wxa_http_options_for(config, &options);
+	wxa_token_session_init(&session, config);
+	provider = wxa_token_provider(&session);
+	body = wxa_code_body(req);
+	if (body == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	rc = wxa_http_fetch(&options, &provider, url, body, true, api, &response, &len, &stats, &err);
+	free(body);
+	if (rc != 0)
+		wxa_raise(&err, config);
+
+	wxa_error_clear(&err);
+	if (!wxa_code_image_check(response, len, &err))
+	{
+		free(response);
+		snprintf(err.what, sizeof(err.what), "%s", api);
+		err.attempts = (int) stats.sent;
+		wxa_raise(&err, config);
+	}
+	image = palloc(VARHDRSZ + len);
+	SET_VARSIZE(image, VARHDRSZ + len);
+	memcpy(VARDATA(image), response, len);
+	free(response);
+	return image;
+}
+
+PG_FUNCTION_INFO_V1(wxa_get_wxacode);
+
+/* wxa_get_wxacode(server, path, width, auto_color, line_color, is_hyaline, env_version) */
+Datum
+wxa_get_wxacode(PG_FUNCTION_ARGS)
+{
+	WxaConfig  *config = config_for_call(fcinfo);
+	WxaCodeRequest req = {.interface = WXA_CODE_A};
+
+	req.path = required_text(fcinfo, 1, "path");
+	req.width = required_int(fcinfo, 2, "width");
+	req.auto_color = required_bool(fcinfo, 3, "auto_color");
+	req.line_color = optional_text(fcinfo, 4);
+	req.is_hyaline = required_bool(fcinfo, 5, "is_hyaline");
+	req.env_version = required_text(fcinfo, 6, "env_version");
+	PG_RETURN_BYTEA_P(fetch_code(config, &req));
+}
+
+PG_FUNCTION_INFO_V1(wxa_get_wxacode_unlimit);
+
+/* wxa_get_wxacode_unlimit(server, scene, page, check_path, width, auto_color, line_color, is_hyaline, env_version) */
+Datum
+wxa_get_wxacode_unlimit(PG_FUNCTION_ARGS)
+{
+	WxaConfig  *config = config_for_call(fcinfo);
+	WxaCodeRequest req = {.interface = WXA_CODE_B};
+
+	req.scene = required_text(fcinfo, 1, "scene");
+	req.page = optional_text(fcinfo, 2);
+	req.check_path = required_bool(fcinfo, 3, "check_path");
+	req.width = required_int(fcinfo, 4, "width");
+	req.auto_color = required_bool(fcinfo, 5, "auto_color");
+	req.line_color = optional_text(fcinfo, 6);
+	req.is_hyaline = required_bool(fcinfo, 7, "is_hyaline");
+	req.env_version = required_text(fcinfo, 8, "env_version");
+	PG_RETURN_BYTEA_P(fetch_code(config, &req));
+}
+
+PG_FUNCTION_INFO_V1(wxa_create_qrcode);
+
+/* wxa_create_qrcode(server, path, width) */
+Datum
+wxa_create_qrcode(PG_FUNCTION_ARGS)
+{
+	WxaConfig  *config = config_for_call(fcinfo);
+	WxaCodeRequest req = {.interface = WXA_CODE_C};
+
+	req.path = required_text(fcinfo, 1, "path");
+	req.width = required_int(fcinfo, 2, "width");
+	PG_RETURN_BYTEA_P(fetch_code(config, &req));
+}
+
+PG_FUNCTION_INFO_V1(wxa_code2session);
+
+/* wxa_code2session(server, js_code, OUT openid, OUT session_key, OUT unionid) */
+Datum
+wxa_code2session(PG_FUNCTION_ARGS)
+{
+	WxaConfig  *config = config_for_call(fcinfo);
+	char	   *js_code = required_text(fcinfo, 1, "js_code");
+	TupleDesc	desc;
+	WxaHttpOptions options;
+	WxaSession	session;
+	WxaError	err;
+	WxaHttpStats stats = {0};
+	char	   *url;
+	char	   *response;
+	size_t		len;
+	int			rc;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (js_code[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("argument \"js_code\" must not be empty")));
+	/* jscode2session authenticates with the AppSecret itself, never with a token */
+	if (config->secret == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("wxa_code2session needs the AppSecret, but the user mapping for server \"%s\" has only an access_token",
+						config->server_name),
+				 errhint("Use a user mapping with the option secret for this server.")));
+
+	url = wxa_code2session_url(config->api_base_url, config->appid, config->secret, js_code);
+	if (url == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	wxa_http_options_for(config, &options);
+	rc = wxa_http_fetch(&options, NULL, url, NULL, false, WXA_CODE2SESSION_API,
+						&response, &len, &stats, &err);
+	explicit_bzero(url, strlen(url));
+	free(url);
+	if (rc == 0)
+	{
+		wxa_error_clear(&err);
+		rc = wxa_code2session_parse(response, len, &session, &err);
+		if (rc != 0)
+		{
+			snprintf(err.what, sizeof(err.what), "%s", WXA_CODE2SESSION_API);
+			err.attempts = (int) stats.sent;
+		}
+		explicit_bzero(response, len);
+		free(response);
+	}
+	if (rc != 0)
+	{
+		wxa_redact(err.message, config->secret, NULL);
+		wxa_redact(err.errmsg, config->secret, NULL);
+		wxa_raise(&err, config);
+	}
+
+	values[0] = CStringGetTextDatum(session.openid);
+	values[1] = CStringGetTextDatum(session.session_key);
+	if (session.unionid)
+		values[2] = CStringGetTextDatum(session.unionid);
+	else
+		nulls[2] = true;
+	wxa_session_free(&session);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
