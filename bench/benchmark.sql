@@ -1,0 +1,65 @@
+-- Driven by bench/run-benchmark: a 365-day daily_visit_trend scan at the
+-- default max_concurrency and at max_concurrency 1, against the emulator with
+-- a fixed latency. Prints one row of measurements per scan.
+\set emu_url 'http://127.0.0.1:' `echo "$WXA_EMULATOR_PORT"`
+\set emuctl 'python3 test/emulator/emuctl.py'
+SET client_min_messages = warning;
+CREATE EXTENSION wxa_fdw;
+CREATE SERVER wechat FOREIGN DATA WRAPPER wxa_fdw
+  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url');
+CREATE SERVER wechat_seq FOREIGN DATA WRAPPER wxa_fdw
+  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url', max_concurrency '1');
+CREATE USER MAPPING FOR CURRENT_USER SERVER wechat OPTIONS (secret '0123456789abcdef0123456789abcdef');
+CREATE USER MAPPING FOR CURRENT_USER SERVER wechat_seq OPTIONS (secret '0123456789abcdef0123456789abcdef');
+CREATE FOREIGN TABLE trend (ref_date date, visit_pv bigint) SERVER wechat OPTIONS (endpoint 'daily_visit_trend');
+CREATE FOREIGN TABLE trend_seq (ref_date date, visit_pv bigint) SERVER wechat_seq OPTIONS (endpoint 'daily_visit_trend');
+CREATE TEMP TABLE results (scan text, requests int, concurrency int, wall_ms float8, connections int);
+
+-- tokens first, so that the scans measure data requests only
+SELECT count(*) FROM trend WHERE ref_date = '2022-12-31' \gset warm_
+SELECT count(*) FROM trend_seq WHERE ref_date = '2022-12-31' \gset warm_
+
+CREATE FUNCTION timed_count(query text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz := clock_timestamp(); n bigint;
+BEGIN
+  EXECUTE query INTO n;
+  RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
+END $$;
+
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT timed_count($$SELECT count(*) FROM trend WHERE ref_date BETWEEN '2023-01-01' AND '2023-12-31'$$) AS ms \gset
+\set conns `python3 test/emulator/emuctl.py stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])'`
+\set reqs `python3 test/emulator/emuctl.py count datacube`
+INSERT INTO results VALUES ('365 days, default concurrency', :reqs, 8, :ms, :conns);
+
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT timed_count($$SELECT count(*) FROM trend WHERE ref_date BETWEEN '2022-01-01' AND '2022-12-31'$$) AS ms \gset
+\set conns `python3 test/emulator/emuctl.py stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])'`
+\set reqs `python3 test/emulator/emuctl.py count datacube`
+INSERT INTO results VALUES ('365 days again (warm connections)', :reqs, 8, :ms, :conns);
+
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT timed_count($$SELECT count(*) FROM trend_seq WHERE ref_date BETWEEN '2023-01-01' AND '2023-12-31'$$) AS ms \gset
+\set conns `python3 test/emulator/emuctl.py stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])'`
+\set reqs `python3 test/emulator/emuctl.py count datacube`
+INSERT INTO results VALUES ('365 days, max_concurrency 1', :reqs, 1, :ms, :conns);
+
+-- cancel latency: statement_timeout fires while a response is stalled
+\! python3 test/emulator/emuctl.py reset >/dev/null
+\! python3 test/emulator/emuctl.py fault getweanalysisappiddailyvisittrend stall seconds=30 times=1 >/dev/null
+SELECT clock_timestamp() AS t0 \gset
+SET statement_timeout = '200ms';
+SELECT count(*) FROM trend WHERE ref_date = '2023-06-01';
+RESET statement_timeout;
+SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000 - 200 AS cancel_ms \gset
+\! python3 test/emulator/emuctl.py reset >/dev/null
+
+\set latency `python3 test/emulator/emuctl.py stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["latency_ms"])'`
+\pset footer off
+SELECT scan, requests, concurrency AS conc, connections AS new_conns, round(wall_ms) AS wall_ms,
+       ceil(requests::numeric / concurrency) * :latency AS ideal_ms,
+       round((wall_ms / (ceil(requests::numeric / concurrency) * :latency))::numeric, 3) AS ratio_to_ideal
+FROM results ORDER BY wall_ms;
+SELECT round(((SELECT wall_ms FROM results WHERE concurrency = 1) /
+              (SELECT wall_ms FROM results WHERE scan LIKE '365 days, default%'))::numeric, 2) AS speedup_over_sequential,
+       round(:cancel_ms::numeric, 1) AS cancel_latency_ms_after_statement_timeout;
