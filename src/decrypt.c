@@ -8,6 +8,7 @@
  * whenever appid is left out.
  */
 #include "wxa_fdw.h"
+#include "compat.h"
 
 #include "common/jsonapi.h"
 #include "common/string.h"
@@ -135,7 +136,7 @@ plaintext_to_jsonb(char *plaintext, size_t len)
 	copy = pnstrdup(plaintext, len);
 	wxa_plaintext_free(plaintext, len);
 
-#if PG_VERSION_NUM >= 160000
+#if PG_VERSION_NUM >= 170000	/* the JsonLexContext argument arrived in 17 (commit 1c99cde2f) */
 	lex = makeJsonLexContextCstringLen(NULL, copy, (int) len, encoding, true);
 #else
 	lex = makeJsonLexContextCstringLen(copy, (int) len, encoding, true);
