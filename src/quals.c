@@ -56,7 +56,11 @@ our_column(Expr *expr, Index relid, Oid foreigntableid, const WxaEndpoint *ep,
 static bool
 usable_value(Expr *expr, Index relid, Relids outer_ok)
 {
+#if PG_VERSION_NUM >= 140000
 	Relids		varnos = pull_varnos(NULL, (Node *) expr);
+#else
+	Relids		varnos = pull_varnos((Node *) expr);
+#endif
 	bool		ok;
 
 	ok = !bms_is_member(relid, varnos) &&

@@ -295,8 +295,13 @@ add_scan_path(PlannerInfo *root, RelOptInfo *baserel, const WxaEndpoint *ep, Lis
 	/* a scan that could never run must lose to any parameterized alternative */
 	if (!wxa_quals_have_date(quals))
 		total += WXA_UNRESTRICTED_COST;
+#if PG_VERSION_NUM >= 170000
+	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, rows, startup, total,
+													   NIL, required_outer, NULL, NIL, NIL));
+#else
 	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, rows, startup, total,
 													   NIL, required_outer, NULL, NIL));
+#endif
 }
 
 /* Equivalence-class members that are this table's ref_date or end_date. */
