@@ -630,9 +630,12 @@ class State:
             self.connections_total += 1
             return self.epoch
 
-    def on_api_request(self, path, conn_epoch, first_on_connection):
+    def on_api_request(self, path, conn_epoch, first_on_connection, proxied=False):
         with self.lock:
             self.requests[path] += 1
+            if proxied:
+                # an absolute-form target ("POST http://host/path"): sent to us as a proxy
+                self.requests["proxied"] += 1
             if first_on_connection and conn_epoch == self.epoch:
                 self.connections += 1
 
@@ -1157,7 +1160,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._send(reply)
 
     def _api(self, state, req):
-        state.on_api_request(req.path, self.conn_epoch, not self.used_for_api)
+        state.on_api_request(req.path, self.conn_epoch, not self.used_for_api,
+                             proxied=self.path.startswith("http://"))
         self.used_for_api = True
         fault = state.take_fault(req.path, req.body or b"")
         latency = state.get("latency_ms")
