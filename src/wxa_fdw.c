@@ -43,7 +43,7 @@ PG_MODULE_MAGIC;
 /* Requests assumed when the values are known only at run time. */
 #define WXA_UNKNOWN_REQUESTS 30
 /* Parsed cells kept per scan for rescans. */
-#define WXA_CACHE_CELLS 500000
+#define WXA_CACHE_CELLS 100000
 
 /* fdw_private of the ForeignScan plan */
 enum WxaScanPrivate
