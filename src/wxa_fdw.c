@@ -95,6 +95,8 @@ typedef struct WxaScanState
 	bool		has_exec_params;
 
 	/* the current execution */
+	MemoryContext plan_context; /* restriction values, reset at each (re)scan */
+	WxaPeriod  *period_buffer;	/* max_requests entries, for the planner */
 	bool		started;
 	ScanPeriod *periods;
 	int			nperiods;
@@ -482,10 +484,13 @@ plan_periods(WxaScanState *state, ExprContext *econtext, bool raise)
 	ListCell   *lc;
 	int			i = 0;
 	WxaRestriction r;
-	WxaPeriod  *periods;
+	WxaPeriod  *periods = state->period_buffer;
 	WxaPlanStatus status;
-	MemoryContext old = MemoryContextSwitchTo(state->context);
+	MemoryContext old;
 
+	/* evaluated anew at every rescan: in a context of its own, so rescans do not accumulate */
+	MemoryContextReset(state->plan_context);
+	old = MemoryContextSwitchTo(state->plan_context);
 	values = palloc(sizeof(Datum) * (n + 1));
 	nulls = palloc(sizeof(bool) * (n + 1));
 	foreach(lc, state->qual_states)
@@ -493,7 +498,6 @@ plan_periods(WxaScanState *state, ExprContext *econtext, bool raise)
 	if (!wxa_restriction_build(&r, state->qual_codes, values, nulls, state->qual_types))
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 
-	periods = palloc(sizeof(WxaPeriod) * state->config->max_requests);
 	status = wxa_plan_periods(state->ep->period, &r, wxa_yesterday(state->config->timezone),
 							  state->config->max_requests, periods, &state->planned);
 	wxa_restriction_free(&r);
@@ -521,7 +525,9 @@ plan_periods(WxaScanState *state, ExprContext *econtext, bool raise)
 						 quote_identifier(state->config->server_name), state->planned)));
 
 	state->nperiods = status == WXA_PLAN_OK ? (int) state->planned : 0;
-	state->periods = MemoryContextAlloc(state->context, sizeof(ScanPeriod) * (state->nperiods + 1));
+	if (state->periods == NULL)
+		state->periods = MemoryContextAlloc(state->context,
+											sizeof(ScanPeriod) * state->config->max_requests);
 	for (i = 0; i < state->nperiods; i++)
 	{
 		state->periods[i].period = periods[i];
@@ -712,6 +718,8 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	ctl.hcxt = context;
 	state->cache = hash_create("wxa_fdw periods", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	wxa_token_session_init(&state->tokens, state->config);
+	state->plan_context = AllocSetContextCreate(context, "wxa_fdw restriction", ALLOCSET_SMALL_SIZES);
+	state->period_buffer = palloc(sizeof(WxaPeriod) * state->config->max_requests);
 	state->current = -1;
 	MemoryContextSwitchTo(old);
 
