@@ -5,8 +5,10 @@
     emuctl.py stop --port-file F                      stop the one started with that port file
     emuctl.py reset [--tokens] | stats | count [PATH_SUBSTRING] | outcomes CODE [PATH_SUBSTRING]
     emuctl.py config key=value ...
-    emuctl.py fault PATH_SUBSTRING KIND [times=N] [errcode=N] [status=N] [seconds=S] [match=BODY_SUBSTRING]
+    emuctl.py fault PATH_SUBSTRING KIND [times=N] [errcode=N] [errmsg=TEXT|echo] [pad=N] [status=N]
+                    [seconds=S] [match=BODY_SUBSTRING] [body=TEXT] [content_type=T] [depth=N] [location=URL]
     emuctl.py revoke [APPID]
+    emuctl.py credentials                             the apps' secrets and every token issued, one a line
     emuctl.py served PATH_SUBSTRING                   COPY-text lines: body<TAB>request
     emuctl.py expect-token APPID
 
@@ -139,6 +141,11 @@ def cmd_served(args, out):
         out(copy_text(entry["body"]) + "\t" + copy_text(entry["request"]))
 
 
+def cmd_credentials(args, out):
+    for credential in call(args, "GET", "/__emu/credentials")["credentials"]:
+        out(credential)
+
+
 def cmd_expect_token(args, out):
     token = call(args, "GET", "/__emu/token", query={"appid": args.appid})["access_token"]
     if not token:
@@ -259,7 +266,9 @@ def build_parser():
     p = sub.add_parser("fault", help="inject a fault for the next matching requests")
     p.add_argument("substring")
     p.add_argument("kind")
-    p.add_argument("options", nargs="*", help="times=N errcode=N status=N seconds=S match=BODY_SUBSTRING")
+    p.add_argument("options", nargs="*",
+                   help="times=N errcode=N errmsg=TEXT|echo pad=N status=N seconds=S match=BODY_SUBSTRING "
+                        "body=TEXT content_type=T depth=N location=URL")
     p.set_defaults(func=cmd_fault)
 
     p = sub.add_parser("revoke", help="invalidate the tokens of APPID (default: all apps)")
@@ -269,6 +278,9 @@ def build_parser():
     p = sub.add_parser("served", help="journal of successful responses, COPY text format")
     p.add_argument("substring")
     p.set_defaults(func=cmd_served)
+
+    sub.add_parser("credentials", help="the apps' secrets and every token issued since start, one a line"
+                   ).set_defaults(func=cmd_credentials)
 
     p = sub.add_parser("expect-token", help="print the current stable token of APPID")
     p.add_argument("appid")
@@ -280,7 +292,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     # UTF-8 whatever the locale: psql's \copy ... from program reads bytes.
     def out(line):
-        sys.stdout.buffer.write(line.encode("utf-8") + b"\n")
+        sys.stdout.buffer.write(line.encode("utf-8", "surrogateescape") + b"\n")
     try:
         args.func(args, out)
     except Failure as exc:
