@@ -101,11 +101,30 @@ hint_for(const WxaError *err, const WxaConfig *config)
 	}
 }
 
+/*
+ * Text that came from WeChat, made fit for a message: without this server's
+ * and user's credentials, whatever the core scrubbed already.
+ */
+char *
+wxa_message_text(const char *text, const WxaConfig *config)
+{
+	char	   *copy = pstrdup(text);
+
+	if (config)
+	{
+		wxa_redact(copy, config->secret, config->access_token);
+		wxa_redact(copy, NULL, wxa_cached_token(config));
+	}
+	return copy;
+}
+
 void
 wxa_raise(const WxaError *err, const WxaConfig *config)
 {
 	const char *server = config ? config->server_name : "?";
 	const char *hint;
+	char	   *message;
+	char	   *scrubbed_errmsg;
 
 	/* a cancel or termination that is pending wins over any error of ours */
 	CHECK_FOR_INTERRUPTS();
@@ -115,17 +134,19 @@ wxa_raise(const WxaError *err, const WxaConfig *config)
 				 errmsg("canceling statement due to user request")));
 
 	hint = hint_for(err, config);
+	message = wxa_message_text(err->message, config);
+	scrubbed_errmsg = wxa_message_text(err->errmsg, config);
 	if (err->kind == WXA_ERR_API)
 		ereport(ERROR,
 				(errcode(sqlstate_for(err)),
 				 errmsg("WeChat API request %s failed with errcode %ld", err->what, err->errcode),
 				 errdetail("errcode %ld, errmsg \"%s\" (server \"%s\", %d attempt%s)",
-						   err->errcode, err->errmsg, server, err->attempts,
+						   err->errcode, scrubbed_errmsg, server, err->attempts,
 						   err->attempts == 1 ? "" : "s"),
 				 hint ? errhint("%s", hint) : 0));
 	ereport(ERROR,
 			(errcode(sqlstate_for(err)),
-			 errmsg("WeChat API request %s failed: %s", err->what, err->message),
+			 errmsg("WeChat API request %s failed: %s", err->what, message),
 			 err->http_status ?
 			 errdetail("HTTP status %ld (server \"%s\", %d attempt%s)", err->http_status, server,
 					   err->attempts, err->attempts == 1 ? "" : "s") :

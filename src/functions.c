@@ -275,11 +275,7 @@ wxa_code2session(PG_FUNCTION_ARGS)
 		free(response);
 	}
 	if (rc != 0)
-	{
-		wxa_redact(err.message, config->secret, NULL);
-		wxa_redact(err.errmsg, config->secret, NULL);
 		wxa_raise(&err, config);
-	}
 
 	values[0] = CStringGetTextDatum(session.openid);
 	values[1] = CStringGetTextDatum(session.session_key);

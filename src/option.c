@@ -386,6 +386,7 @@ wxa_http_options_for(const WxaConfig *config, WxaHttpOptions *options)
 	options->max_retries = config->max_retries;
 	options->max_concurrency = config->max_concurrency;
 	options->proxy = config->proxy;
+	options->secret = config->secret;
 	options->max_body = WXA_MAX_BODY_BYTES;
 	options->backoff_base_ms = 100;
 }

@@ -30,7 +30,8 @@ wxa_body_kind(const char *body, size_t len)
 }
 
 bool
-wxa_body_errcode(const char *body, size_t len, long *errcode, char *errmsg, size_t errmsg_size)
+wxa_body_errcode(const char *body, size_t len, long *errcode, char *errmsg, size_t errmsg_size,
+				 const char *secret, const char *token)
 {
 	cJSON	   *root;
 	const cJSON *code;
@@ -48,8 +49,13 @@ wxa_body_errcode(const char *body, size_t len, long *errcode, char *errmsg, size
 		found = true;
 		*errcode = (long) code->valuedouble;
 		msg = cJSON_GetObjectItemCaseSensitive(root, "errmsg");
-		snprintf(errmsg, errmsg_size, "%s", cJSON_IsString(msg) ? msg->valuestring : "");
-		wxa_redact(errmsg, NULL, NULL);
+		errmsg[0] = '\0';
+		if (cJSON_IsString(msg))
+		{
+			/* scrub the whole text first: cut first, a credential could be left half */
+			wxa_redact(msg->valuestring, secret, token);
+			snprintf(errmsg, errmsg_size, "%s", msg->valuestring);
+		}
 	}
 	cJSON_Delete(root);
 	return found;

@@ -54,6 +54,7 @@ struct WxaBatch
 {
 	WxaHttpOptions options;
 	char	   *proxy;
+	char	   *secret;
 	WxaTokenProvider tokens;
 	WxaRequest **requests;
 	int			nrequests;
@@ -128,6 +129,17 @@ wxa_batch_new(const WxaHttpOptions *options, const WxaTokenProvider *tokens)
 		}
 	}
 	batch->options.proxy = batch->proxy;
+	if (options->secret && options->secret[0])
+	{
+		batch->secret = strdup(options->secret);
+		if (batch->secret == NULL)
+		{
+			free(batch->proxy);
+			free(batch);
+			return NULL;
+		}
+	}
+	batch->options.secret = batch->secret;
 	if (batch->options.max_concurrency < 1)
 		batch->options.max_concurrency = 1;
 	if (tokens)
@@ -464,10 +476,10 @@ classify(WxaRequest *req)
 		return;
 	}
 	if (req->response_len > 0 &&
-		wxa_body_errcode(req->response, req->response_len, &errcode, err.errmsg, sizeof(err.errmsg)))
+		wxa_body_errcode(req->response, req->response_len, &errcode, err.errmsg, sizeof(err.errmsg),
+						 batch->secret, req->sent_token))
 	{
 		err.errcode = errcode;
-		wxa_redact(err.errmsg, NULL, req->sent_token);
 		wxa_error_set(&err, WXA_ERR_API, "WeChat returned errcode %ld", errcode);
 		if (wxa_errcode_token_rejected(errcode) && req->with_token && !req->token_retried &&
 			batch->tokens.get != NULL)
@@ -650,6 +662,9 @@ wxa_batch_free(WxaBatch *batch)
 	}
 	free(batch->requests);
 	free(batch->proxy);
+	if (batch->secret)
+		explicit_bzero(batch->secret, strlen(batch->secret));
+	free(batch->secret);
 	free(batch);
 }
 

@@ -88,7 +88,10 @@ wxa_token_fetch(const WxaHttpOptions *options, const char *base_url, WxaTokenEnd
 	size_t		len = 0;
 	int			rc = -1;
 	const char *what = endpoint == WXA_TOKEN_STABLE ? "cgi-bin/stable_token" : "cgi-bin/token";
+	WxaHttpOptions with_secret = *options;
 
+	/* the engine scrubs WeChat's errmsg of the secret before cutting it to size */
+	with_secret.secret = secret;
 	*token = NULL;
 	wxa_error_clear(err);
 	if (endpoint == WXA_TOKEN_STABLE)
@@ -105,7 +108,7 @@ wxa_token_fetch(const WxaHttpOptions *options, const char *base_url, WxaTokenEnd
 
 	if (url == NULL || (endpoint == WXA_TOKEN_STABLE && body == NULL))
 		wxa_error_set(err, WXA_ERR_INTERNAL, "out of memory");
-	else if (wxa_http_fetch(options, NULL, url, body, false, what, &response, &len, stats, err) == 0)
+	else if (wxa_http_fetch(&with_secret, NULL, url, body, false, what, &response, &len, stats, err) == 0)
 	{
 		rc = parse_token(response, len, token, expires_in, err);
 		if (rc != 0)

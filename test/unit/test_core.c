@@ -352,10 +352,23 @@ test_api(void)
 	{
 		const char *busy = "{\"errcode\":45009,\"errmsg\":\"reach max api daily quota limit\"}";
 
-		CHECK(wxa_body_errcode(busy, strlen(busy), &code, msg, sizeof(msg)) && code == 45009 &&
-			  strcmp(msg, "reach max api daily quota limit") == 0);
+		CHECK(wxa_body_errcode(busy, strlen(busy), &code, msg, sizeof(msg), NULL, NULL) &&
+			  code == 45009 && strcmp(msg, "reach max api daily quota limit") == 0);
 	}
-	CHECK(!wxa_body_errcode("{\"errcode\":0,\"errmsg\":\"ok\"}", 27, &code, msg, sizeof(msg)));
+	CHECK(!wxa_body_errcode("{\"errcode\":0,\"errmsg\":\"ok\"}", 27, &code, msg, sizeof(msg),
+							NULL, NULL));
+	{
+		/* a credential across the cut is scrubbed whole, never left half */
+		const char *echo = "{\"errcode\":40001,\"errmsg\":\"invalid credential for the token "
+			"TOKEN-0123456789-ABCDEFGHIJ and the secret SECRET-0123456789 rid\"}";
+
+		CHECK(wxa_body_errcode(echo, strlen(echo), &code, msg, 48, NULL, "TOKEN-0123456789-ABCDEFGHIJ") &&
+			  strcmp(msg, "invalid credential for the token *** and the se") == 0);
+		CHECK(wxa_body_errcode(echo, strlen(echo), &code, msg, 80, "SECRET-0123456789", NULL) &&
+			  strstr(msg, "SECRET") == NULL && strstr(msg, "TOKEN-0123456789-ABCDEFGHIJ") != NULL);
+		CHECK(wxa_body_errcode(echo, strlen(echo), &code, msg, 40, NULL, "TOKEN-0123456789-ABCDEFGHIJ") &&
+			  strstr(msg, "TOKEN") == NULL);
+	}
 	CHECK(wxa_errcode_transient(-1) && wxa_errcode_transient(45009) && !wxa_errcode_transient(40013));
 	CHECK(wxa_errcode_token_rejected(42001) && !wxa_errcode_token_rejected(40125));
 
