@@ -4,7 +4,9 @@
  */
 #include "wxa_fdw.h"
 
+#include "common/string.h"
 #include "datatype/timestamp.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgtime.h"
 #include "utils/datetime.h"
@@ -103,18 +105,34 @@ hint_for(const WxaError *err, const WxaConfig *config)
 
 /*
  * Text that came from WeChat, made fit for a message: without this server's
- * and user's credentials, whatever the core scrubbed already.
+ * and user's credentials (whatever the core scrubbed already), valid in the
+ * database encoding (else only its ASCII is kept: converting could fail while
+ * an error is being reported) and at most max_bytes long, "..." marking the
+ * cut (0: no limit).
  */
 char *
-wxa_message_text(const char *text, const WxaConfig *config)
+wxa_message_text(const char *text, const WxaConfig *config, int max_bytes)
 {
 	char	   *copy = pstrdup(text);
+	int			encoding = GetDatabaseEncoding();
+	int			len;
 
 	if (config)
 	{
 		wxa_redact(copy, config->secret, config->access_token);
 		wxa_redact(copy, NULL, wxa_cached_token(config));
 	}
+	len = strlen(copy);
+	if (!pg_is_ascii(copy) &&
+		((encoding != PG_UTF8 && encoding != PG_SQL_ASCII) ||
+		 !pg_verify_mbstr(PG_UTF8, copy, len, true)))
+	{
+		for (char *p = copy; *p; p++)
+			if (IS_HIGHBIT_SET(*p))
+				*p = '?';
+	}
+	if (max_bytes > 0 && len > max_bytes)
+		copy = psprintf("%.*s...", pg_encoding_mbcliplen(PG_UTF8, copy, len, max_bytes), copy);
 	return copy;
 }
 
@@ -134,8 +152,8 @@ wxa_raise(const WxaError *err, const WxaConfig *config)
 				 errmsg("canceling statement due to user request")));
 
 	hint = hint_for(err, config);
-	message = wxa_message_text(err->message, config);
-	scrubbed_errmsg = wxa_message_text(err->errmsg, config);
+	message = wxa_message_text(err->message, config, 0);
+	scrubbed_errmsg = wxa_message_text(err->errmsg, config, 0);
 	if (err->kind == WXA_ERR_API)
 		ereport(ERROR,
 				(errcode(sqlstate_for(err)),

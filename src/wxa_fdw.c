@@ -15,6 +15,7 @@
 #include "commands/explain.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
@@ -44,6 +45,8 @@ PG_MODULE_MAGIC;
 #define WXA_UNKNOWN_REQUESTS 30
 /* Parsed cells kept per scan for rescans. */
 #define WXA_CACHE_CELLS 500000
+/* Most bytes of a value shown in an error about it. */
+#define WXA_VALUE_IN_ERROR 100
 
 /* fdw_private of the ForeignScan plan */
 enum WxaScanPrivate
@@ -724,7 +727,8 @@ store_error_callback(void *arg)
 	errcontext("column \"%s\" (%s) of foreign table \"%s\", value \"%s\"",
 			   state->ep->columns[state->att_column[att]].name,
 			   format_type_with_typemod(state->types[att], state->typmods[att]),
-			   state->table_name, state->value_for_error);
+			   state->table_name,
+			   wxa_message_text(state->value_for_error, state->config, WXA_VALUE_IN_ERROR));
 }
 
 static void
@@ -749,7 +753,9 @@ store_row(WxaScanState *state, TupleTableSlot *slot)
 			continue;
 		state->attnum_for_error = i;
 		state->value_for_error = cell;
-		slot->tts_values[i] = InputFunctionCall(&state->in_functions[i], (char *) cell,
+		/* WeChat's UTF-8, checked: input functions trust their input to be valid */
+		slot->tts_values[i] = InputFunctionCall(&state->in_functions[i],
+												pg_any_to_server(cell, strlen(cell), PG_UTF8),
 												state->typioparams[i], state->typmods[i]);
 	}
 	error_context_stack = errcallback.previous;

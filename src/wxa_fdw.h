@@ -62,7 +62,7 @@ extern void wxa_connection_init(void);
 
 /* errors.c */
 extern void wxa_raise(const WxaError *err, const WxaConfig *config) pg_attribute_noreturn();
-extern char *wxa_message_text(const char *text, const WxaConfig *config);
+extern char *wxa_message_text(const char *text, const WxaConfig *config, int max_bytes);
 extern DateADT wxa_yesterday(const char *timezone);
 
 /* quals.c: date restrictions from WHERE clauses */
