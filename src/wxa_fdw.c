@@ -566,12 +566,7 @@ accumulate_stats(WxaScanState *state)
 {
 	if (state->batch)
 	{
-		const WxaHttpStats *s = wxa_batch_stats(state->batch);
-
-		state->totals.sent += s->sent;
-		state->totals.retries += s->retries;
-		state->totals.bytes += s->bytes;
-		state->totals.wait_ms += s->wait_ms;
+		wxa_http_stats_add(&state->totals, wxa_batch_stats(state->batch));
 		wxa_batch_free(state->batch);
 		state->batch = NULL;
 	}
@@ -861,14 +856,7 @@ wxaExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		WxaHttpStats total = state->totals;
 
 		if (state->batch)
-		{
-			const WxaHttpStats *s = wxa_batch_stats(state->batch);
-
-			total.sent += s->sent;
-			total.retries += s->retries;
-			total.bytes += s->bytes;
-			total.wait_ms += s->wait_ms;
-		}
+			wxa_http_stats_add(&total, wxa_batch_stats(state->batch));
 		ExplainPropertyInteger("Requests sent", NULL, total.sent, es);
 		ExplainPropertyInteger("Retries", NULL, total.retries, es);
 		ExplainPropertyInteger("Token fetches", NULL, state->tokens.fetches, es);

@@ -646,6 +646,15 @@ wxa_batch_stats(const WxaBatch *batch)
 }
 
 void
+wxa_http_stats_add(WxaHttpStats *into, const WxaHttpStats *from)
+{
+	into->sent += from->sent;
+	into->retries += from->retries;
+	into->bytes += from->bytes;
+	into->wait_ms += from->wait_ms;
+}
+
+void
 wxa_batch_free(WxaBatch *batch)
 {
 	if (batch == NULL)
@@ -696,12 +705,7 @@ wxa_http_fetch(const WxaHttpOptions *options, const WxaTokenProvider *tokens,
 		rc = *response ? 0 : -1;
 	}
 	if (stats)
-	{
-		stats->sent += batch->stats.sent;
-		stats->retries += batch->stats.retries;
-		stats->bytes += batch->stats.bytes;
-		stats->wait_ms += batch->stats.wait_ms;
-	}
+		wxa_http_stats_add(stats, &batch->stats);
 	wxa_batch_free(batch);
 	return rc;
 }

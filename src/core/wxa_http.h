@@ -92,6 +92,8 @@ const char *wxa_batch_response(const WxaBatch *batch, int index, size_t *len);
 /* Release a finished request's body early (long scans). */
 void		wxa_batch_forget(WxaBatch *batch, int index);
 const WxaHttpStats *wxa_batch_stats(const WxaBatch *batch);
+/* Add the counts of from to into. */
+void		wxa_http_stats_add(WxaHttpStats *into, const WxaHttpStats *from);
 
 /* Abandon every transfer still in flight and free everything. */
 void		wxa_batch_free(WxaBatch *batch);

@@ -89,6 +89,7 @@ wxa_token_fetch(const WxaHttpOptions *options, const char *base_url, WxaTokenEnd
 	int			rc = -1;
 	const char *what = endpoint == WXA_TOKEN_STABLE ? "cgi-bin/stable_token" : "cgi-bin/token";
 	WxaHttpOptions with_secret = *options;
+	WxaHttpStats fetch_stats = {0};
 
 	/* the engine scrubs WeChat's errmsg of the secret before cutting it to size */
 	with_secret.secret = secret;
@@ -108,12 +109,18 @@ wxa_token_fetch(const WxaHttpOptions *options, const char *base_url, WxaTokenEnd
 
 	if (url == NULL || (endpoint == WXA_TOKEN_STABLE && body == NULL))
 		wxa_error_set(err, WXA_ERR_INTERNAL, "out of memory");
-	else if (wxa_http_fetch(&with_secret, NULL, url, body, false, what, &response, &len, stats, err) == 0)
+	else if (wxa_http_fetch(&with_secret, NULL, url, body, false, what, &response, &len,
+							&fetch_stats, err) == 0)
 	{
 		rc = parse_token(response, len, token, expires_in, err);
 		if (rc != 0)
+		{
 			snprintf(err->what, sizeof(err->what), "%s", what);
+			err->attempts = (int) fetch_stats.sent;
+		}
 	}
+	if (stats)
+		wxa_http_stats_add(stats, &fetch_stats);
 	wxa_redact(err->message, secret, NULL);
 	wxa_redact(err->errmsg, secret, NULL);
 	free(url);
