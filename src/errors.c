@@ -96,8 +96,17 @@ hint_for(const WxaError *err, const WxaConfig *config)
 		case WXA_ERR_TIMEOUT:
 			return "Raise the server options timeout_ms or connect_timeout_ms if WeChat is slow to answer.";
 		case WXA_ERR_HTTP:
+			if (err->http_status >= 300 && err->http_status < 400)
+				return "wxa_fdw follows no redirects: the server options api_base_url and proxy must lead to the API itself, such as https://api.weixin.qq.com.";
+			if (err->http_status < 500 && err->http_status != 429)
+				return "WeChat answers its API with HTTP 200, errors included: check the server options api_base_url and proxy.";
+			/* FALLTHROUGH */
 		case WXA_ERR_NETWORK:
 			return "WeChat's gateway failed even after retries; try again later or raise max_retries.";
+		case WXA_ERR_RESPONSE:
+			return "This is not an answer of the WeChat API as documented: check the server options api_base_url and proxy; if they are right, try again later.";
+		case WXA_ERR_TOO_LARGE:
+			return "No answer of the WeChat API is this large: check the server options api_base_url and proxy.";
 		default:
 			return NULL;
 	}

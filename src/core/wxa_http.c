@@ -464,7 +464,11 @@ classify(WxaRequest *req)
 	}
 	if (req->http_status != 200)
 	{
-		wxa_error_set(&err, WXA_ERR_HTTP, "WeChat answered HTTP %ld", req->http_status);
+		if (req->http_status >= 300 && req->http_status < 400)
+			wxa_error_set(&err, WXA_ERR_HTTP, "WeChat answered HTTP %ld, a redirect, which is not followed",
+						  req->http_status);
+		else
+			wxa_error_set(&err, WXA_ERR_HTTP, "WeChat answered HTTP %ld", req->http_status);
 		fail_request(req, &err);
 		return;
 	}
