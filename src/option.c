@@ -22,6 +22,7 @@
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 typedef enum OptionKind
 {
@@ -334,13 +335,39 @@ apply_server_option(WxaConfig *config, DefElem *def)
 		config->proxy = defGetString(def);
 }
 
+/* The user's own mapping or a PUBLIC one, as GetUserMapping() looks for them. */
+static bool
+has_user_mapping(Oid userid, Oid serverid)
+{
+	return SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(userid),
+								 ObjectIdGetDatum(serverid)) ||
+		SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+							  ObjectIdGetDatum(serverid));
+}
+
 WxaConfig *
 wxa_get_config(Oid serverid, Oid userid, bool with_mapping)
 {
 	ForeignServer *server = GetForeignServer(serverid);
-	UserMapping *mapping = with_mapping ? GetUserMapping(userid, serverid) : NULL;
+	UserMapping *mapping = NULL;
 	WxaConfig  *config = palloc0(sizeof(WxaConfig));
 	ListCell   *lc;
+
+	/* before PostgreSQL 16 GetUserMapping()'s own error does not name the server */
+	if (with_mapping && !has_user_mapping(userid, serverid))
+	{
+		const char *user = GetUserNameFromId(userid, false);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("user mapping not found for user \"%s\" on server \"%s\"",
+						user, server->servername),
+				 errdetail("wxa_fdw calls WeChat with the credentials of the user mapping of the user who runs the query (of a view's owner, for a view)."),
+				 errhint("CREATE USER MAPPING FOR %s SERVER %s OPTIONS (secret '...');",
+						 quote_identifier(user), quote_identifier(server->servername))));
+	}
+	if (with_mapping)
+		mapping = GetUserMapping(userid, serverid);
 
 	config->serverid = serverid;
 	config->umid = mapping ? mapping->umid : InvalidOid;

@@ -665,7 +665,9 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 	}
 #endif
-	state->config = wxa_get_config(GetForeignTable(RelationGetRelid(rel))->serverid, userid, true);
+	/* plain EXPLAIN sends nothing: it needs no credentials, as in postgres_fdw */
+	state->config = wxa_get_config(GetForeignTable(RelationGetRelid(rel))->serverid, userid,
+								   (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0);
 
 	state->natts = desc->natts;
 	state->att_column = palloc(sizeof(int) * desc->natts);
@@ -704,7 +706,8 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	ctl.entrysize = sizeof(CachedPeriod);
 	ctl.hcxt = context;
 	state->cache = hash_create("wxa_fdw periods", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	wxa_token_session_init(&state->tokens, state->config);
+	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
+		wxa_token_session_init(&state->tokens, state->config);
 	state->current = -1;
 	MemoryContextSwitchTo(old);
 
