@@ -25,6 +25,13 @@ typedef enum WxaBodyKind
 WxaBodyKind wxa_body_kind(const char *body, size_t len);
 
 /*
+ * Parse a whole body as one JSON value: NULL unless only whitespace follows
+ * it (two answers run together must not read as the first). Free with
+ * cJSON_Delete.
+ */
+struct cJSON *wxa_json_parse(const char *body, size_t len);
+
+/*
  * If body is a JSON object with a non-zero "errcode", return true and fill
  * errcode and errmsg, scrubbed as by wxa_redact(secret, token) before it is
  * cut to errmsg_size. A body that is not JSON returns false.

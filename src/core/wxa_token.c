@@ -51,7 +51,7 @@ stable_body(const char *appid, const char *secret)
 static int
 parse_token(const char *response, size_t len, char **token, long *expires_in, WxaError *err)
 {
-	cJSON	   *root = cJSON_ParseWithLength(response, len);
+	cJSON	   *root = wxa_json_parse(response, len);
 	const cJSON *t;
 	const cJSON *e;
 	int			rc = -1;
@@ -65,8 +65,8 @@ parse_token(const char *response, size_t len, char **token, long *expires_in, Wx
 	e = cJSON_GetObjectItemCaseSensitive(root, "expires_in");
 	if (!cJSON_IsString(t) || t->valuestring[0] == '\0' || strlen(t->valuestring) >= 512)
 		wxa_error_set(err, WXA_ERR_RESPONSE, "the token response has no usable access_token");
-	else if (!cJSON_IsNumber(e) || e->valuedouble <= 0)
-		wxa_error_set(err, WXA_ERR_RESPONSE, "the token response has no positive expires_in");
+	else if (!cJSON_IsNumber(e) || !(e->valuedouble > 0 && e->valuedouble < 1e9))
+		wxa_error_set(err, WXA_ERR_RESPONSE, "the token response has no usable expires_in");
 	else
 	{
 		*token = strdup(t->valuestring);

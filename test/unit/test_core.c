@@ -288,6 +288,29 @@ test_responses(void)
 	wxa_rows_free(&rows);
 	CHECK(parse("daily_visit_trend", day, day, "<html></html>", &rows, &err) == -1);
 	wxa_rows_free(&rows);
+	/* two answers run together, an infinite number, an answer without its fields */
+	CHECK(parse("daily_visit_trend", day, day, "{\"list\":[]}{\"list\":[{\"visit_pv\":1}]}", &rows, &err) == -1 &&
+		  strstr(err.message, "not valid JSON") != NULL);
+	wxa_rows_free(&rows);
+	CHECK(parse("daily_visit_trend", day, day, "{\"list\":[]} \r\n", &rows, &err) == 0 && rows.nrows == 0);
+	wxa_rows_free(&rows);
+	CHECK(parse("daily_visit_trend", day, day, "{\"list\":[{\"visit_pv\":1e999}]}", &rows, &err) == -1 &&
+		  strstr(err.message, "out of range") != NULL);
+	wxa_rows_free(&rows);
+	CHECK(parse("daily_visit_trend", day, day, "{\"errcode\":0,\"errmsg\":\"ok\"}", &rows, &err) == -1 &&
+		  strstr(err.message, "no \"list\"") != NULL);
+	wxa_rows_free(&rows);
+	CHECK(parse("daily_retain", day, day, "{\"ref_date\":\"20170313\"}", &rows, &err) == -1 &&
+		  strstr(err.message, "neither") != NULL);
+	wxa_rows_free(&rows);
+	CHECK(parse("daily_retain", day, day, "{\"visit_uv\":[]}", &rows, &err) == 0 && rows.nrows == 0);
+	wxa_rows_free(&rows);
+	CHECK(parse("user_portrait", day, day, "{\"visit_uv_new\":null}", &rows, &err) == -1);
+	wxa_rows_free(&rows);
+	CHECK(parse("visit_distribution", day, day, "{\"list\":[{\"index\":\"access_depth_info\","
+				"\"item_list\":[{\"key\":-1e300,\"value\":1}]}]}", &rows, &err) == 0 &&
+		  cell_is(&rows, 0, "visit_distribution", "label", NULL));
+	wxa_rows_free(&rows);
 	CHECK(parse("daily_visit_trend", day, day, "{\"errcode\":61501,\"errmsg\":\"date range error\"}",
 				&rows, &err) == -1 && err.kind == WXA_ERR_API && err.errcode == 61501 &&
 		  strcmp(err.errmsg, "date range error") == 0);
