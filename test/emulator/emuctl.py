@@ -7,6 +7,7 @@
     emuctl.py config key=value ...
     emuctl.py fault PATH_SUBSTRING KIND [times=N] [errcode=N] [errmsg=TEXT|echo] [pad=N] [status=N]
                     [seconds=S] [match=BODY_SUBSTRING] [body=TEXT] [content_type=T] [depth=N] [location=URL]
+    emuctl.py faults < FILE                           one fault a line, as JSON: {"path":…,"kind":…,…}
     emuctl.py revoke [APPID]
     emuctl.py credentials                             the apps' secrets and every token issued, one a line
     emuctl.py served PATH_SUBSTRING                   COPY-text lines: body<TAB>request
@@ -130,6 +131,20 @@ def cmd_fault(args, out):
     spec = {"path": args.substring, "kind": args.kind}
     spec.update(parse_pairs(args.options))
     out(json.dumps(call(args, "POST", "/__emu/fault", spec)["fault"], sort_keys=True))
+
+
+def cmd_faults(args, out):
+    """Faults as JSON objects, one a line, from stdin (e.g. psql's \\copy ... TO PROGRAM)."""
+    n = 0
+    for line in sys.stdin.buffer.read().decode("utf-8").splitlines():
+        if line.strip():
+            try:
+                spec = json.loads(line)
+            except ValueError as exc:
+                raise Failure(f"line {n + 1}: not JSON: {exc}") from None
+            call(args, "POST", "/__emu/fault", spec)
+            n += 1
+    out(f"{n} faults")
 
 
 def cmd_revoke(args, out):
@@ -270,6 +285,9 @@ def build_parser():
                    help="times=N errcode=N errmsg=TEXT|echo pad=N status=N seconds=S match=BODY_SUBSTRING "
                         "body=TEXT content_type=T depth=N location=URL")
     p.set_defaults(func=cmd_fault)
+
+    sub.add_parser("faults", help="inject faults read from stdin, one JSON object a line"
+                   ).set_defaults(func=cmd_faults)
 
     p = sub.add_parser("revoke", help="invalidate the tokens of APPID (default: all apps)")
     p.add_argument("appid", nargs="?")

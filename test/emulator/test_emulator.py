@@ -640,6 +640,19 @@ class FaultTests(EmuTestCase):
         self.assertEqual(len(body), len('{"list":[],"deep":}') + 200000)
         self.assertNotEqual(emuctl("fault", "x", "nested", "depth=0").returncode, 0)
 
+    def test_emuctl_faults_from_stdin(self):
+        lines = (json.dumps({"path": "dailyvisittrend", "kind": "body", "body": "[]", "match": DAY}) + "\n\n" +
+                 json.dumps({"path": "dailyvisittrend", "kind": "nested", "depth": 2}) + "\n")
+        env = dict(os.environ, WXA_EMULATOR_PORT=str(PORT))
+        out = subprocess.run([sys.executable, EMUCTL, "faults"], input=lines.encode(), env=env,
+                             capture_output=True, timeout=30)
+        self.assertEqual((out.returncode, out.stdout), (0, b"2 faults\n"), out.stderr)
+        self.assertEqual(self.dc().body, b"[]")
+        self.assertEqual(self.dc().body, b'{"list":[],"deep":[[]]}')
+        bad = subprocess.run([sys.executable, EMUCTL, "faults"], input=b"{nope\n", env=env,
+                             capture_output=True, timeout=30)
+        self.assertNotEqual(bad.returncode, 0)
+
     def test_credentials_survive_reset(self):
         classic = classic_token()["access_token"]
         control("POST", "reset", {"tokens": True})
