@@ -263,11 +263,17 @@ check_ref_date(RowContext *cx, const cJSON *object)
 
 	if (ref == NULL || cJSON_IsNull(ref) || cx->ep->period == WXA_PERIOD_PORTRAIT)
 		return 0;
-	if (!cJSON_IsString(ref) || !wxa_parse_period_text(ref->valuestring, &first, &last))
+	if (!cJSON_IsString(ref))
 	{
 		wxa_error_set(cx->err, WXA_ERR_RESPONSE,
-					  "the response has a ref_date that is not a date: %s",
-					  cJSON_IsString(ref) ? ref->valuestring : json_type_name(ref));
+					  "the response has a ref_date that is a JSON %s, expected a string",
+					  json_type_name(ref));
+		return -1;
+	}
+	if (!wxa_parse_period_text(ref->valuestring, &first, &last))
+	{
+		wxa_error_set(cx->err, WXA_ERR_RESPONSE,
+					  "the response has a ref_date that is not a date: \"%s\"", ref->valuestring);
 		return -1;
 	}
 	if (first != cx->period->first)
