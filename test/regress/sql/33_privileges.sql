@@ -32,9 +32,10 @@ RESET ROLE;
 \set n `python3 test/emulator/emuctl.py count datacube`
 SELECT :n AS requests;
 
--- without USAGE a role cannot make a mapping, and has none to use
+-- without USAGE a role cannot make a mapping, and has none to use (a failing
+-- statement is logged with its text: no real secret in it)
 SET ROLE wxa_viewer;
-CREATE USER MAPPING FOR CURRENT_USER SERVER wechat OPTIONS (secret :'app_secret');
+CREATE USER MAPPING FOR CURRENT_USER SERVER wechat OPTIONS (secret 'not-a-real-secret');
 SELECT count(*) FROM wxa.daily_summary WHERE ref_date = '2024-01-02';
 -- but through the view it uses the view owner's mapping
 SELECT count(*) FROM analyst.summary WHERE ref_date BETWEEN '2024-01-01' AND '2024-01-07';
