@@ -92,7 +92,7 @@ hint_for(const WxaError *err, const WxaConfig *config)
 				return "The user mapping holds a static access_token, which wxa_fdw cannot renew: update it with ALTER USER MAPPING ... OPTIONS (SET access_token '...').";
 			return wxa_errcode_hint(err->errcode);
 		case WXA_ERR_CONNECT:
-			return "Check the server option api_base_url (and proxy), and that this host can reach it.";
+			return "Check the server options api_base_url and proxy, that this host can reach them and, for https://, that they speak TLS with a certificate this host trusts.";
 		case WXA_ERR_TIMEOUT:
 			return "Raise the server options timeout_ms or connect_timeout_ms if WeChat is slow to answer.";
 		case WXA_ERR_HTTP:
