@@ -570,6 +570,17 @@ class FaultTests(EmuTestCase):
         self.assertGreaterEqual(time.monotonic() - start, 1.0)
         self.assertEqual(stalled.json(), fast.json())
 
+    def test_stall_abandoned_by_client(self):
+        self.fault("stall", seconds=2.0)
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=0.3)
+        with self.assertRaises(TimeoutError):
+            self.dc(conn)
+        conn.close()
+        time.sleep(0.3)
+        stats = control("GET", "stats")
+        self.assertEqual(stats["outcomes"].get(f"{DC}{self.NAME} abandoned"), 1)
+        self.assertEqual(control("GET", "served?path=dailyvisittrend")["served"], [])
+
     def test_huge(self):
         self.fault("huge")
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=20)

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import secrets
+import select
 import signal
 import socket
 import struct
@@ -834,6 +835,7 @@ class Request:
     path: str
     query: dict             # first value of each parameter
     body: bytes
+    gone: object = None     # () -> True once the client has closed the connection
 
     def json(self):
         """The body as JSON; anything else is 47001 (the API rejects form posts)."""
@@ -1088,7 +1090,13 @@ def apply_fault(state, fault, req):
         return Reply(reply.status, reply.content_type, reply.body[:len(reply.body) // 2],
                      outcome="truncated")
     if kind == "stall":
-        time.sleep(float(fault.get("seconds", 30)))
+        # A client that gives up (timeout, cancel) closes the connection: stop there, so
+        # that its request is neither answered nor journaled seconds later, in another test.
+        deadline = time.monotonic() + float(fault.get("seconds", 30))
+        while time.monotonic() < deadline:
+            if req.gone and req.gone():
+                return Reply(0, "", close=True, outcome="abandoned")
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
         return None
     raise ValueError(kind)
 
@@ -1217,11 +1225,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send(Reply(status, "application/json", json.dumps(obj).encode()))
             return
         try:
-            reply = self._api(state, Request(self.command, url.path, query, body))
+            reply = self._api(state, Request(self.command, url.path, query, body, self._client_gone))
         except Exception:      # a bug in the emulator: say so, answer like the API's -1
             traceback.print_exc()
             reply = Reply(500, "application/json", b'{"errcode":-1,"errmsg":"system error"}')
         self._send(reply)
+
+    def _client_gone(self):
+        """True when the client has closed its end (EOF waiting on the socket)."""
+        try:
+            # select first: recv on a socket with a timeout waits for data, whatever its flags
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def _api(self, state, req):
         state.on_api_request(req.path, self.conn_epoch, not self.used_for_api)
