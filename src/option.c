@@ -138,6 +138,7 @@ url_problem(const char *url, bool proxy)
 	char	   *scheme = NULL;
 	char	   *host = NULL;
 	char	   *query = NULL;
+	char	   *user = NULL;
 	const char *problem = NULL;
 
 	if (u == NULL)
@@ -146,6 +147,10 @@ url_problem(const char *url, bool proxy)
 		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 		curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		problem = "it is not a valid URL";
+	else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
+		problem = proxy ?
+			"a user name or password in it would be readable by every database user (server options are public in pg_foreign_server); use a proxy that admits this host by its address" :
+			"a user name or password in it would be readable by every database user (server options are public in pg_foreign_server), and WeChat's API takes none";
 	else if (proxy)
 	{
 		if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0 &&
@@ -161,6 +166,7 @@ url_problem(const char *url, bool proxy)
 	curl_free(scheme);
 	curl_free(host);
 	curl_free(query);
+	curl_free(user);
 	curl_url_cleanup(u);
 	return problem;
 }

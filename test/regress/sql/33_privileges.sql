@@ -3,6 +3,7 @@
 -- the user and the server; plain EXPLAIN needs none; a view uses its owner's
 -- mapping; nobody reads another user's credentials. And requests go nowhere
 -- but api_base_url: redirects are not followed.
+-- Server options are public: no URL with a password in them.
 -- (Options only superusers may set: 01_options. The functions: 20_images.)
 \set emu_url 'http://127.0.0.1:' `echo "$WXA_EMULATOR_PORT"`
 \set app_secret '0123456789abcdef0123456789abcdef'
@@ -53,6 +54,12 @@ DROP USER MAPPING FOR wxa_analyst SERVER wechat;
 SET ROLE wxa_viewer;
 SELECT count(*) FROM analyst.summary WHERE ref_date = '2024-01-02';
 RESET ROLE;
+
+-- server options are readable by every role: a URL with a password is refused
+CREATE SERVER m_proxy FOREIGN DATA WRAPPER wxa_fdw
+  OPTIONS (appid 'wx1234567890abcdef', proxy 'http://user:pass@proxy.example:3128');
+CREATE SERVER m_proxy FOREIGN DATA WRAPPER wxa_fdw
+  OPTIONS (appid 'wx1234567890abcdef', api_base_url 'https://wx:secret@api.weixin.qq.com');
 
 -- redirects are not followed: a 302 to another path of the emulator is an
 -- error, and nothing reaches that path
