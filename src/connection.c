@@ -164,6 +164,19 @@ provide_token(void *arg, const char *rejected, WxaError *err)
 	return session->current;
 }
 
+/* The token cached for config's server and user mapping, or NULL (to scrub messages). */
+const char *
+wxa_cached_token(const WxaConfig *config)
+{
+	TokenKey	key = {config->serverid, config->umid};
+	TokenEntry *entry;
+
+	if (token_cache == NULL || !OidIsValid(config->umid))
+		return NULL;
+	entry = hash_search(token_cache, &key, HASH_FIND, NULL);
+	return entry && entry->token[0] != '\0' ? entry->token : NULL;
+}
+
 WxaTokenProvider
 wxa_token_provider(WxaTokenSession *session)
 {

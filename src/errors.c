@@ -4,7 +4,9 @@
  */
 #include "wxa_fdw.h"
 
+#include "common/string.h"
 #include "datatype/timestamp.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgtime.h"
 #include "utils/datetime.h"
@@ -90,15 +92,57 @@ hint_for(const WxaError *err, const WxaConfig *config)
 				return "The user mapping holds a static access_token, which wxa_fdw cannot renew: update it with ALTER USER MAPPING ... OPTIONS (SET access_token '...').";
 			return wxa_errcode_hint(err->errcode);
 		case WXA_ERR_CONNECT:
-			return "Check the server option api_base_url (and proxy), and that this host can reach it.";
+			return "Check the server options api_base_url and proxy, that this host can reach them and, for https://, that they speak TLS with a certificate this host trusts.";
 		case WXA_ERR_TIMEOUT:
 			return "Raise the server options timeout_ms or connect_timeout_ms if WeChat is slow to answer.";
 		case WXA_ERR_HTTP:
+			if (err->http_status >= 300 && err->http_status < 400)
+				return "wxa_fdw follows no redirects: the server options api_base_url and proxy must lead to the API itself, such as https://api.weixin.qq.com.";
+			if (err->http_status < 500 && err->http_status != 429)
+				return "WeChat answers its API with HTTP 200, errors included: check the server options api_base_url and proxy.";
+			/* FALLTHROUGH */
 		case WXA_ERR_NETWORK:
 			return "WeChat's gateway failed even after retries; try again later or raise max_retries.";
+		case WXA_ERR_RESPONSE:
+			return "This is not an answer of the WeChat API as documented: check the server options api_base_url and proxy; if they are right, try again later.";
+		case WXA_ERR_TOO_LARGE:
+			return "No answer of the WeChat API is this large: check the server options api_base_url and proxy.";
 		default:
 			return NULL;
 	}
+}
+
+/*
+ * Text that came from WeChat, made fit for a message: without this server's
+ * and user's credentials (whatever the core scrubbed already), valid in the
+ * database encoding (else only its ASCII is kept: converting could fail while
+ * an error is being reported) and at most max_bytes long, "..." marking the
+ * cut (0: no limit).
+ */
+char *
+wxa_message_text(const char *text, const WxaConfig *config, int max_bytes)
+{
+	char	   *copy = pstrdup(text);
+	int			encoding = GetDatabaseEncoding();
+	int			len;
+
+	if (config)
+	{
+		wxa_redact(copy, config->secret, config->access_token);
+		wxa_redact(copy, NULL, wxa_cached_token(config));
+	}
+	len = strlen(copy);
+	if (!pg_is_ascii(copy) &&
+		((encoding != PG_UTF8 && encoding != PG_SQL_ASCII) ||
+		 !pg_verify_mbstr(PG_UTF8, copy, len, true)))
+	{
+		for (char *p = copy; *p; p++)
+			if (IS_HIGHBIT_SET(*p))
+				*p = '?';
+	}
+	if (max_bytes > 0 && len > max_bytes)
+		copy = psprintf("%.*s...", pg_encoding_mbcliplen(PG_UTF8, copy, len, max_bytes), copy);
+	return copy;
 }
 
 void
@@ -106,6 +150,8 @@ wxa_raise(const WxaError *err, const WxaConfig *config)
 {
 	const char *server = config ? config->server_name : "?";
 	const char *hint;
+	char	   *message;
+	char	   *scrubbed_errmsg;
 
 	/* a cancel or termination that is pending wins over any error of ours */
 	CHECK_FOR_INTERRUPTS();
@@ -115,17 +161,19 @@ wxa_raise(const WxaError *err, const WxaConfig *config)
 				 errmsg("canceling statement due to user request")));
 
 	hint = hint_for(err, config);
+	message = wxa_message_text(err->message, config, 0);
+	scrubbed_errmsg = wxa_message_text(err->errmsg, config, 0);
 	if (err->kind == WXA_ERR_API)
 		ereport(ERROR,
 				(errcode(sqlstate_for(err)),
 				 errmsg("WeChat API request %s failed with errcode %ld", err->what, err->errcode),
 				 errdetail("errcode %ld, errmsg \"%s\" (server \"%s\", %d attempt%s)",
-						   err->errcode, err->errmsg, server, err->attempts,
+						   err->errcode, scrubbed_errmsg, server, err->attempts,
 						   err->attempts == 1 ? "" : "s"),
 				 hint ? errhint("%s", hint) : 0));
 	ereport(ERROR,
 			(errcode(sqlstate_for(err)),
-			 errmsg("WeChat API request %s failed: %s", err->what, err->message),
+			 errmsg("WeChat API request %s failed: %s", err->what, message),
 			 err->http_status ?
 			 errdetail("HTTP status %ld (server \"%s\", %d attempt%s)", err->http_status, server,
 					   err->attempts, err->attempts == 1 ? "" : "s") :

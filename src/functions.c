@@ -15,9 +15,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/syscache.h"
 
-#include "core/wxa_api.h"
 #include "core/wxa_session.h"
 #include "core/wxa_wxacode.h"
 
@@ -72,15 +70,6 @@ is_wxa_server(const ForeignServer *server)
 	return validator.fn_addr == wxa_fdw_validator;
 }
 
-static bool
-has_user_mapping(Oid userid, Oid serverid)
-{
-	return SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(userid),
-								 ObjectIdGetDatum(serverid)) ||
-		SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
-							  ObjectIdGetDatum(serverid));
-}
-
 /*
  * The configuration for a call on the server named by argument 0, for the
  * current user, who must have USAGE on it and a user mapping for it.
@@ -104,13 +93,6 @@ config_for_call(FunctionCallInfo fcinfo)
 #endif
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
-	if (!has_user_mapping(userid, server->serverid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("user mapping not found for user \"%s\" on server \"%s\"",
-						GetUserNameFromId(userid, false), server->servername),
-				 errhint("The functions use the caller's own credentials: CREATE USER MAPPING FOR CURRENT_USER SERVER %s OPTIONS (secret '...').",
-						 quote_identifier(server->servername))));
 	return wxa_get_config(server->serverid, userid, true);
 }
 
@@ -275,11 +257,7 @@ wxa_code2session(PG_FUNCTION_ARGS)
 		free(response);
 	}
 	if (rc != 0)
-	{
-		wxa_redact(err.message, config->secret, NULL);
-		wxa_redact(err.errmsg, config->secret, NULL);
 		wxa_raise(&err, config);
-	}
 
 	values[0] = CStringGetTextDatum(session.openid);
 	values[1] = CStringGetTextDatum(session.session_key);

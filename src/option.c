@@ -22,6 +22,7 @@
 #include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 typedef enum OptionKind
 {
@@ -137,6 +138,7 @@ url_problem(const char *url, bool proxy)
 	char	   *scheme = NULL;
 	char	   *host = NULL;
 	char	   *query = NULL;
+	char	   *user = NULL;
 	const char *problem = NULL;
 
 	if (u == NULL)
@@ -145,6 +147,10 @@ url_problem(const char *url, bool proxy)
 		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 		curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		problem = "it is not a valid URL";
+	else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
+		problem = proxy ?
+			"a user name or password in it would be readable by every database user (server options are public in pg_foreign_server); use a proxy that admits this host by its address" :
+			"a user name or password in it would be readable by every database user (server options are public in pg_foreign_server), and WeChat's API takes none";
 	else if (proxy)
 	{
 		if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0 &&
@@ -160,6 +166,7 @@ url_problem(const char *url, bool proxy)
 	curl_free(scheme);
 	curl_free(host);
 	curl_free(query);
+	curl_free(user);
 	curl_url_cleanup(u);
 	return problem;
 }
@@ -334,13 +341,39 @@ apply_server_option(WxaConfig *config, DefElem *def)
 		config->proxy = defGetString(def);
 }
 
+/* The user's own mapping or a PUBLIC one, as GetUserMapping() looks for them. */
+static bool
+has_user_mapping(Oid userid, Oid serverid)
+{
+	return SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(userid),
+								 ObjectIdGetDatum(serverid)) ||
+		SearchSysCacheExists2(USERMAPPINGUSERSERVER, ObjectIdGetDatum(InvalidOid),
+							  ObjectIdGetDatum(serverid));
+}
+
 WxaConfig *
 wxa_get_config(Oid serverid, Oid userid, bool with_mapping)
 {
 	ForeignServer *server = GetForeignServer(serverid);
-	UserMapping *mapping = with_mapping ? GetUserMapping(userid, serverid) : NULL;
+	UserMapping *mapping = NULL;
 	WxaConfig  *config = palloc0(sizeof(WxaConfig));
 	ListCell   *lc;
+
+	/* before PostgreSQL 16 GetUserMapping()'s own error does not name the server */
+	if (with_mapping && !has_user_mapping(userid, serverid))
+	{
+		const char *user = GetUserNameFromId(userid, false);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("user mapping not found for user \"%s\" on server \"%s\"",
+						user, server->servername),
+				 errdetail("wxa_fdw calls WeChat with the credentials of the user mapping of the user who runs the query (of a view's owner, for a view)."),
+				 errhint("CREATE USER MAPPING FOR %s SERVER %s OPTIONS (secret '...');",
+						 quote_identifier(user), quote_identifier(server->servername))));
+	}
+	if (with_mapping)
+		mapping = GetUserMapping(userid, serverid);
 
 	config->serverid = serverid;
 	config->umid = mapping ? mapping->umid : InvalidOid;
@@ -386,6 +419,7 @@ wxa_http_options_for(const WxaConfig *config, WxaHttpOptions *options)
 	options->max_retries = config->max_retries;
 	options->max_concurrency = config->max_concurrency;
 	options->proxy = config->proxy;
+	options->secret = config->secret;
 	options->max_body = WXA_MAX_BODY_BYTES;
 	options->backoff_base_ms = 100;
 }

@@ -15,6 +15,7 @@
 #include "commands/explain.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
@@ -44,6 +45,8 @@ PG_MODULE_MAGIC;
 #define WXA_UNKNOWN_REQUESTS 30
 /* Parsed cells kept per scan for rescans. */
 #define WXA_CACHE_CELLS 100000
+/* Most bytes of a value shown in an error about it. */
+#define WXA_VALUE_IN_ERROR 100
 
 /* fdw_private of the ForeignScan plan */
 enum WxaScanPrivate
@@ -574,12 +577,7 @@ accumulate_stats(WxaScanState *state)
 {
 	if (state->batch)
 	{
-		const WxaHttpStats *s = wxa_batch_stats(state->batch);
-
-		state->totals.sent += s->sent;
-		state->totals.retries += s->retries;
-		state->totals.bytes += s->bytes;
-		state->totals.wait_ms += s->wait_ms;
+		wxa_http_stats_add(&state->totals, wxa_batch_stats(state->batch));
 		wxa_batch_free(state->batch);
 		state->batch = NULL;
 	}
@@ -678,7 +676,9 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 	}
 #endif
-	state->config = wxa_get_config(GetForeignTable(RelationGetRelid(rel))->serverid, userid, true);
+	/* plain EXPLAIN sends nothing: it needs no credentials, as in postgres_fdw */
+	state->config = wxa_get_config(GetForeignTable(RelationGetRelid(rel))->serverid, userid,
+								   (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0);
 
 	state->natts = desc->natts;
 	state->att_column = palloc(sizeof(int) * desc->natts);
@@ -717,7 +717,8 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	ctl.entrysize = sizeof(CachedPeriod);
 	ctl.hcxt = context;
 	state->cache = hash_create("wxa_fdw periods", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	wxa_token_session_init(&state->tokens, state->config);
+	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
+		wxa_token_session_init(&state->tokens, state->config);
 	state->plan_context = AllocSetContextCreate(context, "wxa_fdw restriction", ALLOCSET_SMALL_SIZES);
 	state->period_buffer = palloc(sizeof(WxaPeriod) * state->config->max_requests);
 	state->current = -1;
@@ -737,7 +738,8 @@ store_error_callback(void *arg)
 	errcontext("column \"%s\" (%s) of foreign table \"%s\", value \"%s\"",
 			   state->ep->columns[state->att_column[att]].name,
 			   format_type_with_typemod(state->types[att], state->typmods[att]),
-			   state->table_name, state->value_for_error);
+			   state->table_name,
+			   wxa_message_text(state->value_for_error, state->config, WXA_VALUE_IN_ERROR));
 }
 
 static void
@@ -762,7 +764,9 @@ store_row(WxaScanState *state, TupleTableSlot *slot)
 			continue;
 		state->attnum_for_error = i;
 		state->value_for_error = cell;
-		slot->tts_values[i] = InputFunctionCall(&state->in_functions[i], (char *) cell,
+		/* WeChat's UTF-8, checked: input functions trust their input to be valid */
+		slot->tts_values[i] = InputFunctionCall(&state->in_functions[i],
+												pg_any_to_server(cell, strlen(cell), PG_UTF8),
 												state->typioparams[i], state->typmods[i]);
 	}
 	error_context_stack = errcallback.previous;
@@ -868,14 +872,7 @@ wxaExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		WxaHttpStats total = state->totals;
 
 		if (state->batch)
-		{
-			const WxaHttpStats *s = wxa_batch_stats(state->batch);
-
-			total.sent += s->sent;
-			total.retries += s->retries;
-			total.bytes += s->bytes;
-			total.wait_ms += s->wait_ms;
-		}
+			wxa_http_stats_add(&total, wxa_batch_stats(state->batch));
 		ExplainPropertyInteger("Requests sent", NULL, total.sent, es);
 		ExplainPropertyInteger("Retries", NULL, total.retries, es);
 		ExplainPropertyInteger("Token fetches", NULL, state->tokens.fetches, es);

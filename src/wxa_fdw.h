@@ -57,10 +57,12 @@ typedef struct WxaTokenSession
 
 extern void wxa_token_session_init(WxaTokenSession *session, WxaConfig *config);
 extern WxaTokenProvider wxa_token_provider(WxaTokenSession *session);
+extern const char *wxa_cached_token(const WxaConfig *config);
 extern void wxa_connection_init(void);
 
 /* errors.c */
 extern void wxa_raise(const WxaError *err, const WxaConfig *config) pg_attribute_noreturn();
+extern char *wxa_message_text(const char *text, const WxaConfig *config, int max_bytes);
 extern DateADT wxa_yesterday(const char *timezone);
 
 /* quals.c: date restrictions from WHERE clauses */

@@ -4,6 +4,7 @@
 #include "wxa_api.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,27 @@ wxa_body_kind(const char *body, size_t len)
 	return WXA_BODY_OTHER;
 }
 
+struct cJSON *
+wxa_json_parse(const char *body, size_t len)
+{
+	const char *end = NULL;
+	cJSON	   *root = cJSON_ParseWithLengthOpts(body, len, &end, false);
+
+	if (root == NULL)
+		return NULL;
+	while (end < body + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+		end++;
+	if (end != body + len)
+	{
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}
+
 bool
-wxa_body_errcode(const char *body, size_t len, long *errcode, char *errmsg, size_t errmsg_size)
+wxa_body_errcode(const char *body, size_t len, long *errcode, char *errmsg, size_t errmsg_size,
+				 const char *secret, const char *token)
 {
 	cJSON	   *root;
 	const cJSON *code;
@@ -39,17 +59,23 @@ wxa_body_errcode(const char *body, size_t len, long *errcode, char *errmsg, size
 
 	if (wxa_body_kind(body, len) != WXA_BODY_JSON)
 		return false;
-	root = cJSON_ParseWithLength(body, len);
+	root = wxa_json_parse(body, len);
 	if (root == NULL)
 		return false;
 	code = cJSON_GetObjectItemCaseSensitive(root, "errcode");
-	if (cJSON_IsNumber(code) && code->valuedouble != 0)
+	/* beyond what a long holds it is no errcode (and the cast would be undefined) */
+	if (cJSON_IsNumber(code) && code->valuedouble != 0 && fabs(code->valuedouble) < 1e15)
 	{
 		found = true;
 		*errcode = (long) code->valuedouble;
 		msg = cJSON_GetObjectItemCaseSensitive(root, "errmsg");
-		snprintf(errmsg, errmsg_size, "%s", cJSON_IsString(msg) ? msg->valuestring : "");
-		wxa_redact(errmsg, NULL, NULL);
+		errmsg[0] = '\0';
+		if (cJSON_IsString(msg))
+		{
+			/* scrub the whole text first: cut first, a credential could be left half */
+			wxa_redact(msg->valuestring, secret, token);
+			snprintf(errmsg, errmsg_size, "%s", msg->valuestring);
+		}
 	}
 	cJSON_Delete(root);
 	return found;

@@ -25,11 +25,20 @@ typedef enum WxaBodyKind
 WxaBodyKind wxa_body_kind(const char *body, size_t len);
 
 /*
+ * Parse a whole body as one JSON value: NULL unless only whitespace follows
+ * it (two answers run together must not read as the first). Free with
+ * cJSON_Delete.
+ */
+struct cJSON *wxa_json_parse(const char *body, size_t len);
+
+/*
  * If body is a JSON object with a non-zero "errcode", return true and fill
- * errcode and errmsg (scrubbed). A body that is not JSON returns false.
+ * errcode and errmsg, scrubbed as by wxa_redact(secret, token) before it is
+ * cut to errmsg_size. A body that is not JSON returns false.
  */
 bool		wxa_body_errcode(const char *body, size_t len, long *errcode,
-							 char *errmsg, size_t errmsg_size);
+							 char *errmsg, size_t errmsg_size,
+							 const char *secret, const char *token);
 
 /* -1 system busy, 61504 busy, 45009/45011 frequency limits: worth retrying. */
 bool		wxa_errcode_transient(long errcode);

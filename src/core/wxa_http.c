@@ -54,6 +54,7 @@ struct WxaBatch
 {
 	WxaHttpOptions options;
 	char	   *proxy;
+	char	   *secret;
 	WxaTokenProvider tokens;
 	WxaRequest **requests;
 	int			nrequests;
@@ -128,6 +129,17 @@ wxa_batch_new(const WxaHttpOptions *options, const WxaTokenProvider *tokens)
 		}
 	}
 	batch->options.proxy = batch->proxy;
+	if (options->secret && options->secret[0])
+	{
+		batch->secret = strdup(options->secret);
+		if (batch->secret == NULL)
+		{
+			free(batch->proxy);
+			free(batch);
+			return NULL;
+		}
+	}
+	batch->options.secret = batch->secret;
 	if (batch->options.max_concurrency < 1)
 		batch->options.max_concurrency = 1;
 	if (tokens)
@@ -452,7 +464,11 @@ classify(WxaRequest *req)
 	}
 	if (req->http_status != 200)
 	{
-		wxa_error_set(&err, WXA_ERR_HTTP, "WeChat answered HTTP %ld", req->http_status);
+		if (req->http_status >= 300 && req->http_status < 400)
+			wxa_error_set(&err, WXA_ERR_HTTP, "WeChat answered HTTP %ld, a redirect, which is not followed",
+						  req->http_status);
+		else
+			wxa_error_set(&err, WXA_ERR_HTTP, "WeChat answered HTTP %ld", req->http_status);
 		fail_request(req, &err);
 		return;
 	}
@@ -464,10 +480,10 @@ classify(WxaRequest *req)
 		return;
 	}
 	if (req->response_len > 0 &&
-		wxa_body_errcode(req->response, req->response_len, &errcode, err.errmsg, sizeof(err.errmsg)))
+		wxa_body_errcode(req->response, req->response_len, &errcode, err.errmsg, sizeof(err.errmsg),
+						 batch->secret, req->sent_token))
 	{
 		err.errcode = errcode;
-		wxa_redact(err.errmsg, NULL, req->sent_token);
 		wxa_error_set(&err, WXA_ERR_API, "WeChat returned errcode %ld", errcode);
 		if (wxa_errcode_token_rejected(errcode) && req->with_token && !req->token_retried &&
 			batch->tokens.get != NULL)
@@ -634,6 +650,15 @@ wxa_batch_stats(const WxaBatch *batch)
 }
 
 void
+wxa_http_stats_add(WxaHttpStats *into, const WxaHttpStats *from)
+{
+	into->sent += from->sent;
+	into->retries += from->retries;
+	into->bytes += from->bytes;
+	into->wait_ms += from->wait_ms;
+}
+
+void
 wxa_batch_free(WxaBatch *batch)
 {
 	if (batch == NULL)
@@ -650,6 +675,9 @@ wxa_batch_free(WxaBatch *batch)
 	}
 	free(batch->requests);
 	free(batch->proxy);
+	if (batch->secret)
+		explicit_bzero(batch->secret, strlen(batch->secret));
+	free(batch->secret);
 	free(batch);
 }
 
@@ -681,12 +709,7 @@ wxa_http_fetch(const WxaHttpOptions *options, const WxaTokenProvider *tokens,
 		rc = *response ? 0 : -1;
 	}
 	if (stats)
-	{
-		stats->sent += batch->stats.sent;
-		stats->retries += batch->stats.retries;
-		stats->bytes += batch->stats.bytes;
-		stats->wait_ms += batch->stats.wait_ms;
-	}
+		wxa_http_stats_add(stats, &batch->stats);
 	wxa_batch_free(batch);
 	return rc;
 }

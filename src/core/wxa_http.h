@@ -26,6 +26,7 @@ typedef struct WxaHttpOptions
 	int			max_retries;
 	int			max_concurrency;
 	const char *proxy;			/* NULL or "" for none; copied */
+	const char *secret;			/* NULL or the AppSecret, scrubbed from errmsgs; copied */
 	size_t		max_body;		/* bytes; larger bodies fail the request */
 	long		backoff_base_ms;	/* first retry waits about this long */
 } WxaHttpOptions;
@@ -91,6 +92,8 @@ const char *wxa_batch_response(const WxaBatch *batch, int index, size_t *len);
 /* Release a finished request's body early (long scans). */
 void		wxa_batch_forget(WxaBatch *batch, int index);
 const WxaHttpStats *wxa_batch_stats(const WxaBatch *batch);
+/* Add the counts of from to into. */
+void		wxa_http_stats_add(WxaHttpStats *into, const WxaHttpStats *from);
 
 /* Abandon every transfer still in flight and free everything. */
 void		wxa_batch_free(WxaBatch *batch);

@@ -90,6 +90,13 @@ field_text(RowContext *cx, const cJSON *object, const char *key, char **value)
 	*value = NULL;
 	if (item == NULL || cJSON_IsNull(item))
 		return 0;
+	if (cJSON_IsNumber(item) && !isfinite(item->valuedouble))
+	{
+		/* 1e999: cJSON makes it infinite, which no column should read as NULL */
+		wxa_error_set(cx->err, WXA_ERR_RESPONSE,
+					  "field \"%s\" of the response is a number out of range", key);
+		return -1;
+	}
 	if (cJSON_IsNumber(item))
 		*value = format_number(item->valuedouble);
 	else if (cJSON_IsString(item))
@@ -170,7 +177,7 @@ emit_row(RowContext *cx, const cJSON *item)
 					const cJSON *key = cJSON_GetObjectItemCaseSensitive(item, "key");
 					const char *label = NULL;
 
-					if (cJSON_IsNumber(key))
+					if (cJSON_IsNumber(key) && fabs(key->valuedouble) < 1e9)
 						label = wxa_distribution_label(cx->group, (long) key->valuedouble);
 					row[c] = label ? copy_string(label) : NULL;
 				}
@@ -198,6 +205,26 @@ get_array(RowContext *cx, const cJSON *object, const char *key, const cJSON **ar
 	}
 	*array = item;
 	return 0;
+}
+
+/*
+ * An answer must have at least one of its shape's fields, even if empty: one
+ * without them ({}, {"errcode":0}) is not a period without data.
+ */
+static int
+require_field(RowContext *cx, const cJSON *root, const char *key, const char *other)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, key);
+	const cJSON *b = other ? cJSON_GetObjectItemCaseSensitive(root, other) : NULL;
+
+	if ((a && !cJSON_IsNull(a)) || (b && !cJSON_IsNull(b)))
+		return 0;
+	if (other)
+		wxa_error_set(cx->err, WXA_ERR_RESPONSE,
+					  "the response has neither \"%s\" nor \"%s\"", key, other);
+	else
+		wxa_error_set(cx->err, WXA_ERR_RESPONSE, "the response has no \"%s\"", key);
+	return -1;
 }
 
 /* Emit one row per element of an array of objects. */
@@ -236,11 +263,17 @@ check_ref_date(RowContext *cx, const cJSON *object)
 
 	if (ref == NULL || cJSON_IsNull(ref) || cx->ep->period == WXA_PERIOD_PORTRAIT)
 		return 0;
-	if (!cJSON_IsString(ref) || !wxa_parse_period_text(ref->valuestring, &first, &last))
+	if (!cJSON_IsString(ref))
 	{
 		wxa_error_set(cx->err, WXA_ERR_RESPONSE,
-					  "the response has a ref_date that is not a date: %s",
-					  cJSON_IsString(ref) ? ref->valuestring : json_type_name(ref));
+					  "the response has a ref_date that is a JSON %s, expected a string",
+					  json_type_name(ref));
+		return -1;
+	}
+	if (!wxa_parse_period_text(ref->valuestring, &first, &last))
+	{
+		wxa_error_set(cx->err, WXA_ERR_RESPONSE,
+					  "the response has a ref_date that is not a date: \"%s\"", ref->valuestring);
 		return -1;
 	}
 	if (first != cx->period->first)
@@ -260,7 +293,8 @@ parse_list(RowContext *cx, const cJSON *root)
 	const cJSON *list;
 	const cJSON *item;
 
-	if (get_array(cx, root, "list", &list) != 0 || check_ref_date(cx, root) != 0)
+	if (require_field(cx, root, "list", NULL) != 0 ||
+		get_array(cx, root, "list", &list) != 0 || check_ref_date(cx, root) != 0)
 		return -1;
 	cJSON_ArrayForEach(item, list)
 	{
@@ -276,7 +310,8 @@ parse_distribution(RowContext *cx, const cJSON *root)
 	const cJSON *list;
 	const cJSON *entry;
 
-	if (get_array(cx, root, "list", &list) != 0 || check_ref_date(cx, root) != 0)
+	if (require_field(cx, root, "list", NULL) != 0 ||
+		get_array(cx, root, "list", &list) != 0 || check_ref_date(cx, root) != 0)
 		return -1;
 	cJSON_ArrayForEach(entry, list)
 	{
@@ -310,7 +345,8 @@ parse_distribution(RowContext *cx, const cJSON *root)
 static int
 parse_retain(RowContext *cx, const cJSON *root)
 {
-	if (check_ref_date(cx, root) != 0)
+	if (require_field(cx, root, user_types[0], user_types[1]) != 0 ||
+		check_ref_date(cx, root) != 0)
 		return -1;
 	for (size_t g = 0; g < sizeof(user_types) / sizeof(user_types[0]); g++)
 	{
@@ -328,6 +364,8 @@ parse_retain(RowContext *cx, const cJSON *root)
 static int
 parse_portrait(RowContext *cx, const cJSON *root)
 {
+	if (require_field(cx, root, user_types[0], user_types[1]) != 0)
+		return -1;
 	for (size_t g = 0; g < sizeof(user_types) / sizeof(user_types[0]); g++)
 	{
 		const cJSON *group = cJSON_GetObjectItemCaseSensitive(root, user_types[g]);
@@ -396,7 +434,7 @@ wxa_parse_datacube(const WxaEndpoint *ep, const WxaPeriod *period,
 		wxa_error_set(err, WXA_ERR_RESPONSE, "the response is not a JSON object");
 		return -1;
 	}
-	root = cJSON_ParseWithLength(body, len);
+	root = wxa_json_parse(body, len);
 	if (root == NULL)
 	{
 		wxa_error_set(err, WXA_ERR_RESPONSE,

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wxa_api.h"
+
 char *
 wxa_code2session_url(const char *base_url, const char *appid, const char *secret,
 					 const char *js_code)
@@ -49,7 +51,7 @@ string_member(const cJSON *root, const char *name)
 int
 wxa_code2session_parse(const char *body, size_t len, WxaSession *session, WxaError *err)
 {
-	cJSON	   *root = cJSON_ParseWithLength(body, len);
+	cJSON	   *root = wxa_json_parse(body, len);
 	const cJSON *unionid;
 
 	memset(session, 0, sizeof(*session));

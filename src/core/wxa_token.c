@@ -51,7 +51,7 @@ stable_body(const char *appid, const char *secret)
 static int
 parse_token(const char *response, size_t len, char **token, long *expires_in, WxaError *err)
 {
-	cJSON	   *root = cJSON_ParseWithLength(response, len);
+	cJSON	   *root = wxa_json_parse(response, len);
 	const cJSON *t;
 	const cJSON *e;
 	int			rc = -1;
@@ -65,8 +65,8 @@ parse_token(const char *response, size_t len, char **token, long *expires_in, Wx
 	e = cJSON_GetObjectItemCaseSensitive(root, "expires_in");
 	if (!cJSON_IsString(t) || t->valuestring[0] == '\0' || strlen(t->valuestring) >= 512)
 		wxa_error_set(err, WXA_ERR_RESPONSE, "the token response has no usable access_token");
-	else if (!cJSON_IsNumber(e) || e->valuedouble <= 0)
-		wxa_error_set(err, WXA_ERR_RESPONSE, "the token response has no positive expires_in");
+	else if (!cJSON_IsNumber(e) || !(e->valuedouble > 0 && e->valuedouble < 1e9))
+		wxa_error_set(err, WXA_ERR_RESPONSE, "the token response has no usable expires_in");
 	else
 	{
 		*token = strdup(t->valuestring);
@@ -88,7 +88,11 @@ wxa_token_fetch(const WxaHttpOptions *options, const char *base_url, WxaTokenEnd
 	size_t		len = 0;
 	int			rc = -1;
 	const char *what = endpoint == WXA_TOKEN_STABLE ? "cgi-bin/stable_token" : "cgi-bin/token";
+	WxaHttpOptions with_secret = *options;
+	WxaHttpStats fetch_stats = {0};
 
+	/* the engine scrubs WeChat's errmsg of the secret before cutting it to size */
+	with_secret.secret = secret;
 	*token = NULL;
 	wxa_error_clear(err);
 	if (endpoint == WXA_TOKEN_STABLE)
@@ -105,12 +109,18 @@ wxa_token_fetch(const WxaHttpOptions *options, const char *base_url, WxaTokenEnd
 
 	if (url == NULL || (endpoint == WXA_TOKEN_STABLE && body == NULL))
 		wxa_error_set(err, WXA_ERR_INTERNAL, "out of memory");
-	else if (wxa_http_fetch(options, NULL, url, body, false, what, &response, &len, stats, err) == 0)
+	else if (wxa_http_fetch(&with_secret, NULL, url, body, false, what, &response, &len,
+							&fetch_stats, err) == 0)
 	{
 		rc = parse_token(response, len, token, expires_in, err);
 		if (rc != 0)
+		{
 			snprintf(err->what, sizeof(err->what), "%s", what);
+			err->attempts = (int) fetch_stats.sent;
+		}
 	}
+	if (stats)
+		wxa_http_stats_add(stats, &fetch_stats);
 	wxa_redact(err->message, secret, NULL);
 	wxa_redact(err->errmsg, secret, NULL);
 	free(url);

@@ -5,8 +5,11 @@
     emuctl.py stop --port-file F                      stop the one started with that port file
     emuctl.py reset [--tokens] | stats | count [PATH_SUBSTRING] | outcomes CODE [PATH_SUBSTRING]
     emuctl.py config key=value ...
-    emuctl.py fault PATH_SUBSTRING KIND [times=N] [errcode=N] [status=N] [seconds=S] [match=BODY_SUBSTRING]
+    emuctl.py fault PATH_SUBSTRING KIND [times=N] [errcode=N] [errmsg=TEXT|echo] [pad=N] [status=N]
+                    [seconds=S] [match=BODY_SUBSTRING] [body=TEXT] [content_type=T] [depth=N] [location=URL]
+    emuctl.py faults < FILE                           one fault a line, as JSON: {"path":…,"kind":…,…}
     emuctl.py revoke [APPID]
+    emuctl.py credentials                             the apps' secrets and every token issued, one a line
     emuctl.py served PATH_SUBSTRING                   COPY-text lines: body<TAB>request
     emuctl.py expect-token APPID
 
@@ -130,6 +133,20 @@ def cmd_fault(args, out):
     out(json.dumps(call(args, "POST", "/__emu/fault", spec)["fault"], sort_keys=True))
 
 
+def cmd_faults(args, out):
+    """Faults as JSON objects, one a line, from stdin (e.g. psql's \\copy ... TO PROGRAM)."""
+    n = 0
+    for line in sys.stdin.buffer.read().decode("utf-8").splitlines():
+        if line.strip():
+            try:
+                spec = json.loads(line)
+            except ValueError as exc:
+                raise Failure(f"line {n + 1}: not JSON: {exc}") from None
+            call(args, "POST", "/__emu/fault", spec)
+            n += 1
+    out(f"{n} faults")
+
+
 def cmd_revoke(args, out):
     out(str(call(args, "POST", "/__emu/revoke", {"appid": args.appid})["revoked"]))
 
@@ -137,6 +154,11 @@ def cmd_revoke(args, out):
 def cmd_served(args, out):
     for entry in call(args, "GET", "/__emu/served", query={"path": args.substring})["served"]:
         out(copy_text(entry["body"]) + "\t" + copy_text(entry["request"]))
+
+
+def cmd_credentials(args, out):
+    for credential in call(args, "GET", "/__emu/credentials")["credentials"]:
+        out(credential)
 
 
 def cmd_expect_token(args, out):
@@ -259,8 +281,13 @@ def build_parser():
     p = sub.add_parser("fault", help="inject a fault for the next matching requests")
     p.add_argument("substring")
     p.add_argument("kind")
-    p.add_argument("options", nargs="*", help="times=N errcode=N status=N seconds=S match=BODY_SUBSTRING")
+    p.add_argument("options", nargs="*",
+                   help="times=N errcode=N errmsg=TEXT|echo pad=N status=N seconds=S match=BODY_SUBSTRING "
+                        "body=TEXT content_type=T depth=N location=URL")
     p.set_defaults(func=cmd_fault)
+
+    sub.add_parser("faults", help="inject faults read from stdin, one JSON object a line"
+                   ).set_defaults(func=cmd_faults)
 
     p = sub.add_parser("revoke", help="invalidate the tokens of APPID (default: all apps)")
     p.add_argument("appid", nargs="?")
@@ -269,6 +296,9 @@ def build_parser():
     p = sub.add_parser("served", help="journal of successful responses, COPY text format")
     p.add_argument("substring")
     p.set_defaults(func=cmd_served)
+
+    sub.add_parser("credentials", help="the apps' secrets and every token issued since start, one a line"
+                   ).set_defaults(func=cmd_credentials)
 
     p = sub.add_parser("expect-token", help="print the current stable token of APPID")
     p.add_argument("appid")
@@ -280,7 +310,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     # UTF-8 whatever the locale: psql's \copy ... from program reads bytes.
     def out(line):
-        sys.stdout.buffer.write(line.encode("utf-8") + b"\n")
+        sys.stdout.buffer.write(line.encode("utf-8", "surrogateescape") + b"\n")
     try:
         args.func(args, out)
     except Failure as exc:

@@ -570,6 +570,17 @@ class FaultTests(EmuTestCase):
         self.assertGreaterEqual(time.monotonic() - start, 1.0)
         self.assertEqual(stalled.json(), fast.json())
 
+    def test_stall_abandoned_by_client(self):
+        self.fault("stall", seconds=2.0)
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=0.3)
+        with self.assertRaises(TimeoutError):
+            self.dc(conn)
+        conn.close()
+        time.sleep(0.3)
+        stats = control("GET", "stats")
+        self.assertEqual(stats["outcomes"].get(f"{DC}{self.NAME} abandoned"), 1)
+        self.assertEqual(control("GET", "served?path=dailyvisittrend")["served"], [])
+
     def test_huge(self):
         self.fault("huge")
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=20)
@@ -587,6 +598,81 @@ class FaultTests(EmuTestCase):
         conn.close()
         self.assertEqual(total, 64 * 1024 * 1024)
         self.assertTrue(head.startswith(b'{"list":[{"ref_date"') and tail.endswith(b"}]}"))
+
+    def test_errmsg_literal_and_echo(self):
+        self.fault("errcode", errcode=40164, errmsg="invalid ip 1.2.3.4, not in whitelist")
+        r = self.dc()
+        self.assertEqual(r.json(), {"errcode": 40164, "errmsg": "invalid ip 1.2.3.4, not in whitelist"})
+        # echo: the request's token (query) and, for token requests, its secret (query or body)
+        self.fault("errcode", errcode=40001, errmsg="echo", pad=3)
+        msg = self.dc().json()["errmsg"]
+        self.assertTrue(msg.startswith("xxxinvalid credential"))
+        self.assertIn(f"access_token={self.token}&", msg)
+        self.assertIn(f"token {self.token},", msg)
+        self.assertNotIn("secret", msg)
+        control("POST", "fault", {"path": "stable_token", "kind": "errcode", "errcode": 40125,
+                                  "errmsg": "echo"})
+        msg = stable_token()["errmsg"]
+        self.assertIn(f"secret={SECRET1}&", msg)
+        self.assertIn(f"appsecret {SECRET1},", msg)
+        control("POST", "fault", {"path": "cgi-bin/token", "kind": "errcode", "errcode": 40125,
+                                  "errmsg": "echo"})
+        self.assertIn(f"secret={SECRET1}&", classic_token()["errmsg"])
+
+    def test_redirect(self):
+        self.fault("redirect")
+        self.fault("redirect", location=f"http://127.0.0.1:{PORT}/elsewhere")
+        r = self.dc()
+        self.assertEqual(r.status, 302)
+        self.assertEqual(r.headers["Location"], f"http://127.0.0.2:9{DC}{self.NAME}")
+        self.assertEqual(self.dc().headers["Location"], f"http://127.0.0.1:{PORT}/elsewhere{DC}{self.NAME}")
+        self.assertEqual(control("GET", "stats")["outcomes"][f"{DC}{self.NAME} redirect"], 2)
+
+    def test_body(self):
+        self.fault("body", body='{"list":[{"ref_date":"20240301"},{"ref_date":"20240301"}]}')
+        self.fault("body", body="not json", status=503, content_type="text/plain")
+        self.fault("body", body='{"list":[{"page_path":"\udcff"}]}')
+        r = self.dc()
+        self.assertEqual((r.status, r.ctype), (200, "application/json; encoding=utf-8"))
+        self.assertEqual(r.json()["list"], [{"ref_date": DAY}, {"ref_date": DAY}])
+        r = self.dc()
+        self.assertEqual((r.status, r.ctype, r.body), (503, "text/plain", b"not json"))
+        self.assertEqual(self.dc().body, b'{"list":[{"page_path":"\xff"}]}')
+        # emuctl sends a body that parses as JSON as an object: it comes back as compact JSON
+        self.assertEqual(emuctl("fault", "dailyvisittrend", "body", 'body={"list": [ 1 ]}').returncode, 0)
+        self.assertEqual(self.dc().body, b'{"list":[1]}')
+        self.assertNotEqual(emuctl("fault", "dailyvisittrend", "body").returncode, 0)
+
+    def test_nested(self):
+        self.fault("nested", depth=3)
+        self.assertEqual(self.dc().body, b'{"list":[],"deep":[[[]]]}')
+        self.fault("nested", depth=100000)
+        body = self.dc().body
+        self.assertEqual(len(body), len('{"list":[],"deep":}') + 200000)
+        self.assertNotEqual(emuctl("fault", "x", "nested", "depth=0").returncode, 0)
+
+    def test_emuctl_faults_from_stdin(self):
+        lines = (json.dumps({"path": "dailyvisittrend", "kind": "body", "body": "[]", "match": DAY}) + "\n\n" +
+                 json.dumps({"path": "dailyvisittrend", "kind": "nested", "depth": 2}) + "\n")
+        env = dict(os.environ, WXA_EMULATOR_PORT=str(PORT))
+        out = subprocess.run([sys.executable, EMUCTL, "faults"], input=lines.encode(), env=env,
+                             capture_output=True, timeout=30)
+        self.assertEqual((out.returncode, out.stdout), (0, b"2 faults\n"), out.stderr)
+        self.assertEqual(self.dc().body, b"[]")
+        self.assertEqual(self.dc().body, b'{"list":[],"deep":[[]]}')
+        bad = subprocess.run([sys.executable, EMUCTL, "faults"], input=b"{nope\n", env=env,
+                             capture_output=True, timeout=30)
+        self.assertNotEqual(bad.returncode, 0)
+
+    def test_credentials_survive_reset(self):
+        classic = classic_token()["access_token"]
+        control("POST", "reset", {"tokens": True})
+        out = emuctl("credentials")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        lines = out.stdout.decode().split()
+        self.assertEqual(lines[:2], [SECRET1, SECRET2])
+        self.assertIn(self.token, lines)
+        self.assertIn(classic, lines)
 
 
 # ------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import secrets
+import select
 import signal
 import socket
 import struct
@@ -577,7 +578,8 @@ class Token:
     revoked: bool = False
 
 
-FAULT_KINDS = ("errcode", "http", "truncated", "stall", "html", "close", "garbage", "huge")
+FAULT_KINDS = ("errcode", "http", "truncated", "stall", "html", "close", "garbage", "huge",
+               "redirect", "body", "nested")
 
 
 class State:
@@ -585,6 +587,8 @@ class State:
         self.lock = threading.Lock()
         # What reset returns to: the defaults, with the command line's settings (--latency-ms).
         self.defaults = dict(DEFAULT_CONFIG, **startup_config)
+        # Every token ever issued, kept across resets: tests search logs for them.
+        self.issued_ever = collections.deque(maxlen=100000)
         self.reset()
 
     def reset(self, forget_tokens=True):
@@ -674,6 +678,7 @@ class State:
         token = f"{secrets.randbelow(90) + 10}_" + secrets.token_urlsafe(96)
         self.tokens[token] = Token(appid, kind, now + self.config["token_ttl"])
         self.current[(appid, kind)] = token
+        self.issued_ever.append(token)
         self.tokens_issued[kind] += 1
         return token
 
@@ -774,6 +779,11 @@ class State:
                 "config": dict(self.config),
             }
 
+    def credentials(self):
+        """The apps' secrets and every token issued since the emulator started."""
+        with self.lock:
+            return list(APPS.values()) + list(self.issued_ever)
+
     def served_for(self, substring):
         with self.lock:
             return [{"path": p, "body": b, "request": r} for p, b, r in self.served if substring in p]
@@ -792,6 +802,7 @@ class Reply:
     close: bool = False         # close the connection without answering
     outcome: str = None         # for stats: errcode, or HTTP status
     served: object = None       # the journal entry's body (dict) for a success
+    headers: dict = None        # extra response headers (Location)
 
     def __post_init__(self):
         if self.outcome is None:
@@ -827,6 +838,7 @@ class Request:
     path: str
     query: dict             # first value of each parameter
     body: bytes
+    gone: object = None     # () -> True once the client has closed the connection
 
     def json(self):
         """The body as JSON; anything else is 47001 (the API rejects form posts)."""
@@ -1016,11 +1028,54 @@ def huge_stream():
     return HUGE_SIZE, chunks()
 
 
+def request_credentials(req):
+    """(access_token, secret) the request carried, in its query or JSON body ("" if none)."""
+    token, secret = req.query.get("access_token", ""), req.query.get("secret", "")
+    if not secret:
+        try:
+            body = json.loads(req.body.decode("utf-8"))
+            if isinstance(body, dict) and isinstance(body.get("secret"), str):
+                secret = body["secret"]
+        except (UnicodeDecodeError, ValueError):
+            pass
+    return token, secret
+
+
+def echo_errmsg(req, pad):
+    """An errmsg that repeats the request's credentials, as parameters and bare, after pad
+    characters (to put them across a client's truncation point)."""
+    token, secret = request_credentials(req)
+    parts = ["x" * pad + "invalid credential"]
+    if token:
+        parts.append(f"access_token={token}&x=1, token {token}")
+    if secret:
+        parts.append(f"secret={secret}&x=1, appsecret {secret}")
+    return ", ".join(parts) + ", rid: 0"
+
+
+def nested_body(depth):
+    """A valid empty answer with an unknown field nested depth levels deep."""
+    return ('{"list":[],"deep":' + "[" * depth + "]" * depth + "}").encode()
+
+
 def apply_fault(state, fault, req):
     """The Reply for a request that an injected fault intercepts (None: answer normally)."""
     kind = fault["kind"]
     if kind == "errcode":
-        return error_reply(state, ApiError(int(fault.get("errcode", -1))))
+        errmsg = fault.get("errmsg")
+        if errmsg == "echo":
+            errmsg = echo_errmsg(req, fault.get("pad", 0))
+        return error_reply(state, ApiError(int(fault.get("errcode", -1)), errmsg))
+    if kind == "redirect":
+        location = fault.get("location", "http://127.0.0.2:9") + req.path
+        body = GATEWAY_HTML.format(status=302, reason="Found").encode()
+        return Reply(302, "text/html", body, headers={"Location": location}, outcome="redirect")
+    if kind == "body":
+        # lone surrogates \udc80..\udcff stand for raw bytes: bodies that are not UTF-8
+        return Reply(fault.get("status", 200), fault.get("content_type", JSON_UTF8),
+                     fault["body"].encode("utf-8", "surrogateescape"), outcome="body")
+    if kind == "nested":
+        return Reply(200, JSON_UTF8, nested_body(fault.get("depth", 100)), outcome="nested")
     if kind == "http":
         status = int(fault.get("status", 502))
         reason = http.server.BaseHTTPRequestHandler.responses.get(status, ("Error",))[0]
@@ -1038,7 +1093,13 @@ def apply_fault(state, fault, req):
         return Reply(reply.status, reply.content_type, reply.body[:len(reply.body) // 2],
                      outcome="truncated")
     if kind == "stall":
-        time.sleep(float(fault.get("seconds", 30)))
+        # A client that gives up (timeout, cancel) closes the connection: stop there, so
+        # that its request is neither answered nor journaled seconds later, in another test.
+        deadline = time.monotonic() + float(fault.get("seconds", 30))
+        while time.monotonic() < deadline:
+            if req.gone and req.gone():
+                return Reply(0, "", close=True, outcome="abandoned")
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
         return None
     raise ValueError(kind)
 
@@ -1051,11 +1112,22 @@ def make_fault(spec):
     fault = {"path": str(spec.get("path", "")), "kind": kind, "times": int(spec.get("times", 1))}
     if spec.get("match"):
         fault["match"] = str(spec["match"])     # only requests whose body contains this
-    for key, cast in (("errcode", int), ("status", int), ("seconds", float)):
+    for key, cast in (("errcode", int), ("status", int), ("seconds", float), ("depth", int),
+                      ("pad", int), ("errmsg", str), ("location", str), ("content_type", str)):
         if spec.get(key) is not None:
             fault[key] = cast(spec[key])
+    if kind == "body":
+        if "body" not in spec:
+            raise ValueError("a body fault needs body=TEXT")
+        # emuctl sends body=VALUE as JSON when it parses: send it back as compact JSON text
+        body = spec["body"]
+        fault["body"] = body if isinstance(body, str) else compact(body)
     if fault.get("status") is not None and not 100 <= fault["status"] <= 599:
         raise ValueError("status must be 100..599")
+    if not 1 <= fault.get("depth", 1) <= 1000000:
+        raise ValueError("depth must be 1..1000000")
+    if not 0 <= fault.get("pad", 0) <= 100000:
+        raise ValueError("pad must be 0..100000")
     return fault
 
 
@@ -1086,6 +1158,8 @@ def control(state, method, path, query, body):
             return 200, {"ok": True, "revoked": state.revoke(data.get("appid") or None)}
         if path == "/__emu/served" and method == "GET":
             return 200, {"served": state.served_for(query.get("path", ""))}
+        if path == "/__emu/credentials" and method == "GET":
+            return 200, {"credentials": state.credentials()}
         if path == "/__emu/token" and method == "GET":
             return 200, {"appid": query.get("appid"),
                          "access_token": state.current_stable(query.get("appid"))}
@@ -1150,14 +1224,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
         if url.path.startswith("/__emu/"):
             status, obj = control(state, self.command, url.path, query, body)
-            self._send(Reply(status, "application/json", compact(obj).encode()))
+            # ASCII escapes: a body fault's raw bytes (lone surrogates) must survive the answer
+            self._send(Reply(status, "application/json", json.dumps(obj).encode()))
             return
         try:
-            reply = self._api(state, Request(self.command, url.path, query, body))
+            reply = self._api(state, Request(self.command, url.path, query, body, self._client_gone))
         except Exception:      # a bug in the emulator: say so, answer like the API's -1
             traceback.print_exc()
             reply = Reply(500, "application/json", b'{"errcode":-1,"errmsg":"system error"}')
         self._send(reply)
+
+    def _client_gone(self):
+        """True when the client has closed its end (EOF waiting on the socket)."""
+        try:
+            # select first: recv on a socket with a timeout waits for data, whatever its flags
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def _api(self, state, req):
         state.on_api_request(req.path, self.conn_epoch, not self.used_for_api,
@@ -1188,6 +1272,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(length))
+            for name, value in (reply.headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             for chunk in chunks:
                 self.wfile.write(chunk)

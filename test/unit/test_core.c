@@ -233,6 +233,20 @@ parse(const char *endpoint, wxa_day first, wxa_day last, const char *json, WxaRo
 	return wxa_parse_datacube(ep, &p, json, strlen(json), rows, err);
 }
 
+/* Does one day's answer of endpoint fail, with needle in the message? */
+static bool
+parse_fails(const char *endpoint, const char *json, const char *needle)
+{
+	WxaRows		rows;
+	WxaError	err;
+	wxa_day		day = D(2017, 3, 13);
+	bool		failed = parse(endpoint, day, day, json, &rows, &err) == -1 &&
+		strstr(err.message, needle) != NULL;
+
+	wxa_rows_free(&rows);
+	return failed;
+}
+
 static int
 cell_is(const WxaRows *rows, int row, const char *endpoint, const char *column, const char *want)
 {
@@ -287,6 +301,20 @@ test_responses(void)
 		  err.kind == WXA_ERR_RESPONSE);
 	wxa_rows_free(&rows);
 	CHECK(parse("daily_visit_trend", day, day, "<html></html>", &rows, &err) == -1);
+	wxa_rows_free(&rows);
+	/* two answers run together, an infinite number, an answer without its fields */
+	CHECK(parse_fails("daily_visit_trend", "{\"list\":[]}{\"list\":[{\"visit_pv\":1}]}", "not valid JSON"));
+	CHECK(parse_fails("daily_visit_trend", "{\"list\":[{\"visit_pv\":1e999}]}", "out of range"));
+	CHECK(parse_fails("daily_visit_trend", "{\"errcode\":0,\"errmsg\":\"ok\"}", "no \"list\""));
+	CHECK(parse_fails("daily_retain", "{\"ref_date\":\"20170313\"}", "neither"));
+	CHECK(parse_fails("user_portrait", "{\"visit_uv_new\":null}", "neither"));
+	CHECK(parse("daily_visit_trend", day, day, "{\"list\":[]} \r\n", &rows, &err) == 0 && rows.nrows == 0);
+	wxa_rows_free(&rows);
+	CHECK(parse("daily_retain", day, day, "{\"visit_uv\":[]}", &rows, &err) == 0 && rows.nrows == 0);
+	wxa_rows_free(&rows);
+	CHECK(parse("visit_distribution", day, day, "{\"list\":[{\"index\":\"access_depth_info\","
+				"\"item_list\":[{\"key\":-1e300,\"value\":1}]}]}", &rows, &err) == 0 &&
+		  cell_is(&rows, 0, "visit_distribution", "label", NULL));
 	wxa_rows_free(&rows);
 	CHECK(parse("daily_visit_trend", day, day, "{\"errcode\":61501,\"errmsg\":\"date range error\"}",
 				&rows, &err) == -1 && err.kind == WXA_ERR_API && err.errcode == 61501 &&
@@ -352,10 +380,23 @@ test_api(void)
 	{
 		const char *busy = "{\"errcode\":45009,\"errmsg\":\"reach max api daily quota limit\"}";
 
-		CHECK(wxa_body_errcode(busy, strlen(busy), &code, msg, sizeof(msg)) && code == 45009 &&
-			  strcmp(msg, "reach max api daily quota limit") == 0);
+		CHECK(wxa_body_errcode(busy, strlen(busy), &code, msg, sizeof(msg), NULL, NULL) &&
+			  code == 45009 && strcmp(msg, "reach max api daily quota limit") == 0);
 	}
-	CHECK(!wxa_body_errcode("{\"errcode\":0,\"errmsg\":\"ok\"}", 27, &code, msg, sizeof(msg)));
+	CHECK(!wxa_body_errcode("{\"errcode\":0,\"errmsg\":\"ok\"}", 27, &code, msg, sizeof(msg),
+							NULL, NULL));
+	{
+		/* a credential across the cut is scrubbed whole, never left half */
+		const char *echo = "{\"errcode\":40001,\"errmsg\":\"invalid credential for the token "
+			"TOKEN-0123456789-ABCDEFGHIJ and the secret SECRET-0123456789 rid\"}";
+
+		CHECK(wxa_body_errcode(echo, strlen(echo), &code, msg, 48, NULL, "TOKEN-0123456789-ABCDEFGHIJ") &&
+			  strcmp(msg, "invalid credential for the token *** and the se") == 0);
+		CHECK(wxa_body_errcode(echo, strlen(echo), &code, msg, 80, "SECRET-0123456789", NULL) &&
+			  strstr(msg, "SECRET") == NULL && strstr(msg, "TOKEN-0123456789-ABCDEFGHIJ") != NULL);
+		CHECK(wxa_body_errcode(echo, strlen(echo), &code, msg, 40, NULL, "TOKEN-0123456789-ABCDEFGHIJ") &&
+			  strstr(msg, "TOKEN") == NULL);
+	}
 	CHECK(wxa_errcode_transient(-1) && wxa_errcode_transient(45009) && !wxa_errcode_transient(40013));
 	CHECK(wxa_errcode_token_rejected(42001) && !wxa_errcode_token_rejected(40125));
 

@@ -359,7 +359,7 @@ test_code2session(void)
 	CHECK(wxa_code2session_parse(without, strlen(without), &s, &err) == 0);
 	CHECK(s.unionid == NULL);
 	wxa_session_free(&s);
-	CHECK(wxa_code2session_parse("{\"openid\":\"o\",\"session_key\":\"k\",\"unionid\":null}", 49, &s, &err) == 0);
+	CHECK(wxa_code2session_parse("{\"openid\":\"o\",\"session_key\":\"k\",\"unionid\":null}", 47, &s, &err) == 0);
 	CHECK(s.unionid == NULL);
 	wxa_session_free(&s);
 
@@ -371,7 +371,7 @@ test_code2session(void)
 	CHECK(wxa_code2session_parse("{\"openid\":\"o\"}", 14, &s, &err) == -1);
 	CHECK(strstr(err.message, "session_key") != NULL);
 	wxa_error_clear(&err);
-	CHECK(wxa_code2session_parse("{\"openid\":\"o\",\"session_key\":\"k\",\"unionid\":7}", 46, &s, &err) == -1);
+	CHECK(wxa_code2session_parse("{\"openid\":\"o\",\"session_key\":\"k\",\"unionid\":7}", 44, &s, &err) == -1);
 	CHECK(strstr(err.message, "unionid") != NULL);
 	wxa_error_clear(&err);
 	CHECK(wxa_code2session_parse("[1]", 3, &s, &err) == -1);
