@@ -177,8 +177,17 @@ emit_row(RowContext *cx, const cJSON *item)
 					const cJSON *key = cJSON_GetObjectItemCaseSensitive(item, "key");
 					const char *label = NULL;
 
+					/* the key column takes "3" as 3, so the label does too */
 					if (cJSON_IsNumber(key) && fabs(key->valuedouble) < 1e9)
 						label = wxa_distribution_label(cx->group, (long) key->valuedouble);
+					else if (cJSON_IsString(key))
+					{
+						char	   *end;
+						long		k = strtol(key->valuestring, &end, 10);
+
+						if (end != key->valuestring && *end == '\0')
+							label = wxa_distribution_label(cx->group, k);
+					}
 					row[c] = label ? copy_string(label) : NULL;
 				}
 				break;

@@ -341,6 +341,12 @@ test_responses(void)
 	CHECK(cell_is(&rows, 2, "visit_distribution", "label", "6-10页"));
 	CHECK(cell_is(&rows, 2, "visit_distribution", "index", "access_depth_info"));
 	wxa_rows_free(&rows);
+	CHECK(parse("visit_distribution", day, day,
+				"{\"list\":[{\"index\":\"access_staytime_info\",\"item_list\":[{\"key\":\"3\",\"value\":1},"
+				"{\"key\":\"3x\",\"value\":1}]}]}", &rows, &err) == 0);
+	CHECK(cell_is(&rows, 0, "visit_distribution", "label", "6-10s"));
+	CHECK(cell_is(&rows, 1, "visit_distribution", "label", NULL));
+	wxa_rows_free(&rows);
 
 	/* retain */
 	CHECK(parse("daily_retain", day, day,
