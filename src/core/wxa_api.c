@@ -29,28 +29,38 @@ wxa_body_kind(const char *body, size_t len)
 	return WXA_BODY_OTHER;
 }
 
+/*
+ * WeChat's errcodes are ints. cJSON's valueint saturates where casting the
+ * double would be undefined (1e300), and reads 0.5 as 0: so a non-zero errcode
+ * is always one that the long in WxaError holds, and never 0.
+ */
+bool
+wxa_json_errcode(const cJSON *root, long *errcode, char *errmsg, size_t errmsg_size)
+{
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "errcode");
+	const cJSON *msg;
+
+	if (!cJSON_IsNumber(code) || code->valueint == 0)
+		return false;
+	*errcode = code->valueint;
+	msg = cJSON_GetObjectItemCaseSensitive(root, "errmsg");
+	snprintf(errmsg, errmsg_size, "%s", cJSON_IsString(msg) ? msg->valuestring : "");
+	wxa_redact(errmsg, NULL, NULL);
+	return true;
+}
+
 bool
 wxa_body_errcode(const char *body, size_t len, long *errcode, char *errmsg, size_t errmsg_size)
 {
 	cJSON	   *root;
-	const cJSON *code;
-	const cJSON *msg;
-	bool		found = false;
+	bool		found;
 
 	if (wxa_body_kind(body, len) != WXA_BODY_JSON)
 		return false;
 	root = cJSON_ParseWithLength(body, len);
 	if (root == NULL)
 		return false;
-	code = cJSON_GetObjectItemCaseSensitive(root, "errcode");
-	if (cJSON_IsNumber(code) && code->valuedouble != 0)
-	{
-		found = true;
-		*errcode = (long) code->valuedouble;
-		msg = cJSON_GetObjectItemCaseSensitive(root, "errmsg");
-		snprintf(errmsg, errmsg_size, "%s", cJSON_IsString(msg) ? msg->valuestring : "");
-		wxa_redact(errmsg, NULL, NULL);
-	}
+	found = wxa_json_errcode(root, errcode, errmsg, errmsg_size);
 	cJSON_Delete(root);
 	return found;
 }

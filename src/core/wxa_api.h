@@ -11,6 +11,8 @@
 #include "wxa_error.h"
 #include "wxa_period.h"
 
+struct cJSON;					/* <cjson/cJSON.h> */
+
 typedef enum WxaBodyKind
 {
 	WXA_BODY_EMPTY,
@@ -29,6 +31,10 @@ WxaBodyKind wxa_body_kind(const char *body, size_t len);
  * errcode and errmsg (scrubbed). A body that is not JSON returns false.
  */
 bool		wxa_body_errcode(const char *body, size_t len, long *errcode,
+							 char *errmsg, size_t errmsg_size);
+
+/* The same for an answer already parsed (a cJSON object). */
+bool		wxa_json_errcode(const struct cJSON *root, long *errcode,
 							 char *errmsg, size_t errmsg_size);
 
 /* -1 system busy, 61504 busy, 45009/45011 frequency limits: worth retrying. */

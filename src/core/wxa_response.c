@@ -387,7 +387,6 @@ wxa_parse_datacube(const WxaEndpoint *ep, const WxaPeriod *period,
 {
 	RowContext	cx = {ep, period, NULL, NULL, rows, err};
 	cJSON	   *root;
-	const cJSON *errcode;
 	int			rc = -1;
 
 	rows->ncols = ep->ncolumns;
@@ -409,14 +408,8 @@ wxa_parse_datacube(const WxaEndpoint *ep, const WxaPeriod *period,
 					  WXA_MAX_JSON_DEPTH);
 		goto done;
 	}
-	errcode = cJSON_GetObjectItemCaseSensitive(root, "errcode");
-	if (cJSON_IsNumber(errcode) && errcode->valuedouble != 0)
+	if (wxa_json_errcode(root, &err->errcode, err->errmsg, sizeof(err->errmsg)))
 	{
-		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "errmsg");
-
-		err->errcode = (long) errcode->valuedouble;
-		snprintf(err->errmsg, sizeof(err->errmsg), "%s", cJSON_IsString(msg) ? msg->valuestring : "");
-		wxa_redact(err->errmsg, NULL, NULL);
 		wxa_error_set(err, WXA_ERR_API, "WeChat returned errcode %ld", err->errcode);
 		goto done;
 	}

@@ -2,6 +2,7 @@
  * test_core.c — unit tests of the PostgreSQL-free core: calendar, period
  * planning, response parsing, body classification, redaction.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,6 +357,16 @@ test_api(void)
 			  strcmp(msg, "reach max api daily quota limit") == 0);
 	}
 	CHECK(!wxa_body_errcode("{\"errcode\":0,\"errmsg\":\"ok\"}", 27, &code, msg, sizeof(msg)));
+	/* errcodes that are no int: found by fuzzing (undefined cast, a found errcode 0) */
+	{
+		const char *fraction = "{\"errcode\":0.2}";
+		const char *huge = "{\"errcode\":2e22}";
+		const char *tiny = "{\"errcode\":-2e22}";
+
+		CHECK(!wxa_body_errcode(fraction, strlen(fraction), &code, msg, sizeof(msg)));
+		CHECK(wxa_body_errcode(huge, strlen(huge), &code, msg, sizeof(msg)) && code == INT_MAX);
+		CHECK(wxa_body_errcode(tiny, strlen(tiny), &code, msg, sizeof(msg)) && code == INT_MIN);
+	}
 	CHECK(wxa_errcode_transient(-1) && wxa_errcode_transient(45009) && !wxa_errcode_transient(40013));
 	CHECK(wxa_errcode_token_rejected(42001) && !wxa_errcode_token_rejected(40125));
 
