@@ -1,11 +1,12 @@
 /*
  * fuzz_api.c — what every answer goes through before its own parser: body
  * classification and errcode extraction; redaction of credentials; and the
- * code2session answer.
+ * token and code2session answers.
  *
  * Input: body, secret and token separated by NULs. The body (exact size, no
- * NUL) goes to wxa_body_kind, wxa_body_errcode and wxa_code2session_parse;
- * the body as text is redacted with the secret and the token.
+ * NUL) goes to wxa_body_kind, wxa_body_errcode, wxa_token_parse and
+ * wxa_code2session_parse; the body as text is redacted with the secret and
+ * the token.
  */
 #include "fuzz.h"
 
@@ -13,6 +14,7 @@
 
 #include "wxa_api.h"
 #include "wxa_session.h"
+#include "wxa_token.h"
 
 static void
 check_scrubbed(const char *text, const char *name)
@@ -58,6 +60,8 @@ check_body(const char *body, size_t len)
 	char		errmsg[512];
 	WxaSession	session;
 	WxaError	err;
+	char	   *token = NULL;
+	long		expires_in = 0;
 	size_t		i = 0;
 
 	while (i < len && strchr(" \t\r\n", body[i]) && body[i] != '\0')
@@ -76,6 +80,16 @@ check_body(const char *body, size_t len)
 		check_scrubbed(errmsg, "access_token=");
 		check_scrubbed(errmsg, "secret=");
 	}
+
+	wxa_error_clear(&err);
+	if (wxa_token_parse(body, len, &token, &expires_in, &err) == 0)
+	{
+		FUZZ_CHECK(token && token[0] != '\0' && strlen(token) < 512);
+		FUZZ_CHECK(expires_in > 0);
+		free(token);
+	}
+	else
+		FUZZ_CHECK(err.kind != WXA_OK && err.message[0] != '\0');
 
 	wxa_error_clear(&err);
 	if (wxa_code2session_parse(body, len, &session, &err) == 0)

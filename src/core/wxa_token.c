@@ -48,8 +48,8 @@ stable_body(const char *appid, const char *secret)
 	return text;
 }
 
-static int
-parse_token(const char *response, size_t len, char **token, long *expires_in, WxaError *err)
+int
+wxa_token_parse(const char *response, size_t len, char **token, long *expires_in, WxaError *err)
 {
 	cJSON	   *root = cJSON_ParseWithLength(response, len);
 	const cJSON *t;
@@ -107,7 +107,7 @@ wxa_token_fetch(const WxaHttpOptions *options, const char *base_url, WxaTokenEnd
 		wxa_error_set(err, WXA_ERR_INTERNAL, "out of memory");
 	else if (wxa_http_fetch(options, NULL, url, body, false, what, &response, &len, stats, err) == 0)
 	{
-		rc = parse_token(response, len, token, expires_in, err);
+		rc = wxa_token_parse(response, len, token, expires_in, err);
 		if (rc != 0)
 			snprintf(err->what, sizeof(err->what), "%s", what);
 	}
