@@ -65,12 +65,13 @@ wxa_token_parse(const char *response, size_t len, char **token, long *expires_in
 	e = cJSON_GetObjectItemCaseSensitive(root, "expires_in");
 	if (!cJSON_IsString(t) || t->valuestring[0] == '\0' || strlen(t->valuestring) >= 512)
 		wxa_error_set(err, WXA_ERR_RESPONSE, "the token response has no usable access_token");
-	else if (!cJSON_IsNumber(e) || e->valuedouble <= 0)
+	/* valueint saturates where casting the double would be undefined; 0.5 reads as 0 */
+	else if (!cJSON_IsNumber(e) || e->valueint <= 0)
 		wxa_error_set(err, WXA_ERR_RESPONSE, "the token response has no positive expires_in");
 	else
 	{
 		*token = strdup(t->valuestring);
-		*expires_in = (long) e->valuedouble;
+		*expires_in = e->valueint;
 		rc = *token ? 0 : -1;
 	}
 	cJSON_Delete(root);

@@ -12,6 +12,7 @@
 #include "wxa_date.h"
 #include "wxa_period.h"
 #include "wxa_response.h"
+#include "wxa_token.h"
 
 static int passed = 0;
 static int failed = 0;
@@ -366,6 +367,24 @@ test_api(void)
 		CHECK(!wxa_body_errcode(fraction, strlen(fraction), &code, msg, sizeof(msg)));
 		CHECK(wxa_body_errcode(huge, strlen(huge), &code, msg, sizeof(msg)) && code == INT_MAX);
 		CHECK(wxa_body_errcode(tiny, strlen(tiny), &code, msg, sizeof(msg)) && code == INT_MIN);
+	}
+	{
+		char	   *token = NULL;
+		long		expires_in = 0;
+		WxaError	err;
+		const char *ok = "{\"access_token\":\"T\",\"expires_in\":7200}";
+		const char *huge = "{\"access_token\":\"T\",\"expires_in\":7e21}";
+		const char *fraction = "{\"access_token\":\"T\",\"expires_in\":0.5}";
+
+		CHECK(wxa_token_parse(ok, strlen(ok), &token, &expires_in, &err) == 0 &&
+			  strcmp(token, "T") == 0 && expires_in == 7200);
+		free(token);
+		/* found by fuzzing: an undefined cast, and a token that expired at once */
+		CHECK(wxa_token_parse(huge, strlen(huge), &token, &expires_in, &err) == 0 &&
+			  expires_in == INT_MAX);
+		free(token);
+		CHECK(wxa_token_parse(fraction, strlen(fraction), &token, &expires_in, &err) == -1 &&
+			  err.kind == WXA_ERR_RESPONSE);
 	}
 	CHECK(wxa_errcode_transient(-1) && wxa_errcode_transient(45009) && !wxa_errcode_transient(40013));
 	CHECK(wxa_errcode_token_rejected(42001) && !wxa_errcode_token_rejected(40125));
