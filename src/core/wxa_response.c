@@ -170,8 +170,9 @@ emit_row(RowContext *cx, const cJSON *item)
 					const cJSON *key = cJSON_GetObjectItemCaseSensitive(item, "key");
 					const char *label = NULL;
 
-					if (cJSON_IsNumber(key))
-						label = wxa_distribution_label(cx->group, (long) key->valuedouble);
+					/* only whole keys have labels; valueint saturates, a cast could overflow */
+					if (cJSON_IsNumber(key) && key->valuedouble == (double) key->valueint)
+						label = wxa_distribution_label(cx->group, key->valueint);
 					row[c] = label ? copy_string(label) : NULL;
 				}
 				break;

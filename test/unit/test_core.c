@@ -315,6 +315,14 @@ test_responses(void)
 	CHECK(cell_is(&rows, 2, "visit_distribution", "label", "6-10页"));
 	CHECK(cell_is(&rows, 2, "visit_distribution", "index", "access_depth_info"));
 	wxa_rows_free(&rows);
+	/* keys that are not whole numbers have no label (found by fuzzing: 7e88 overflowed a cast) */
+	CHECK(parse("visit_distribution", day, day,
+				"{\"list\":[{\"index\":\"access_depth_info\",\"item_list\":"
+				"[{\"key\":7e88,\"value\":1},{\"key\":1.5,\"value\":1}]}]}", &rows, &err) == 0);
+	CHECK(rows.nrows == 2);
+	CHECK(cell_is(&rows, 0, "visit_distribution", "label", NULL));
+	CHECK(cell_is(&rows, 1, "visit_distribution", "label", NULL));
+	wxa_rows_free(&rows);
 
 	/* retain */
 	CHECK(parse("daily_retain", day, day,
