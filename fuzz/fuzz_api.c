@@ -60,7 +60,7 @@ check_body(const char *body, size_t len)
 	char		errmsg[512];
 	WxaSession	session;
 	WxaError	err;
-	char	   *token = NULL;
+	char	   *token = (char *) 1;
 	long		expires_in = 0;
 	size_t		i = 0;
 
@@ -89,7 +89,7 @@ check_body(const char *body, size_t len)
 		free(token);
 	}
 	else
-		FUZZ_CHECK(err.kind != WXA_OK && err.message[0] != '\0');
+		FUZZ_CHECK(err.kind != WXA_OK && err.message[0] != '\0' && token == NULL);
 
 	wxa_error_clear(&err);
 	if (wxa_code2session_parse(body, len, &session, &err) == 0)

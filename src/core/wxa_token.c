@@ -56,6 +56,7 @@ wxa_token_parse(const char *response, size_t len, char **token, long *expires_in
 	const cJSON *e;
 	int			rc = -1;
 
+	*token = NULL;
 	if (root == NULL)
 	{
 		wxa_error_set(err, WXA_ERR_RESPONSE, "the token response is not valid JSON");

@@ -387,12 +387,13 @@ test_api(void)
 		CHECK(wxa_token_parse(ok, strlen(ok), &token, &expires_in, &err) == 0 &&
 			  strcmp(token, "T") == 0 && expires_in == 7200);
 		free(token);
+		token = NULL;
 		/* found by fuzzing: an undefined cast, and a token that expired at once */
 		CHECK(wxa_token_parse(huge, strlen(huge), &token, &expires_in, &err) == 0 &&
 			  expires_in == INT_MAX);
 		free(token);
 		CHECK(wxa_token_parse(fraction, strlen(fraction), &token, &expires_in, &err) == -1 &&
-			  err.kind == WXA_ERR_RESPONSE);
+			  err.kind == WXA_ERR_RESPONSE && token == NULL);
 	}
 	CHECK(wxa_errcode_transient(-1) && wxa_errcode_transient(45009) && !wxa_errcode_transient(40013));
 	CHECK(wxa_errcode_token_rejected(42001) && !wxa_errcode_token_rejected(40125));
