@@ -44,7 +44,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (wxa_parse_period_text(text, &first, &last))
 	{
 		char		a[11],
-					b[11];
+					b[11],
+					range[24];
 
 		FUZZ_CHECK(WXA_DAY_MIN <= first && first <= last && last <= WXA_DAY_MAX);
 		FUZZ_CHECK(len == 6 || len == 8 || len == 10 || len == 17);
@@ -64,7 +65,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				FUZZ_CHECK(strcmp(a, text) == 0 && first == last);
 				break;
 			case 17:
-				FUZZ_CHECK(memcmp(a, text, 8) == 0 && text[8] == '-' && strcmp(b, text + 9) == 0);
+				snprintf(range, sizeof(range), "%s-%s", a, b);
+				FUZZ_CHECK(strcmp(range, text) == 0);
 				break;
 		}
 	}

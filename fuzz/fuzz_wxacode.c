@@ -74,7 +74,8 @@ check_body(const WxaCodeRequest *req)
 		{
 			const char *v = string_field(color, names[i]);
 
-			FUZZ_CHECK(v != NULL && strlen(v) >= 1 && strlen(v) <= 3 && atoi(v) <= 255);
+			FUZZ_CHECK(v != NULL && strlen(v) >= 1 && strlen(v) <= 3 &&
+					   strspn(v, "0123456789") == strlen(v) && strtol(v, NULL, 10) <= 255);
 		}
 	}
 	if (req->interface != WXA_CODE_C)

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -85,21 +86,29 @@ visible(const struct dirent *e)
 	return e->d_name[0] != '.';
 }
 
+static bool
+is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* A file, or the files in a folder (not in its subfolders). */
 static void
 run_path(const char *path)
 {
-	struct stat st;
 	struct dirent **entries;
 	int			n;
 
-	if (stat(path, &st) != 0)
-		return;					/* a target without regressions has no folder */
-	if (!S_ISDIR(st.st_mode))
+	if (is_file(path))
 	{
 		run_file(path);
 		return;
 	}
 	n = scandir(path, &entries, visible, alphasort);
+	if (n < 0)
+		return;					/* a target without regressions has no folder */
 	for (int i = 0; i < n; i++)
 	{
 		size_t		len = strlen(path) + strlen(entries[i]->d_name) + 2;
@@ -108,7 +117,8 @@ run_path(const char *path)
 		if (file)
 		{
 			snprintf(file, len, "%s/%s", path, entries[i]->d_name);
-			run_path(file);
+			if (is_file(file))
+				run_file(file);
 			free(file);
 		}
 		free(entries[i]);
