@@ -363,7 +363,7 @@ parse_portrait(RowContext *cx, const cJSON *root)
 
 /* Refuse JSON nested deeper than any shape needs, before walking it. */
 static int
-json_depth(const cJSON *item, int depth)
+json_depth(const cJSON *item, int depth)	/* NOLINT(misc-no-recursion): stops below WXA_MAX_JSON_DEPTH + 1 */
 {
 	const cJSON *child;
 	int			deepest = depth;
