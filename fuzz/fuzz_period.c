@@ -8,9 +8,10 @@
  *   then conditions, each a byte (target << 4 | op) and its value:
  *     target % 3: ref_date, end_date, days
  *     op % 7:     <, <=, =, >=, >, IN (a count byte, then that many values), = NULL
- *   a date value: a tag byte and an int16: yesterday + int16 / 16 for tags
- *   0..3, yesterday + int16 for 4 and 5, near either edge of the calendar for
- *   6 and 7; clamped like src/quals.c clamps dates. A days value: an int16.
+ *   a date value: a tag byte (% 16) and an int16: yesterday + int16 / 16 for
+ *   tags 0..11, yesterday + int16 for 12 and 13, near either edge of the
+ *   calendar for 14 and 15; clamped like src/quals.c clamps dates. A days
+ *   value: an int16.
  *
  * The restriction is built the way wxa_restriction_build builds it. The plan
  * is checked against its invariants and, when the window of possible first
@@ -20,7 +21,7 @@
 
 #include "wxa_period.h"
 
-#define ORACLE_WINDOW 4000		/* first days a brute-force check walks at most */
+#define ORACLE_WINDOW 1000		/* first days a brute-force check walks at most */
 #define MAX_IN_VALUES 16
 
 enum
@@ -54,17 +55,17 @@ clamp(long d)
 static wxa_day
 read_day(FuzzReader *in, wxa_day yesterday)
 {
-	unsigned	tag = fuzz_u8(in) % 8;
+	unsigned	tag = fuzz_u8(in) % 16;
 	unsigned	v = fuzz_u16(in);
 
 	switch (tag)
 	{
-		case 4:
-		case 5:
+		case 12:
+		case 13:
 			return clamp((long) yesterday + (int16_t) v);
-		case 6:
+		case 14:
 			return clamp((long) WXA_DAY_MIN - 1 + v);
-		case 7:
+		case 15:
 			return clamp((long) WXA_DAY_MAX + 1 - v);
 		default:
 			return clamp((long) yesterday + (int16_t) v / 16);
