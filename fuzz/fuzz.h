@@ -66,6 +66,26 @@ fuzz_split(const uint8_t *data, size_t size, char **parts, int max)
 	return n;
 }
 
+/*
+ * No credential survives scrubbing (wxa_redact): every name= in the text is
+ * followed by stars, a delimiter or the end.
+ */
+static inline void
+fuzz_check_scrubbed(const char *text, const char *name)
+{
+	const char *p = text;
+
+	while ((p = strstr(p, name)) != NULL)
+	{
+		char		c;
+
+		p += strlen(name);
+		c = *p;
+		FUZZ_CHECK(c == '*' || c == '\0' || c == '&' || c == ' ' || c == '"' ||
+				   c == '\'' || c == '\n');
+	}
+}
+
 /* Little readers that return 0 past the end, so any input decodes. */
 typedef struct FuzzReader
 {

@@ -16,22 +16,6 @@
 #include "wxa_session.h"
 #include "wxa_token.h"
 
-static void
-check_scrubbed(const char *text, const char *name)
-{
-	const char *p = text;
-
-	while ((p = strstr(p, name)) != NULL)
-	{
-		char		c;
-
-		p += strlen(name);
-		c = *p;
-		FUZZ_CHECK(c == '*' || c == '\0' || c == '&' || c == ' ' || c == '"' ||
-				   c == '\'' || c == '\n');
-	}
-}
-
 /* Redaction never grows the text and leaves no credential behind. */
 static void
 check_redact(const char *text, const char *secret, const char *token)
@@ -42,8 +26,8 @@ check_redact(const char *text, const char *secret, const char *token)
 	FUZZ_CHECK(copy != NULL);
 	wxa_redact(copy, secret, token);
 	FUZZ_CHECK(strlen(copy) <= before);
-	check_scrubbed(copy, "access_token=");
-	check_scrubbed(copy, "secret=");
+	fuzz_check_scrubbed(copy, "access_token=");
+	fuzz_check_scrubbed(copy, "secret=");
 	/* a credential with a '*' could be re-formed from the stars; real ones have none */
 	if (secret && strlen(secret) >= 4 && !strchr(secret, '*') && (!token || !strchr(token, '*')))
 		FUZZ_CHECK(strstr(copy, secret) == NULL);
@@ -77,8 +61,8 @@ check_body(const char *body, size_t len)
 		FUZZ_CHECK(kind == WXA_BODY_JSON);
 		FUZZ_CHECK(errcode != 0);
 		FUZZ_CHECK(memchr(errmsg, '\0', sizeof(errmsg)) != NULL);
-		check_scrubbed(errmsg, "access_token=");
-		check_scrubbed(errmsg, "secret=");
+		fuzz_check_scrubbed(errmsg, "access_token=");
+		fuzz_check_scrubbed(errmsg, "secret=");
 	}
 
 	wxa_error_clear(&err);
