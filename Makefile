@@ -27,9 +27,14 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-.PHONY: unit-test test
+.PHONY: unit-test test fuzz
 unit-test:
 	$(MAKE) -C test/unit run
+
+# libFuzzer on each target of fuzz/ for FUZZ_SECONDS (needs clang; README.md, "Hardening")
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(MAKE) -C fuzz fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 test:
 	test/run-tests

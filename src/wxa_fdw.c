@@ -133,7 +133,8 @@ backend_interrupted(void)
 	return InterruptPending && (QueryCancelPending || ProcDiePending);
 }
 
-void		_PG_init(void);
+/* the name PostgreSQL looks for */
+void		_PG_init(void);		/* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 
 void
 _PG_init(void)
@@ -424,6 +425,7 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	/* every clause is checked again locally: the periods only narrow what is fetched */
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid, exprs,
+							/* cppcheck-suppress unknownEvaluationOrder ; it misreads list_make2's compound literal */
 							list_make2(makeString(pstrdup(info->ep->name)), codes),
 							NIL, NIL, outer_plan);
 }

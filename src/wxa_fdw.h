@@ -19,7 +19,7 @@
 #include "core/wxa_token.h"
 
 /* Largest response body accepted; WeChat's biggest (an image, visit_page) is far smaller. */
-#define WXA_MAX_BODY_BYTES (16 * 1024 * 1024)
+#define WXA_MAX_BODY_BYTES ((size_t) 16 * 1024 * 1024)
 
 /* Everything one scan or function call needs to know about its server and user. */
 typedef struct WxaConfig

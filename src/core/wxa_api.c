@@ -48,35 +48,51 @@ wxa_json_parse(const char *body, size_t len)
 	return root;
 }
 
+/*
+ * WeChat's errcodes are ints. cJSON's valueint saturates where casting the
+ * double would be undefined (1e300), and reads 0.5 as 0: so a non-zero errcode
+ * is always one that the long in WxaError holds, and never 0.
+ */
+bool
+wxa_json_errcode(const cJSON *root, long *errcode, char *errmsg, size_t errmsg_size,
+				 const char *secret, const char *token)
+{
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(root, "errcode");
+	const cJSON *msg;
+
+	if (!cJSON_IsNumber(code) || code->valueint == 0)
+		return false;
+	*errcode = code->valueint;
+	errmsg[0] = '\0';
+	msg = cJSON_GetObjectItemCaseSensitive(root, "errmsg");
+	if (cJSON_IsString(msg))
+	{
+		/* scrub the whole text, then cut: cut first, a credential could be left half */
+		char	   *copy = strdup(msg->valuestring);
+
+		if (copy != NULL)
+		{
+			wxa_redact(copy, secret, token);
+			snprintf(errmsg, errmsg_size, "%s", copy);
+			free(copy);
+		}
+	}
+	return true;
+}
+
 bool
 wxa_body_errcode(const char *body, size_t len, long *errcode, char *errmsg, size_t errmsg_size,
 				 const char *secret, const char *token)
 {
 	cJSON	   *root;
-	const cJSON *code;
-	const cJSON *msg;
-	bool		found = false;
+	bool		found;
 
 	if (wxa_body_kind(body, len) != WXA_BODY_JSON)
 		return false;
 	root = wxa_json_parse(body, len);
 	if (root == NULL)
 		return false;
-	code = cJSON_GetObjectItemCaseSensitive(root, "errcode");
-	/* beyond what a long holds it is no errcode (and the cast would be undefined) */
-	if (cJSON_IsNumber(code) && code->valuedouble != 0 && fabs(code->valuedouble) < 1e15)
-	{
-		found = true;
-		*errcode = (long) code->valuedouble;
-		msg = cJSON_GetObjectItemCaseSensitive(root, "errmsg");
-		errmsg[0] = '\0';
-		if (cJSON_IsString(msg))
-		{
-			/* scrub the whole text first: cut first, a credential could be left half */
-			wxa_redact(msg->valuestring, secret, token);
-			snprintf(errmsg, errmsg_size, "%s", msg->valuestring);
-		}
-	}
+	found = wxa_json_errcode(root, errcode, errmsg, errmsg_size, secret, token);
 	cJSON_Delete(root);
 	return found;
 }
@@ -161,6 +177,7 @@ redact_string(char *text, const char *needle)
 		return;
 	while ((hit = strstr(text, needle)) != NULL)
 	{
+		/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): overwrites inside the string */
 		memcpy(hit, "***", 3);
 		memmove(hit + 3, hit + nlen, strlen(hit + nlen) + 1);
 	}
@@ -186,6 +203,7 @@ redact_parameter(char *text, const char *name)
 		else
 		{
 			memmove(value + 3, end, strlen(end) + 1);
+			/* NOLINTNEXTLINE(bugprone-not-null-terminated-result): overwrites inside the string */
 			memcpy(value, "***", 3);
 		}
 		p = value + (end - value < 3 ? end - value : 3);

@@ -11,6 +11,8 @@
 #include "wxa_error.h"
 #include "wxa_period.h"
 
+struct cJSON;					/* <cjson/cJSON.h> */
+
 typedef enum WxaBodyKind
 {
 	WXA_BODY_EMPTY,
@@ -37,6 +39,11 @@ struct cJSON *wxa_json_parse(const char *body, size_t len);
  * cut to errmsg_size. A body that is not JSON returns false.
  */
 bool		wxa_body_errcode(const char *body, size_t len, long *errcode,
+							 char *errmsg, size_t errmsg_size,
+							 const char *secret, const char *token);
+
+/* The same for an answer already parsed (a cJSON object). */
+bool		wxa_json_errcode(const struct cJSON *root, long *errcode,
 							 char *errmsg, size_t errmsg_size,
 							 const char *secret, const char *token);
 

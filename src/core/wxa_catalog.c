@@ -3,6 +3,7 @@
  */
 #include "wxa_catalog.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define COL_REF_DATE {"ref_date", "date", WXA_SRC_REF_DATE}
@@ -88,14 +89,19 @@ const char *
 wxa_endpoint_names(void)
 {
 	static char names[512];
+	size_t		used = 0;
 
 	if (names[0] == '\0')
 	{
-		for (int i = 0; i < wxa_endpoint_count; i++)
+		/* bounded: a longer catalog is cut short in a hint, never written past the buffer */
+		for (int i = 0; i < wxa_endpoint_count && used < sizeof(names); i++)
 		{
-			if (i > 0)
-				strcat(names, ", ");
-			strcat(names, wxa_endpoints[i].name);
+			int			n = snprintf(names + used, sizeof(names) - used, "%s%s",
+									 i > 0 ? ", " : "", wxa_endpoints[i].name);
+
+			if (n < 0)
+				break;
+			used += (size_t) n;
 		}
 	}
 	return names;

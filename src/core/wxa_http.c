@@ -369,6 +369,7 @@ backoff_ms(const WxaRequest *req)
 	if (delay > BACKOFF_CAP_MS)
 		delay = BACKOFF_CAP_MS;
 	/* jitter: between half and all of the delay, so clients do not retry in step */
+	/* NOLINTNEXTLINE(cert-msc30-c,cert-msc50-cpp): spreads retries, guards no secret; seeded per process */
 	return delay * (0.5 + 0.5 * ((double) rand() / RAND_MAX));
 }
 

@@ -177,9 +177,12 @@ emit_row(RowContext *cx, const cJSON *item)
 					const cJSON *key = cJSON_GetObjectItemCaseSensitive(item, "key");
 					const char *label = NULL;
 
-					/* the key column takes "3" as 3, so the label does too */
-					if (cJSON_IsNumber(key) && fabs(key->valuedouble) < 1e9)
-						label = wxa_distribution_label(cx->group, (long) key->valuedouble);
+					/*
+					 * Only whole keys have labels (valueint saturates where a cast
+					 * could overflow); the key column takes "3" as 3, so the label does too.
+					 */
+					if (cJSON_IsNumber(key) && key->valuedouble == (double) key->valueint)
+						label = wxa_distribution_label(cx->group, key->valueint);
 					else if (cJSON_IsString(key))
 					{
 						char	   *end;
@@ -409,7 +412,7 @@ parse_portrait(RowContext *cx, const cJSON *root)
 
 /* Refuse JSON nested deeper than any shape needs, before walking it. */
 static int
-json_depth(const cJSON *item, int depth)
+json_depth(const cJSON *item, int depth)	/* NOLINT(misc-no-recursion): stops below WXA_MAX_JSON_DEPTH + 1 */
 {
 	const cJSON *child;
 	int			deepest = depth;
@@ -434,7 +437,6 @@ wxa_parse_datacube(const WxaEndpoint *ep, const WxaPeriod *period,
 {
 	RowContext	cx = {ep, period, NULL, NULL, rows, err};
 	cJSON	   *root;
-	const cJSON *errcode;
 	int			rc = -1;
 
 	rows->ncols = ep->ncolumns;
@@ -456,14 +458,9 @@ wxa_parse_datacube(const WxaEndpoint *ep, const WxaPeriod *period,
 					  WXA_MAX_JSON_DEPTH);
 		goto done;
 	}
-	errcode = cJSON_GetObjectItemCaseSensitive(root, "errcode");
-	if (cJSON_IsNumber(errcode) && errcode->valuedouble != 0)
+	/* the engine has already refused errcodes with the credentials at hand */
+	if (wxa_json_errcode(root, &err->errcode, err->errmsg, sizeof(err->errmsg), NULL, NULL))
 	{
-		const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "errmsg");
-
-		err->errcode = (long) errcode->valuedouble;
-		snprintf(err->errmsg, sizeof(err->errmsg), "%s", cJSON_IsString(msg) ? msg->valuestring : "");
-		wxa_redact(err->errmsg, NULL, NULL);
 		wxa_error_set(err, WXA_ERR_API, "WeChat returned errcode %ld", err->errcode);
 		goto done;
 	}

@@ -48,14 +48,15 @@ stable_body(const char *appid, const char *secret)
 	return text;
 }
 
-static int
-parse_token(const char *response, size_t len, char **token, long *expires_in, WxaError *err)
+int
+wxa_token_parse(const char *response, size_t len, char **token, long *expires_in, WxaError *err)
 {
 	cJSON	   *root = wxa_json_parse(response, len);
 	const cJSON *t;
 	const cJSON *e;
 	int			rc = -1;
 
+	*token = NULL;
 	if (root == NULL)
 	{
 		wxa_error_set(err, WXA_ERR_RESPONSE, "the token response is not valid JSON");
@@ -65,12 +66,13 @@ parse_token(const char *response, size_t len, char **token, long *expires_in, Wx
 	e = cJSON_GetObjectItemCaseSensitive(root, "expires_in");
 	if (!cJSON_IsString(t) || t->valuestring[0] == '\0' || strlen(t->valuestring) >= 512)
 		wxa_error_set(err, WXA_ERR_RESPONSE, "the token response has no usable access_token");
-	else if (!cJSON_IsNumber(e) || !(e->valuedouble > 0 && e->valuedouble < 1e9))
+	/* whole seconds, at least one and below 1e9: 0.5, 1e999 and 7e21 are no lifetime */
+	else if (!cJSON_IsNumber(e) || !(e->valuedouble >= 1 && e->valuedouble < 1e9))
 		wxa_error_set(err, WXA_ERR_RESPONSE, "the token response has no usable expires_in");
 	else
 	{
 		*token = strdup(t->valuestring);
-		*expires_in = (long) e->valuedouble;
+		*expires_in = e->valueint;
 		rc = *token ? 0 : -1;
 	}
 	cJSON_Delete(root);
@@ -112,7 +114,7 @@ wxa_token_fetch(const WxaHttpOptions *options, const char *base_url, WxaTokenEnd
 	else if (wxa_http_fetch(&with_secret, NULL, url, body, false, what, &response, &len,
 							&fetch_stats, err) == 0)
 	{
-		rc = parse_token(response, len, token, expires_in, err);
+		rc = wxa_token_parse(response, len, token, expires_in, err);
 		if (rc != 0)
 		{
 			snprintf(err->what, sizeof(err->what), "%s", what);

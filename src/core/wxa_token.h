@@ -23,4 +23,11 @@ int			wxa_token_fetch(const WxaHttpOptions *options, const char *base_url,
 							WxaTokenEndpoint endpoint, const char *appid, const char *secret,
 							char **token, long *expires_in, WxaHttpStats *stats, WxaError *err);
 
+/*
+ * Read a token answer (errcode answers are already failures in the HTTP
+ * engine). On success *token is malloc'd; else err is filled and -1 returned.
+ */
+int			wxa_token_parse(const char *body, size_t len, char **token, long *expires_in,
+							WxaError *err);
+
 #endif

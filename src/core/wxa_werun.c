@@ -66,6 +66,7 @@ wxa_werun_parse(const char *plaintext, WxaStep **steps, int *nsteps, int *bad_en
 			status = WXA_WERUN_BAD_ENTRY;
 			break;
 		}
+		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): allocated for every entry above */
 		(*steps)[n].timestamp = (int64_t) timestamp;
 		(*steps)[n].step = (int32_t) step;
 		n++;

@@ -2,6 +2,7 @@
  * test_core.c — unit tests of the PostgreSQL-free core: calendar, period
  * planning, response parsing, body classification, redaction.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "wxa_date.h"
 #include "wxa_period.h"
 #include "wxa_response.h"
+#include "wxa_token.h"
 
 static int passed = 0;
 static int failed = 0;
@@ -192,10 +194,10 @@ test_periods(void)
 
 	/* no restriction / no lower bound / too many */
 	wxa_restriction_init(&r);
-	n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st);
+	CHECK(plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st) == 0);
 	CHECK(st == WXA_PLAN_UNRESTRICTED);
 	wxa_range_compare(&r.ref, WXA_CMP_LE, D(2024, 1, 1));
-	n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st);
+	CHECK(plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st) == 0);
 	CHECK(st == WXA_PLAN_NO_LOWER_BOUND);
 	wxa_range_compare(&r.ref, WXA_CMP_GE, WXA_DAY_MIN - 1);
 	n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st);
@@ -320,15 +322,10 @@ test_responses(void)
 				&rows, &err) == -1 && err.kind == WXA_ERR_API && err.errcode == 61501 &&
 		  strcmp(err.errmsg, "date range error") == 0);
 	wxa_rows_free(&rows);
-	{
-		char		deep[400];
-
-		memset(deep, '[', 200);
-		strcpy(deep + 200, "");
-		CHECK(parse("daily_visit_trend", day, day, "{\"list\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
-					&rows, &err) == -1);
-		wxa_rows_free(&rows);
-	}
+	/* nested deeper than WXA_MAX_JSON_DEPTH */
+	CHECK(parse("daily_visit_trend", day, day, "{\"list\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+				&rows, &err) == -1);
+	wxa_rows_free(&rows);
 
 	/* distribution with labels */
 	CHECK(parse("visit_distribution", day, day,
@@ -345,6 +342,13 @@ test_responses(void)
 				"{\"list\":[{\"index\":\"access_staytime_info\",\"item_list\":[{\"key\":\"3\",\"value\":1},"
 				"{\"key\":\"3x\",\"value\":1}]}]}", &rows, &err) == 0);
 	CHECK(cell_is(&rows, 0, "visit_distribution", "label", "6-10s"));
+	wxa_rows_free(&rows);
+	/* keys that are not whole numbers have no label (found by fuzzing: 7e88 overflowed a cast) */
+	CHECK(parse("visit_distribution", day, day,
+				"{\"list\":[{\"index\":\"access_depth_info\",\"item_list\":"
+				"[{\"key\":7e88,\"value\":1},{\"key\":1.5,\"value\":1}]}]}", &rows, &err) == 0);
+	CHECK(rows.nrows == 2);
+	CHECK(cell_is(&rows, 0, "visit_distribution", "label", NULL));
 	CHECK(cell_is(&rows, 1, "visit_distribution", "label", NULL));
 	wxa_rows_free(&rows);
 
@@ -402,6 +406,34 @@ test_api(void)
 			  strstr(msg, "SECRET") == NULL && strstr(msg, "TOKEN-0123456789-ABCDEFGHIJ") != NULL);
 		CHECK(wxa_body_errcode(echo, strlen(echo), &code, msg, 40, NULL, "TOKEN-0123456789-ABCDEFGHIJ") &&
 			  strstr(msg, "TOKEN") == NULL);
+	}
+	/* errcodes that are no int: found by fuzzing (undefined cast, a found errcode 0) */
+	{
+		const char *fraction = "{\"errcode\":0.2}";
+		const char *huge = "{\"errcode\":2e22}";
+		const char *tiny = "{\"errcode\":-2e22}";
+
+		CHECK(!wxa_body_errcode(fraction, strlen(fraction), &code, msg, sizeof(msg), NULL, NULL));
+		CHECK(wxa_body_errcode(huge, strlen(huge), &code, msg, sizeof(msg), NULL, NULL) && code == INT_MAX);
+		CHECK(wxa_body_errcode(tiny, strlen(tiny), &code, msg, sizeof(msg), NULL, NULL) && code == INT_MIN);
+	}
+	{
+		char	   *token = NULL;
+		long		expires_in = 0;
+		WxaError	err;
+		const char *ok = "{\"access_token\":\"T\",\"expires_in\":7200}";
+		const char *huge = "{\"access_token\":\"T\",\"expires_in\":7e21}";
+		const char *fraction = "{\"access_token\":\"T\",\"expires_in\":0.5}";
+
+		CHECK(wxa_token_parse(ok, strlen(ok), &token, &expires_in, &err) == 0 &&
+			  strcmp(token, "T") == 0 && expires_in == 7200);
+		free(token);
+		token = NULL;
+		/* found by fuzzing: an undefined cast, and a token that expired at once */
+		CHECK(wxa_token_parse(huge, strlen(huge), &token, &expires_in, &err) == -1 &&
+			  err.kind == WXA_ERR_RESPONSE && token == NULL);
+		CHECK(wxa_token_parse(fraction, strlen(fraction), &token, &expires_in, &err) == -1 &&
+			  err.kind == WXA_ERR_RESPONSE && token == NULL);
 	}
 	CHECK(wxa_errcode_transient(-1) && wxa_errcode_transient(45009) && !wxa_errcode_transient(40013));
 	CHECK(wxa_errcode_token_rejected(42001) && !wxa_errcode_token_rejected(40125));
