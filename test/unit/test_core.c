@@ -380,7 +380,7 @@ test_api(void)
 {
 	char		text[256];
 	long		code = 0;
-	char		msg[64];
+	char		msg[128];	/* the scrub tests below cut at up to 80 bytes */
 
 	CHECK(wxa_body_kind("\x89PNG\r\n", 6) == WXA_BODY_PNG);
 	CHECK(wxa_body_kind("\xFF\xD8\xFF\xE0", 4) == WXA_BODY_JPEG);
