@@ -103,6 +103,13 @@ RESET statement_timeout;
 \! python3 test/emulator/emuctl.py fault getweanalysisappiddailyvisittrend stall seconds=30 times=1 >/dev/null
 \! (sleep 0.5; psql -X -q -d contrib_regression -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT count(*) FROM trend WHERE ref_date = ''2024-01-04''%' AND pid <> pg_backend_pid()" >/dev/null 2>&1) &
 SELECT count(*) FROM trend WHERE ref_date = '2024-01-04';
+-- pg_terminate_backend ends another session's scan stalled for 30 s: waiting up to 5 s for
+-- the process to exit returns true only if it did
+\! python3 test/emulator/emuctl.py fault getweanalysisappiddailyvisittrend stall seconds=30 times=1 >/dev/null
+\! psql -X -q -d contrib_regression -c "SELECT count(*) FROM trend WHERE ref_date = '2024-01-09'" >/dev/null 2>&1 &
+SELECT pg_sleep(0.5);
+SELECT pg_terminate_backend(pid, 5000) AS terminated_within_5s
+FROM pg_stat_activity WHERE query LIKE 'SELECT count(*) FROM trend WHERE ref_date = ''2024-01-09''%';
 -- the backend still answers, and the next scan works
 SELECT 1 AS still_here;
 SELECT count(*) FROM trend WHERE ref_date BETWEEN '2024-01-05' AND '2024-01-07';
