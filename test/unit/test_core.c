@@ -14,22 +14,8 @@
 #include "wxa_response.h"
 #include "wxa_token.h"
 
-static int passed = 0;
-static int failed = 0;
+#include "unit_check.h"
 
-#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
-
-static void
-check(int ok, const char *what, const char *file, int line)
-{
-	if (ok)
-		passed++;
-	else
-	{
-		failed++;
-		printf("FAIL %s:%d: %s\n", file, line, what);
-	}
-}
 
 static wxa_day
 D(int y, int m, int d)
@@ -487,6 +473,5 @@ main(void)
 	test_responses();
 	test_api();
 	test_catalog();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return unit_report();
 }

@@ -12,22 +12,8 @@
 #include "wxa_werun.h"
 #include "wxa_wxacode.h"
 
-static int passed = 0;
-static int failed = 0;
+#include "unit_check.h"
 
-#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
-
-static void
-check(int ok, const char *what, const char *file, int line)
-{
-	if (ok)
-		passed++;
-	else
-	{
-		failed++;
-		printf("FAIL %s:%d: %s\n", file, line, what);
-	}
-}
 
 /*
  * Test vectors, made with
@@ -525,6 +511,5 @@ main(void)
 	test_base64();
 	test_decrypt();
 	test_werun();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return unit_report();
 }
