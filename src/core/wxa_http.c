@@ -67,7 +67,6 @@ struct WxaBatch
 bool		(*wxa_http_interrupted) (void) = NULL;
 
 static CURLM *shared_multi = NULL;
-static long connections_opened = 0;
 
 static double
 now_ms(void)
@@ -93,22 +92,6 @@ wxa_http_init(void)
 	/* keep enough idle connections for max_concurrency up to 64 */
 	curl_multi_setopt(shared_multi, CURLMOPT_MAXCONNECTS, 64L);
 	return true;
-}
-
-static int
-count_new_connections(void *clientp, curl_socket_t item, curl_socklen_t len)
-{
-	(void) clientp;
-	(void) item;
-	(void) len;
-	connections_opened++;
-	return CURL_SOCKOPT_OK;
-}
-
-long
-wxa_http_connections_opened(void)
-{
-	return connections_opened;
 }
 
 WxaBatch *
@@ -336,7 +319,6 @@ start_transfer(WxaRequest *req)
 	/* only the proxy option counts: ignore http_proxy in the server's environment */
 	curl_easy_setopt(easy, CURLOPT_PROXY, o->proxy ? o->proxy : "");
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, "wxa_fdw/1.0");
-	curl_easy_setopt(easy, CURLOPT_SOCKOPTFUNCTION, count_new_connections);
 	if (req->body)
 	{
 		req->headers = curl_slist_append(NULL, "Content-Type: application/json");

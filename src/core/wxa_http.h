@@ -107,7 +107,5 @@ int			wxa_http_fetch(const WxaHttpOptions *options, const WxaTokenProvider *toke
 						   const char *what, char **response, size_t *len,
 						   WxaHttpStats *stats, WxaError *err);
 
-/* Connections currently kept alive (for tests and the benchmark). */
-long		wxa_http_connections_opened(void);
 
 #endif
