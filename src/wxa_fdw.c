@@ -208,6 +208,25 @@ has_equality(List *codes)
 }
 
 /*
+ * Plan the periods for evaluated restriction values; the planner's estimate
+ * and the executor both come here. Returns false when out of memory.
+ */
+static bool
+plan_from_values(const WxaEndpoint *ep, const WxaConfig *config, List *codes,
+				 Datum *values, bool *nulls, Oid *types,
+				 WxaPeriod *periods, long *count, WxaPlanStatus *status)
+{
+	WxaRestriction r;
+
+	if (!wxa_restriction_build(&r, codes, values, nulls, types))
+		return false;
+	*status = wxa_plan_periods(ep->period, &r, wxa_yesterday(config->timezone),
+							   config->max_requests, periods, count);
+	wxa_restriction_free(&r);
+	return true;
+}
+
+/*
  * Count the periods when every value is known now (constants after folding);
  * otherwise guess: one per execution for an equality, else a month's worth.
  */
@@ -222,7 +241,6 @@ estimate_requests(PlannerInfo *root, Oid serverid, const WxaEndpoint *ep, List *
 	List	   *exprs;
 	ListCell   *lc;
 	int			i = 0;
-	WxaRestriction r;
 	WxaConfig  *config;
 	WxaPeriod  *periods;
 	long		count = 0;
@@ -238,17 +256,12 @@ estimate_requests(PlannerInfo *root, Oid serverid, const WxaEndpoint *ep, List *
 		values[i] = ((Const *) folded)->constvalue;
 		nulls[i] = ((Const *) folded)->constisnull;
 		types[i] = ((Const *) folded)->consttype;
-		if (types[i] != DATEOID && type_is_array(types[i]))
-			types[i] = get_element_type(types[i]);
 		i++;
 	}
 	config = wxa_get_config(serverid, InvalidOid, false);
-	if (!wxa_restriction_build(&r, codes, values, nulls, types))
-		return WXA_UNKNOWN_REQUESTS;
 	periods = palloc(sizeof(WxaPeriod) * config->max_requests);
-	status = wxa_plan_periods(ep->period, &r, wxa_yesterday(config->timezone),
-							  config->max_requests, periods, &count);
-	wxa_restriction_free(&r);
+	if (!plan_from_values(ep, config, codes, values, nulls, types, periods, &count, &status))
+		return WXA_UNKNOWN_REQUESTS;
 	if (status == WXA_PLAN_NO_LOWER_BOUND)
 		return config->max_requests;
 	return count;
@@ -494,7 +507,6 @@ plan_periods(WxaScanState *state, ExprContext *econtext, bool raise)
 	bool	   *nulls;
 	ListCell   *lc;
 	int			i = 0;
-	WxaRestriction r;
 	WxaPeriod  *periods = state->period_buffer;
 	WxaPlanStatus status;
 	MemoryContext old;
@@ -506,12 +518,9 @@ plan_periods(WxaScanState *state, ExprContext *econtext, bool raise)
 	nulls = palloc(sizeof(bool) * (n + 1));
 	foreach(lc, state->qual_states)
 		values[i] = ExecEvalExpr((ExprState *) lfirst(lc), econtext, &nulls[i]), i++;
-	if (!wxa_restriction_build(&r, state->qual_codes, values, nulls, state->qual_types))
+	if (!plan_from_values(state->ep, state->config, state->qual_codes, values, nulls,
+						  state->qual_types, periods, &state->planned, &status))
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-
-	status = wxa_plan_periods(state->ep->period, &r, wxa_yesterday(state->config->timezone),
-							  state->config->max_requests, periods, &state->planned);
-	wxa_restriction_free(&r);
 	MemoryContextSwitchTo(old);
 
 	if (raise && status == WXA_PLAN_NO_LOWER_BOUND)
@@ -580,8 +589,9 @@ start_requests(WxaScanState *state)
 	}
 }
 
+/* The batch is done with: fold its traffic into the scan's totals and free it. */
 static void
-accumulate_stats(WxaScanState *state)
+retire_batch(WxaScanState *state)
 {
 	if (state->batch)
 	{
@@ -713,12 +723,9 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	state->qual_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
 	state->qual_types = palloc(sizeof(Oid) * (list_length(plan->fdw_exprs) + 1));
 	i = 0;
+	/* IN lists take their element type from the array itself (quals.c) */
 	foreach(lc, plan->fdw_exprs)
-	{
-		Oid			type = exprType(lfirst(lc));
-
-		state->qual_types[i++] = type_is_array(type) ? get_element_type(type) : type;
-	}
+		state->qual_types[i++] = exprType(lfirst(lc));
 	state->has_exec_params = contains_exec_param((Node *) plan->fdw_exprs, NULL);
 
 	ctl.keysize = sizeof(int64);
@@ -816,7 +823,7 @@ wxaReScanForeignScan(ForeignScanState *node)
 
 	/* values may have changed: plan again; fetched periods stay in the cache */
 	release_rows(state);
-	accumulate_stats(state);
+	retire_batch(state);
 	state->started = false;
 	state->current = -1;
 }
