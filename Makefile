@@ -9,12 +9,12 @@ OBJS = src/wxa_fdw.o src/option.o src/connection.o src/errors.o src/quals.o \
        src/import.o src/functions.o src/decrypt.o $(CORE_OBJS)
 
 EXTENSION = wxa_fdw
-DATA = sql/wxa_fdw--1.0.sql
+DATA = wxa_fdw--1.0.sql
 PGFILEDESC = "wxa_fdw - WeChat mini-program API foreign-data wrapper"
 
-REGRESS_DIR = test/regress
-REGRESS = $(patsubst $(REGRESS_DIR)/sql/%.sql,%,$(sort $(wildcard $(REGRESS_DIR)/sql/*.sql)))
-REGRESS_OPTS = --inputdir=$(REGRESS_DIR) --outputdir=$(REGRESS_DIR) --load-extension=wxa_fdw
+# pg_regress suites: sql/NAME.sql, expected/NAME.out (the PGXS convention)
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --load-extension=wxa_fdw
 
 PG_CPPFLAGS = -I$(srcdir)/src $(shell pkg-config --cflags libcurl libcjson 2>/dev/null)
 SHLIB_LINK = $(shell pkg-config --libs libcurl libcjson libcrypto 2>/dev/null || echo -lcurl -lcjson -lcrypto)
@@ -26,6 +26,11 @@ endif
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# `make installcheck` starts the WeChat emulator the suites talk to (unless
+# WXA_EMULATOR_PORT already names a running one) and stops it afterwards.
+pg_regress_installcheck = $(srcdir)/test/with-emulator $(top_builddir)/src/test/regress/pg_regress \
+    --inputdir=$(srcdir) --bindir='$(bindir)' $(pg_regress_locale_flags) $(EXTRA_REGRESS_OPTS)
 
 .PHONY: unit-test test fuzz
 unit-test:
