@@ -1,17 +1,15 @@
 /*
- * connection.c — access tokens, cached per (server, user mapping) for the life
- * of the backend.
+ * connection.c — which access tokens a scan or function uses, and when they
+ * are no longer valid.
  *
- * A token is renewed a little before expires_in runs out, dropped when
- * WeChat rejects it (only if it is still the cached one: another request may
- * have renewed it already), and dropped when the server or the user mapping is
- * altered (syscache invalidation, as postgres_fdw does for connections).
- * Tokens live in malloc'd memory outside any memory context and never appear
- * in messages.
+ * The request engine (core/wxa_engine.c) fetches, caches, renews and drops
+ * the tokens, one per (server, user mapping) for the life of the backend;
+ * here they get their key, and are dropped when the server or the user
+ * mapping is altered (syscache invalidation, as postgres_fdw does for
+ * connections). Tokens live in malloc'd memory outside any memory context and
+ * never appear in messages.
  */
 #include "wxa_fdw.h"
-
-#include <time.h>
 
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -23,31 +21,20 @@ typedef struct TokenKey
 	Oid			umid;
 } TokenKey;
 
+/* the catalog rows a cached token depends on */
 typedef struct TokenEntry
 {
 	TokenKey	key;			/* hash key: must be first */
-	char		token[512];		/* empty when there is none */
-	double		refresh_at;		/* renew from this time on (epoch seconds) */
 	uint32		server_hashvalue;
 	uint32		mapping_hashvalue;
 } TokenEntry;
 
 static HTAB *token_cache = NULL;
 
-static double
-now_seconds(void)
+static unsigned long long
+engine_key(Oid serverid, Oid umid)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void
-forget_token(TokenEntry *entry)
-{
-	explicit_bzero(entry->token, sizeof(entry->token));
-	entry->refresh_at = 0;
+	return ((unsigned long long) serverid << 32) | umid;
 }
 
 /* ALTER/DROP SERVER or USER MAPPING: drop the tokens that depend on it. */
@@ -63,7 +50,7 @@ invalidate_tokens(Datum arg, int cacheid, uint32 hashvalue)
 		if (hashvalue == 0 ||
 			(cacheid == FOREIGNSERVEROID && entry->server_hashvalue == hashvalue) ||
 			(cacheid == USERMAPPINGOID && entry->mapping_hashvalue == hashvalue))
-			forget_token(entry);
+			wxa_engine_forget_token(engine_key(entry->key.serverid, entry->key.umid));
 	}
 }
 
@@ -79,108 +66,49 @@ wxa_connection_init(void)
 	CacheRegisterSyscacheCallback(USERMAPPINGOID, invalidate_tokens, (Datum) 0);
 }
 
-/* Find or create the cache entry. Called before any request, where errors may be raised. */
-static TokenEntry *
-token_entry(const WxaConfig *config)
+void
+wxa_token_session_init(WxaTokenSession *session, WxaConfig *config)
 {
 	TokenKey	key = {config->serverid, config->umid};
 	bool		found;
-	TokenEntry *entry = hash_search(token_cache, &key, HASH_ENTER, &found);
+	TokenEntry *entry;
 
+	memset(session, 0, sizeof(*session));
+	session->config = config;
+	if (config->access_token != NULL)
+		return;
+	entry = hash_search(token_cache, &key, HASH_ENTER, &found);
 	if (!found)
 	{
-		entry->token[0] = '\0';
-		entry->refresh_at = 0;
 		entry->server_hashvalue = GetSysCacheHashValue1(FOREIGNSERVEROID,
 														ObjectIdGetDatum(config->serverid));
 		entry->mapping_hashvalue = GetSysCacheHashValue1(USERMAPPINGOID,
 														 ObjectIdGetDatum(config->umid));
 	}
-	return entry;
-}
-
-void
-wxa_token_session_init(WxaTokenSession *session, WxaConfig *config)
-{
-	memset(session, 0, sizeof(*session));
-	session->config = config;
-	if (config->access_token == NULL)
-		(void) token_entry(config);
-}
-
-/*
- * The provider called by the HTTP engine. It must not raise errors: it runs
- * inside the engine's loop. The entry exists (wxa_token_session_init).
- */
-static const char *
-provide_token(void *arg, const char *rejected, WxaError *err)
-{
-	WxaTokenSession *session = arg;
-	const WxaConfig *config = session->config;
-	TokenKey	key = {config->serverid, config->umid};
-	TokenEntry *entry;
-	WxaHttpOptions options;
-	char	   *token;
-	long		expires_in;
-	double		now = now_seconds();
-	double		margin;
-
-	if (config->access_token)
-	{
-		/* a static token cannot be renewed: let the rejection fail the request */
-		if (rejected)
-			return NULL;
-		return config->access_token;
-	}
-
-	entry = hash_search(token_cache, &key, HASH_FIND, NULL);
-	if (entry == NULL)
-	{
-		wxa_error_set(err, WXA_ERR_INTERNAL, "token cache entry missing");
-		return NULL;
-	}
-	if (rejected && strcmp(entry->token, rejected) == 0)
-		forget_token(entry);
-	if (entry->token[0] != '\0' && now < entry->refresh_at)
-	{
-		strlcpy(session->current, entry->token, sizeof(session->current));
-		return session->current;
-	}
-
-	wxa_http_options_for(config, &options);
-	if (wxa_token_fetch(&options, config->api_base_url, config->token_endpoint,
-						config->appid, config->secret, &token, &expires_in,
-						&session->stats, err) != 0)
-		return NULL;
-	session->fetches++;
-
-	/* renew five minutes early, or a fifth of the lifetime for short-lived tokens */
-	margin = expires_in > 1500 ? 300 : expires_in / 5.0;
-	strlcpy(entry->token, token, sizeof(entry->token));
-	entry->refresh_at = now + expires_in - margin;
-	explicit_bzero(token, strlen(token));
-	free(token);
-	strlcpy(session->current, entry->token, sizeof(session->current));
-	return session->current;
 }
 
 /* The token cached for config's server and user mapping, or NULL (to scrub messages). */
 const char *
 wxa_cached_token(const WxaConfig *config)
 {
-	TokenKey	key = {config->serverid, config->umid};
-	TokenEntry *entry;
-
-	if (token_cache == NULL || !OidIsValid(config->umid))
+	if (!OidIsValid(config->umid))
 		return NULL;
-	entry = hash_search(token_cache, &key, HASH_FIND, NULL);
-	return entry && entry->token[0] != '\0' ? entry->token : NULL;
+	return wxa_engine_cached_token(engine_key(config->serverid, config->umid));
 }
 
+/* Where the engine gets the tokens of session's server and user mapping. */
 WxaTokenProvider
 wxa_token_provider(WxaTokenSession *session)
 {
-	WxaTokenProvider provider = {provide_token, session};
+	const WxaConfig *config = session->config;
+	WxaTokenProvider provider;
 
+	memset(&provider, 0, sizeof(provider));
+	provider.key = engine_key(config->serverid, config->umid);
+	provider.access_token = config->access_token;
+	provider.base_url = config->api_base_url;
+	provider.endpoint = config->token_endpoint;
+	provider.appid = config->appid;
+	provider.secret = config->secret;
 	return provider;
 }

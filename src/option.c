@@ -418,6 +418,7 @@ wxa_http_options_for(const WxaConfig *config, WxaHttpOptions *options)
 	options->timeout_ms = config->timeout_ms;
 	options->max_retries = config->max_retries;
 	options->max_concurrency = config->max_concurrency;
+	options->server_key = config->serverid;
 	options->proxy = config->proxy;
 	options->secret = config->secret;
 	options->max_body = WXA_MAX_BODY_BYTES;

@@ -127,12 +127,6 @@ typedef struct WxaScanState
 	const char *value_for_error;
 } WxaScanState;
 
-static bool
-backend_interrupted(void)
-{
-	return InterruptPending && (QueryCancelPending || ProcDiePending);
-}
-
 /* the name PostgreSQL looks for */
 void		_PG_init(void);		/* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 
@@ -143,8 +137,8 @@ _PG_init(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("wxa_fdw could not initialize libcurl")));
-	wxa_http_interrupted = backend_interrupted;
 	wxa_connection_init();
+	wxa_wait_init();
 }
 
 /* ---------------------------------------------------------------- planning */
@@ -890,8 +884,8 @@ wxaExplainForeignScan(ForeignScanState *node, ExplainState *es)
 			wxa_http_stats_add(&total, wxa_batch_stats(state->batch));
 		ExplainPropertyInteger("Requests sent", NULL, total.sent, es);
 		ExplainPropertyInteger("Retries", NULL, total.retries, es);
-		ExplainPropertyInteger("Token fetches", NULL, state->tokens.fetches, es);
-		ExplainPropertyInteger("Bytes received", "bytes", total.bytes + state->tokens.stats.bytes, es);
+		ExplainPropertyInteger("Token fetches", NULL, total.token_fetches, es);
+		ExplainPropertyInteger("Bytes received", "bytes", total.bytes, es);
 		if (es->timing)
 			ExplainPropertyFloat("Network wait", "ms", total.wait_ms, 1, es);
 	}

@@ -50,15 +50,23 @@ extern const WxaEndpoint *wxa_table_endpoint(Oid foreigntableid);
 typedef struct WxaTokenSession
 {
 	WxaConfig  *config;
-	long		fetches;		/* tokens fetched for this scan or call */
-	WxaHttpStats stats;			/* traffic of those fetches */
-	char		current[512];	/* the token last handed out (a copy: the cache may change) */
 } WxaTokenSession;
 
 extern void wxa_token_session_init(WxaTokenSession *session, WxaConfig *config);
 extern WxaTokenProvider wxa_token_provider(WxaTokenSession *session);
 extern const char *wxa_cached_token(const WxaConfig *config);
 extern void wxa_connection_init(void);
+
+/* wait.c: the backend waits for the request engine */
+extern int	wxa_max_total_concurrency;
+extern void wxa_wait_init(void);
+extern uint32 wxa_wait_event(void);
+extern void wxa_wait_engine(void);
+extern int	wxa_batch_wait(WxaBatch *batch, int index, WxaError *err);
+extern int	wxa_http_fetch(const WxaHttpOptions *options, const WxaTokenProvider *tokens,
+						   const char *url, const char *body, bool with_token,
+						   const char *what, char **response, size_t *len,
+						   WxaHttpStats *stats, WxaError *err);
 
 /* errors.c */
 extern void wxa_raise(const WxaError *err, const WxaConfig *config) pg_attribute_noreturn();

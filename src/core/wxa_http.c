@@ -1,72 +1,57 @@
 /*
- * wxa_http.c — the request engine.
+ * wxa_http.c — the libcurl transport of the request engine.
  *
- * Completion messages of the shared multi handle may be read by whichever
- * batch is waiting (a token fetch runs while a scan's transfers are in
- * flight), so reading a message only records the raw outcome in its request;
- * each batch classifies, retries and fails its own requests in its own loop.
+ * One curl multi handle for the life of the process, driven by its socket
+ * API: curl tells which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when
+ * to call it anyway (CURLMOPT_TIMERFUNCTION); the embedding code does the
+ * waiting. Idle connections stay open for the next request to any server.
+ * On Linux the same sockets and timer are also gathered in one epoll fd, so
+ * that a PostgreSQL Append can wait on the engine with one event.
  */
 #include "wxa_http.h"
 
 #include <curl/curl.h>
-#include <stdint.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "wxa_api.h"
+#ifdef __linux__
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#define WXA_HAVE_EPOLL 1
+#endif
 
-#define POLL_SLICE_MS 20		/* how often a wait looks at interrupts */
-#define BACKOFF_CAP_MS 8000
+/* idle connections kept: enough for wxa_fdw.max_total_concurrency's largest value */
+#define MAX_IDLE_CONNECTIONS 1024L
 
-struct WxaRequest
+/* what the transport keeps per transfer */
+typedef struct CurlTransfer
 {
-	WxaBatch   *batch;
-	char	   *url;
-	char	   *body;
-	bool		with_token;
-	char		what[128];
-
-	WxaRequestState state;
-	int			attempts;
-	bool		token_retried;
-	double		retry_at_ms;
-
-	/* the transfer in flight */
+	WxaTransfer *transfer;
 	CURL	   *easy;
 	struct curl_slist *headers;
-	char	   *sent_url;
-	char		sent_token[512];
 	bool		too_large;
-	bool		completed;		/* a message arrived, not yet classified */
-	CURLcode	result;
+} CurlTransfer;
 
-	/* what came back */
-	char	   *response;
-	size_t		response_len;
-	size_t		response_cap;
-	long		http_status;
-	WxaError	err;
-};
-
-struct WxaBatch
+typedef struct CurlState
 {
-	WxaHttpOptions options;
-	char	   *proxy;
-	char	   *secret;
-	WxaTokenProvider tokens;
-	WxaRequest **requests;
-	int			nrequests;
-	int			capacity;
-	int			running;
-	int			first_unfinished;
-	WxaHttpStats stats;
-};
+	CURLM	   *multi;
+	WxaSocket  *sockets;		/* what curl asked to watch */
+	int			nsockets;
+	int			capsockets;
+	double		curl_deadline;	/* monotonic ms; < 0: none */
+	double		alarm_deadline; /* the engine's; < 0: none */
+	WxaTransfer **done;			/* finished, not yet read by the engine */
+	int			ndone;
+	int			capdone;
+	int			epoll_fd;
+	int			timer_fd;
+} CurlState;
 
-bool		(*wxa_http_interrupted) (void) = NULL;
-
-static CURLM *shared_multi = NULL;
+static CurlState curl_state = {.curl_deadline = -1, .alarm_deadline = -1, .epoll_fd = -1, .timer_fd = -1};
 
 static double
 now_ms(void)
@@ -77,234 +62,145 @@ now_ms(void)
 	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
-bool
-wxa_http_init(void)
+/* ---------------------------------------------------------------- the one fd */
+
+static void
+arm_timer_fd(CurlState *cs)
 {
-	if (shared_multi != NULL)
-		return true;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return false;
-	/* backoff jitter must differ between backends, or they retry in step */
-	srand((unsigned) (now_ms() * 1000.0) ^ (unsigned) (uintptr_t) &now_ms);
-	shared_multi = curl_multi_init();
-	if (shared_multi == NULL)
-		return false;
-	/* keep enough idle connections for max_concurrency up to 64 */
-	curl_multi_setopt(shared_multi, CURLMOPT_MAXCONNECTS, 64L);
-	return true;
+#ifdef WXA_HAVE_EPOLL
+	struct itimerspec spec;
+	double		deadline = cs->curl_deadline;
+
+	if (cs->timer_fd < 0)
+		return;
+	if (deadline < 0 || (cs->alarm_deadline >= 0 && cs->alarm_deadline < deadline))
+		deadline = cs->alarm_deadline;
+	memset(&spec, 0, sizeof(spec));
+	if (deadline >= 0)
+	{
+		double		ms = deadline - now_ms();
+
+		if (ms < 0.001)
+			ms = 0.001;			/* zero would disarm */
+		spec.it_value.tv_sec = (time_t) (ms / 1000);
+		spec.it_value.tv_nsec = (long) ((ms - spec.it_value.tv_sec * 1000.0) * 1e6);
+	}
+	timerfd_settime(cs->timer_fd, 0, &spec, NULL);
+#else
+	(void) cs;
+#endif
 }
 
-WxaBatch *
-wxa_batch_new(const WxaHttpOptions *options, const WxaTokenProvider *tokens)
+static void
+watch_in_epoll(CurlState *cs, int fd, int what)
 {
-	WxaBatch   *batch = calloc(1, sizeof(WxaBatch));
+#ifdef WXA_HAVE_EPOLL
+	struct epoll_event ev;
 
-	if (batch == NULL)
-		return NULL;
-	batch->options = *options;
-	if (options->proxy && options->proxy[0])
+	if (cs->epoll_fd < 0)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.data.fd = fd;
+	ev.events = (what == CURL_POLL_IN || what == CURL_POLL_INOUT ? EPOLLIN : 0) |
+		(what == CURL_POLL_OUT || what == CURL_POLL_INOUT ? EPOLLOUT : 0);
+	if (what == CURL_POLL_REMOVE)
+		epoll_ctl(cs->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+	else if (epoll_ctl(cs->epoll_fd, EPOLL_CTL_MOD, fd, &ev) != 0)
+		epoll_ctl(cs->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+#else
+	(void) cs;
+	(void) fd;
+	(void) what;
+#endif
+}
+
+/* ---------------------------------------------------------------- curl's callbacks: they only record */
+
+static int
+on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	CurlState  *cs = userp;
+	int			i;
+
+	(void) easy;
+	(void) socketp;
+	for (i = 0; i < cs->nsockets; i++)
+		if (cs->sockets[i].fd == fd)
+			break;
+	if (what == CURL_POLL_REMOVE)
 	{
-		batch->proxy = strdup(options->proxy);
-		if (batch->proxy == NULL)
+		if (i < cs->nsockets)
+			cs->sockets[i] = cs->sockets[--cs->nsockets];
+	}
+	else
+	{
+		if (i == cs->nsockets)
 		{
-			free(batch);
-			return NULL;
+			if (cs->nsockets == cs->capsockets)
+			{
+				int			cap = cs->capsockets ? cs->capsockets * 2 : 16;
+				WxaSocket  *grown = realloc(cs->sockets, sizeof(WxaSocket) * cap);
+
+				if (grown == NULL)
+					return -1;	/* curl fails the transfer */
+				cs->sockets = grown;
+				cs->capsockets = cap;
+			}
+			cs->nsockets++;
 		}
+		cs->sockets[i].fd = fd;
+		cs->sockets[i].readable = what == CURL_POLL_IN || what == CURL_POLL_INOUT;
+		cs->sockets[i].writable = what == CURL_POLL_OUT || what == CURL_POLL_INOUT;
 	}
-	batch->options.proxy = batch->proxy;
-	if (options->secret && options->secret[0])
-	{
-		batch->secret = strdup(options->secret);
-		if (batch->secret == NULL)
-		{
-			free(batch->proxy);
-			free(batch);
-			return NULL;
-		}
-	}
-	batch->options.secret = batch->secret;
-	if (batch->options.max_concurrency < 1)
-		batch->options.max_concurrency = 1;
-	if (tokens)
-		batch->tokens = *tokens;
-	return batch;
+	watch_in_epoll(cs, fd, what);
+	return 0;
 }
 
-int
-wxa_batch_add(WxaBatch *batch, const char *url, const char *body, bool with_token,
-			  const char *what)
+static int
+on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
-	WxaRequest *req;
+	CurlState  *cs = userp;
 
-	if (batch->nrequests == batch->capacity)
-	{
-		int			capacity = batch->capacity ? batch->capacity * 2 : 16;
-		WxaRequest **grown = realloc(batch->requests, sizeof(WxaRequest *) * capacity);
-
-		if (grown == NULL)
-			return -1;
-		batch->requests = grown;
-		batch->capacity = capacity;
-	}
-	req = calloc(1, sizeof(WxaRequest));
-	if (req == NULL)
-		return -1;
-	req->batch = batch;
-	req->url = strdup(url);
-	req->body = body ? strdup(body) : NULL;
-	if (req->url == NULL || (body && req->body == NULL))
-	{
-		free(req->url);
-		free(req->body);
-		free(req);
-		return -1;
-	}
-	req->with_token = with_token;
-	snprintf(req->what, sizeof(req->what), "%s", what);
-	req->state = WXA_REQ_QUEUED;
-	batch->requests[batch->nrequests] = req;
-	return batch->nrequests++;
-}
-
-int
-wxa_batch_size(const WxaBatch *batch)
-{
-	return batch->nrequests;
+	(void) multi;
+	cs->curl_deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	arm_timer_fd(cs);
+	return 0;
 }
 
 static size_t
 on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
-	WxaRequest *req = userdata;
-	size_t		n = size * nmemb;
+	CurlTransfer *ct = userdata;
 
-	if (req->response_len + n > req->batch->options.max_body)
-	{
-		req->too_large = true;
+	if (!wxa_transfer_append(ct->transfer, data, size * nmemb, &ct->too_large))
 		return 0;				/* makes curl fail the transfer */
-	}
-	if (req->response_len + n + 1 > req->response_cap)
-	{
-		size_t		cap = req->response_cap ? req->response_cap : 4096;
-		char	   *grown;
-
-		while (cap < req->response_len + n + 1)
-			cap *= 2;
-		grown = realloc(req->response, cap);
-		if (grown == NULL)
-			return 0;
-		req->response = grown;
-		req->response_cap = cap;
-	}
-	memcpy(req->response + req->response_len, data, n);
-	req->response_len += n;
-	req->response[req->response_len] = '\0';
-	return n;
+	return size * nmemb;
 }
 
-static void
-release_transfer(WxaRequest *req)
+/* ---------------------------------------------------------------- the transport */
+
+static bool
+curl_start(void *arg, WxaTransfer *t)
 {
-	if (req->easy)
+	CurlState  *cs = arg;
+	const WxaHttpOptions *o = t->options;
+	CurlTransfer *ct = calloc(1, sizeof(CurlTransfer));
+	CURL	   *easy = curl_easy_init();
+
+	if (ct == NULL || easy == NULL)
 	{
-		curl_multi_remove_handle(shared_multi, req->easy);
-		curl_easy_cleanup(req->easy);
-		req->easy = NULL;
-		req->batch->running--;
-	}
-	curl_slist_free_all(req->headers);
-	req->headers = NULL;
-	free(req->sent_url);
-	req->sent_url = NULL;
-}
-
-static void
-fail_request(WxaRequest *req, const WxaError *err)
-{
-	req->err = *err;
-	/* a failed token fetch keeps its own name and attempts */
-	if (req->err.what[0] == '\0')
-	{
-		req->err.attempts = req->attempts;
-		snprintf(req->err.what, sizeof(req->err.what), "%s", req->what);
-	}
-	req->state = WXA_REQ_FAILED;
-}
-
-static void
-fail_requestf(WxaRequest *req, WxaErrorKind kind, const char *message)
-{
-	WxaError	err;
-
-	wxa_error_clear(&err);
-	wxa_error_set(&err, kind, "%s", message);
-	err.http_status = req->http_status;
-	fail_request(req, &err);
-}
-
-/* URL with the token appended; malloc'd. */
-static char *
-url_with_token(const char *url, const char *token)
-{
-	char	   *escaped = curl_easy_escape(NULL, token, 0);
-	size_t		n;
-	char	   *full;
-
-	if (escaped == NULL)
-		return NULL;
-	n = strlen(url) + strlen(escaped) + 16;
-	full = malloc(n);
-	if (full)
-		snprintf(full, n, "%s%caccess_token=%s", url, strchr(url, '?') ? '&' : '?', escaped);
-	curl_free(escaped);
-	return full;
-}
-
-static int
-start_transfer(WxaRequest *req)
-{
-	WxaBatch   *batch = req->batch;
-	const WxaHttpOptions *o = &batch->options;
-	CURL	   *easy;
-
-	req->sent_token[0] = '\0';
-	if (req->with_token)
-	{
-		WxaError	err;
-		const char *token;
-
-		wxa_error_clear(&err);
-		token = batch->tokens.get ? batch->tokens.get(batch->tokens.arg, NULL, &err) : NULL;
-		if (token == NULL)
-		{
-			if (err.kind == WXA_OK)
-				wxa_error_set(&err, WXA_ERR_INTERNAL, "no access token available");
-			fail_request(req, &err);
-			return -1;
-		}
-		snprintf(req->sent_token, sizeof(req->sent_token), "%s", token);
-		req->sent_url = url_with_token(req->url, token);
-	}
-	else
-		req->sent_url = strdup(req->url);
-
-	easy = curl_easy_init();
-	if (easy == NULL || req->sent_url == NULL)
-	{
+		free(ct);
 		if (easy)
 			curl_easy_cleanup(easy);
-		fail_requestf(req, WXA_ERR_INTERNAL, "could not set up an HTTP transfer");
-		return -1;
+		snprintf(t->fail_message, sizeof(t->fail_message), "could not set up an HTTP transfer");
+		return false;
 	}
-	req->response_len = 0;
-	req->too_large = false;
-	req->completed = false;
-	req->http_status = 0;
-
-	curl_easy_setopt(easy, CURLOPT_URL, req->sent_url);
-	curl_easy_setopt(easy, CURLOPT_PRIVATE, req);
+	ct->transfer = t;
+	ct->easy = easy;
+	curl_easy_setopt(easy, CURLOPT_URL, t->url);
+	curl_easy_setopt(easy, CURLOPT_PRIVATE, ct);
 	curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(easy, CURLOPT_WRITEDATA, req);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, ct);
 	curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, o->timeout_ms);
@@ -319,54 +215,46 @@ start_transfer(WxaRequest *req)
 	/* only the proxy option counts: ignore http_proxy in the server's environment */
 	curl_easy_setopt(easy, CURLOPT_PROXY, o->proxy ? o->proxy : "");
 	curl_easy_setopt(easy, CURLOPT_USERAGENT, "wxa_fdw/1.0");
-	if (req->body)
+	if (t->body)
 	{
-		req->headers = curl_slist_append(NULL, "Content-Type: application/json");
-		curl_easy_setopt(easy, CURLOPT_HTTPHEADER, req->headers);
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body);
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long) strlen(req->body));
+		ct->headers = curl_slist_append(NULL, "Content-Type: application/json");
+		curl_easy_setopt(easy, CURLOPT_HTTPHEADER, ct->headers);
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, t->body);
+		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long) strlen(t->body));
 	}
-	if (curl_multi_add_handle(shared_multi, easy) != CURLM_OK)
+	if (curl_multi_add_handle(cs->multi, easy) != CURLM_OK)
 	{
 		curl_easy_cleanup(easy);
-		fail_requestf(req, WXA_ERR_INTERNAL, "could not start an HTTP transfer");
-		return -1;
+		curl_slist_free_all(ct->headers);
+		free(ct);
+		snprintf(t->fail_message, sizeof(t->fail_message), "could not start an HTTP transfer");
+		return false;
 	}
-	req->easy = easy;
-	req->state = WXA_REQ_RUNNING;
-	req->attempts++;
-	batch->running++;
-	batch->stats.sent++;
-	return 0;
+	t->handle = ct;
+	return true;
 }
 
-static double
-backoff_ms(const WxaRequest *req)
-{
-	double		base = req->batch->options.backoff_base_ms;
-	double		delay = base;
-
-	for (int i = 1; i < req->attempts && delay < BACKOFF_CAP_MS; i++)
-		delay *= 2;
-	if (delay > BACKOFF_CAP_MS)
-		delay = BACKOFF_CAP_MS;
-	/* jitter: between half and all of the delay, so clients do not retry in step */
-	/* NOLINTNEXTLINE(cert-msc30-c,cert-msc50-cpp): spreads retries, guards no secret; seeded per process */
-	return delay * (0.5 + 0.5 * ((double) rand() / RAND_MAX));
-}
-
-/* Retry if attempts remain, else fail with err. */
 static void
-retry_or_fail(WxaRequest *req, WxaError *err)
+curl_stop(void *arg, WxaTransfer *t)
 {
-	if (req->attempts <= req->batch->options.max_retries)
-	{
-		req->state = WXA_REQ_BACKOFF;
-		req->retry_at_ms = now_ms() + backoff_ms(req);
-		req->batch->stats.retries++;
+	CurlState  *cs = arg;
+	CurlTransfer *ct = t->handle;
+
+	for (int i = 0; i < cs->ndone; i++)
+		if (cs->done[i] == t)
+		{
+			memmove(&cs->done[i], &cs->done[i + 1], sizeof(WxaTransfer *) * (cs->ndone - i - 1));
+			cs->ndone--;
+			break;
+		}
+	if (ct == NULL)
 		return;
-	}
-	fail_request(req, err);
+	/* an unfinished transfer's connection is closed by curl: no socket is left behind */
+	curl_multi_remove_handle(cs->multi, ct->easy);
+	curl_easy_cleanup(ct->easy);
+	curl_slist_free_all(ct->headers);
+	free(ct);
+	t->handle = NULL;
 }
 
 static WxaErrorKind
@@ -391,308 +279,233 @@ curl_error_kind(CURLcode code)
 	}
 }
 
-/* Decide what a finished transfer means: done, retry, new token, or failure. */
+/* Record a finished transfer's outcome for the engine. */
 static void
-classify(WxaRequest *req)
+record_outcome(CurlState *cs, CurlTransfer *ct, CURLcode result)
 {
-	WxaBatch   *batch = req->batch;
-	WxaError	err;
-	long		errcode;
-
+	WxaTransfer *t = ct->transfer;
 	long		request_bytes = 0;
 
-	wxa_error_clear(&err);
-	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &req->http_status);
+	curl_easy_getinfo(ct->easy, CURLINFO_RESPONSE_CODE, &t->http_status);
 	/* bytes of the request sent: tells a stalled answer from a connect that never completed */
-	curl_easy_getinfo(req->easy, CURLINFO_REQUEST_SIZE, &request_bytes);
-	err.http_status = req->http_status;
-	batch->stats.bytes += (long) req->response_len;
-	release_transfer(req);
-
-	if (req->too_large)
+	curl_easy_getinfo(ct->easy, CURLINFO_REQUEST_SIZE, &request_bytes);
+	if (ct->too_large)
 	{
-		wxa_error_set(&err, WXA_ERR_TOO_LARGE,
-					  "the response is larger than %zu bytes", batch->options.max_body);
-		fail_request(req, &err);
-		return;
+		t->failed = true;
+		t->fail_permanent = true;
+		t->fail_kind = WXA_ERR_TOO_LARGE;
+		snprintf(t->fail_message, sizeof(t->fail_message), "the response is larger than %zu bytes",
+				 t->options->max_body);
 	}
-	if (req->result != CURLE_OK)
+	else if (result != CURLE_OK)
 	{
-		WxaErrorKind kind = curl_error_kind(req->result);
-
+		t->failed = true;
+		t->fail_kind = curl_error_kind(result);
 		/* stable wording (curl's own buffer varies with timings); no URL, so no token */
-		if (req->result == CURLE_OPERATION_TIMEDOUT)
-		{
-			if (request_bytes > 0)
-				wxa_error_set(&err, kind, "no complete answer within timeout_ms (%ld ms)",
-							  batch->options.timeout_ms);
-			else
-				wxa_error_set(&err, kind, "could not connect within connect_timeout_ms (%ld ms)",
-							  batch->options.connect_timeout_ms);
-		}
+		if (result == CURLE_OPERATION_TIMEDOUT && request_bytes > 0)
+			snprintf(t->fail_message, sizeof(t->fail_message),
+					 "no complete answer within timeout_ms (%ld ms)", t->options->timeout_ms);
+		else if (result == CURLE_OPERATION_TIMEDOUT)
+			snprintf(t->fail_message, sizeof(t->fail_message),
+					 "could not connect within connect_timeout_ms (%ld ms)", t->options->connect_timeout_ms);
 		else
-			wxa_error_set(&err, kind, "%s", curl_easy_strerror(req->result));
+			snprintf(t->fail_message, sizeof(t->fail_message), "%s", curl_easy_strerror(result));
 		/* a protocol we refused will not start working on retry */
-		if (req->result == CURLE_UNSUPPORTED_PROTOCOL)
-			fail_request(req, &err);
-		else
-			retry_or_fail(req, &err);
-		return;
+		t->fail_permanent = result == CURLE_UNSUPPORTED_PROTOCOL;
 	}
-	if (req->http_status >= 500 || req->http_status == 429)
+	t->done = true;
+	if (cs->ndone == cs->capdone)
 	{
-		wxa_error_set(&err, WXA_ERR_HTTP, "WeChat answered HTTP %ld", req->http_status);
-		retry_or_fail(req, &err);
-		return;
-	}
-	if (req->http_status != 200)
-	{
-		if (req->http_status >= 300 && req->http_status < 400)
-			wxa_error_set(&err, WXA_ERR_HTTP, "WeChat answered HTTP %ld, a redirect, which is not followed",
-						  req->http_status);
-		else
-			wxa_error_set(&err, WXA_ERR_HTTP, "WeChat answered HTTP %ld", req->http_status);
-		fail_request(req, &err);
-		return;
-	}
-	if (wxa_body_kind(req->response, req->response_len) == WXA_BODY_HTML)
-	{
-		/* an HTML page instead of the API's answer comes from WeChat's gateway */
-		wxa_error_set(&err, WXA_ERR_RESPONSE, "WeChat answered with an HTML page instead of JSON");
-		retry_or_fail(req, &err);
-		return;
-	}
-	if (req->response_len > 0 &&
-		wxa_body_errcode(req->response, req->response_len, &errcode, err.errmsg, sizeof(err.errmsg),
-						 batch->secret, req->sent_token))
-	{
-		err.errcode = errcode;
-		wxa_error_set(&err, WXA_ERR_API, "WeChat returned errcode %ld", errcode);
-		if (wxa_errcode_token_rejected(errcode) && req->with_token && !req->token_retried &&
-			batch->tokens.get != NULL)
-		{
-			WxaError	token_err;
+		int			cap = cs->capdone ? cs->capdone * 2 : 16;
+		WxaTransfer **grown = realloc(cs->done, sizeof(WxaTransfer *) * cap);
 
-			wxa_error_clear(&token_err);
-			req->token_retried = true;
-			if (batch->tokens.get(batch->tokens.arg, req->sent_token, &token_err) == NULL)
-			{
-				/* no error from the provider: it cannot renew (a static token) */
-				fail_request(req, token_err.kind != WXA_OK ? &token_err : &err);
-				return;
-			}
-			batch->stats.retries++;
-			req->state = WXA_REQ_QUEUED;	/* again at once, with the new token */
-			return;
-		}
-		if (wxa_errcode_transient(errcode))
-			retry_or_fail(req, &err);
-		else
-			fail_request(req, &err);
-		return;
+		if (grown == NULL)
+			return;				/* stays unread: its timeout ends the wait for it */
+		cs->done = grown;
+		cs->capdone = cap;
 	}
-	req->state = WXA_REQ_DONE;
+	cs->done[cs->ndone++] = t;
 }
 
-/* Record the outcome of every finished transfer, whichever batch it belongs to. */
 static void
-read_completions(void)
+read_messages(CurlState *cs)
 {
 	CURLMsg    *msg;
 	int			left;
 
-	while ((msg = curl_multi_info_read(shared_multi, &left)) != NULL)
+	while ((msg = curl_multi_info_read(cs->multi, &left)) != NULL)
 	{
-		WxaRequest *req = NULL;
+		CurlTransfer *ct = NULL;
 
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &req);
-		if (req == NULL)
-			continue;
-		req->completed = true;
-		req->result = msg->data.result;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &ct);
+		if (ct != NULL && !ct->transfer->done)
+			record_outcome(cs, ct, msg->data.result);
 	}
 }
 
-static bool
-finished(const WxaRequest *req)
-{
-	return req->state == WXA_REQ_DONE || req->state == WXA_REQ_FAILED;
-}
-
-/* Start what may start: in order, at most max_concurrency, at most a window ahead. */
 static void
-start_eligible(WxaBatch *batch, int index, double now)
+curl_progress(void *arg, const WxaSocket *ready, int nready)
 {
-	int			window = batch->options.max_concurrency * 4;
-	int			limit = index + window;
+	CurlState  *cs = arg;
+	int			running;
 
-	if (limit > batch->nrequests)
-		limit = batch->nrequests;
-	for (int i = batch->first_unfinished; i < limit; i++)
+	if (nready == 0 && cs->nsockets > 0)
 	{
-		WxaRequest *req = batch->requests[i];
+		/* no report of which sockets are ready (the one fd, or a timeout): look */
+		int			n = cs->nsockets;
+		struct pollfd *fds = malloc(sizeof(struct pollfd) * n);
 
-		if (batch->running >= batch->options.max_concurrency)
-			break;
-		if (req->state == WXA_REQ_QUEUED ||
-			(req->state == WXA_REQ_BACKOFF && req->retry_at_ms <= now))
-			start_transfer(req);
-	}
-}
-
-int
-wxa_batch_wait(WxaBatch *batch, int index, WxaError *err)
-{
-	WxaRequest *target = batch->requests[index];
-	double		started = now_ms();
-	int			rc = -1;
-
-	for (;;)
-	{
-		double		now = now_ms();
-		double		next_retry = now + POLL_SLICE_MS;
-		int			still_running;
-
-		/* classify what completed; note the first failure of the batch */
-		for (int i = batch->first_unfinished; i < batch->nrequests; i++)
+		for (int i = 0; fds && i < n; i++)
 		{
-			WxaRequest *req = batch->requests[i];
-
-			if (req->state == WXA_REQ_RUNNING && req->completed)
-				classify(req);
-			if (req->state == WXA_REQ_FAILED)
+			fds[i].fd = cs->sockets[i].fd;
+			fds[i].events = (short) ((cs->sockets[i].readable ? POLLIN : 0) |
+									 (cs->sockets[i].writable ? POLLOUT : 0));
+			fds[i].revents = 0;
+		}
+		if (fds && poll(fds, (nfds_t) n, 0) > 0)
+		{
+			for (int i = 0; i < n; i++)
 			{
-				*err = req->err;
-				goto out;
+				int			mask = ((fds[i].revents & (POLLIN | POLLHUP)) ? CURL_CSELECT_IN : 0) |
+					((fds[i].revents & POLLOUT) ? CURL_CSELECT_OUT : 0) |
+					((fds[i].revents & POLLERR) ? CURL_CSELECT_ERR : 0);
+
+				if (mask)
+					curl_multi_socket_action(cs->multi, fds[i].fd, mask, &running);
 			}
-			if (req->state == WXA_REQ_BACKOFF && req->retry_at_ms < next_retry)
-				next_retry = req->retry_at_ms;
 		}
-		while (batch->first_unfinished < batch->nrequests &&
-			   finished(batch->requests[batch->first_unfinished]))
-			batch->first_unfinished++;
-
-		if (target->state == WXA_REQ_DONE)
-		{
-			rc = 0;
-			goto out;
-		}
-		if (wxa_http_interrupted && wxa_http_interrupted())
-		{
-			wxa_error_clear(err);
-			wxa_error_set(err, WXA_ERR_CANCELED, "canceled while waiting for WeChat");
-			goto out;
-		}
-		start_eligible(batch, index, now);
-		if (target->state == WXA_REQ_FAILED)
-			continue;
-
-		curl_multi_perform(shared_multi, &still_running);
-		read_completions();
-		{
-			int			timeout = (int) (next_retry - now_ms());
-
-			if (timeout > POLL_SLICE_MS)
-				timeout = POLL_SLICE_MS;
-			if (timeout < 0)
-				timeout = 0;
-			if (!target->completed)
-				curl_multi_poll(shared_multi, NULL, 0, timeout, NULL);
-		}
+		free(fds);
 	}
-out:
-	batch->stats.wait_ms += now_ms() - started;
-	return rc;
-}
-
-const char *
-wxa_batch_response(const WxaBatch *batch, int index, size_t *len)
-{
-	WxaRequest *req = batch->requests[index];
-
-	*len = req->response_len;
-	return req->response ? req->response : "";
-}
-
-void
-wxa_batch_forget(WxaBatch *batch, int index)
-{
-	WxaRequest *req = batch->requests[index];
-
-	free(req->response);
-	req->response = NULL;
-	req->response_len = req->response_cap = 0;
-}
-
-const WxaHttpStats *
-wxa_batch_stats(const WxaBatch *batch)
-{
-	return &batch->stats;
-}
-
-void
-wxa_http_stats_add(WxaHttpStats *into, const WxaHttpStats *from)
-{
-	into->sent += from->sent;
-	into->retries += from->retries;
-	into->bytes += from->bytes;
-	into->wait_ms += from->wait_ms;
-}
-
-void
-wxa_batch_free(WxaBatch *batch)
-{
-	if (batch == NULL)
-		return;
-	for (int i = 0; i < batch->nrequests; i++)
+	for (int i = 0; i < nready; i++)
 	{
-		WxaRequest *req = batch->requests[i];
+		int			mask = (ready[i].readable ? CURL_CSELECT_IN : 0) |
+			(ready[i].writable ? CURL_CSELECT_OUT : 0);
 
-		release_transfer(req);
-		free(req->url);
-		free(req->body);
-		free(req->response);
-		free(req);
+		curl_multi_socket_action(cs->multi, ready[i].fd, mask, &running);
 	}
-	free(batch->requests);
-	free(batch->proxy);
-	if (batch->secret)
-		explicit_bzero(batch->secret, strlen(batch->secret));
-	free(batch->secret);
-	free(batch);
+#ifdef WXA_HAVE_EPOLL
+	if (cs->timer_fd >= 0)
+	{
+		unsigned long long expirations;
+
+		/* clear the timer's readiness; a read of an unexpired timer fails harmlessly */
+		if (read(cs->timer_fd, &expirations, sizeof(expirations)) < 0)
+			expirations = 0;
+	}
+#endif
+	if (cs->curl_deadline >= 0 && now_ms() >= cs->curl_deadline)
+	{
+		cs->curl_deadline = -1;
+		curl_multi_socket_action(cs->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
+	if (cs->alarm_deadline >= 0 && now_ms() >= cs->alarm_deadline)
+		cs->alarm_deadline = -1;
+	arm_timer_fd(cs);
+	read_messages(cs);
 }
 
-int
-wxa_http_fetch(const WxaHttpOptions *options, const WxaTokenProvider *tokens,
-			   const char *url, const char *body, bool with_token, const char *what,
-			   char **response, size_t *len, WxaHttpStats *stats, WxaError *err)
+static WxaTransfer *
+curl_next_done(void *arg)
 {
-	WxaBatch   *batch = wxa_batch_new(options, tokens);
-	int			rc = -1;
+	CurlState  *cs = arg;
+	WxaTransfer *t;
 
-	*response = NULL;
-	*len = 0;
-	if (batch == NULL || wxa_batch_add(batch, url, body, with_token, what) != 0)
-	{
-		wxa_error_clear(err);
-		wxa_error_set(err, WXA_ERR_INTERNAL, "out of memory");
-		wxa_batch_free(batch);
+	read_messages(cs);
+	if (cs->ndone == 0)
+		return NULL;
+	t = cs->done[0];
+	memmove(&cs->done[0], &cs->done[1], sizeof(WxaTransfer *) * (cs->ndone - 1));
+	cs->ndone--;
+	return t;
+}
+
+static int
+curl_sockets(void *arg, WxaSocket *out, int max)
+{
+	CurlState  *cs = arg;
+	int			n = cs->nsockets < max ? cs->nsockets : max;
+
+	memcpy(out, cs->sockets, sizeof(WxaSocket) * n);
+	return n;
+}
+
+static long
+curl_timeout_ms(void *arg)
+{
+	CurlState  *cs = arg;
+	double		ms;
+
+	if (cs->curl_deadline < 0)
 		return -1;
-	}
-	if (wxa_batch_wait(batch, 0, err) == 0)
-	{
-		WxaRequest *req = batch->requests[0];
+	ms = cs->curl_deadline - now_ms();
+	return ms <= 0 ? 0 : (long) ms + 1;
+}
 
-		/* hand the body over instead of copying it */
-		*response = req->response ? req->response : strdup("");
-		*len = req->response_len;
-		req->response = NULL;
-		rc = *response ? 0 : -1;
+static int
+curl_wait_fd(void *arg)
+{
+	return ((CurlState *) arg)->epoll_fd;
+}
+
+static void
+curl_alarm(void *arg, long ms)
+{
+	CurlState  *cs = arg;
+
+	cs->alarm_deadline = ms < 0 ? -1 : now_ms() + ms;
+	arm_timer_fd(cs);
+}
+
+const WxaTransport *
+wxa_curl_transport(void)
+{
+	static WxaTransport transport;
+	CurlState  *cs = &curl_state;
+
+	if (cs->multi != NULL)
+		return &transport;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return NULL;
+	cs->multi = curl_multi_init();
+	if (cs->multi == NULL)
+		return NULL;
+	curl_multi_setopt(cs->multi, CURLMOPT_MAXCONNECTS, MAX_IDLE_CONNECTIONS);
+	curl_multi_setopt(cs->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(cs->multi, CURLMOPT_SOCKETDATA, cs);
+	curl_multi_setopt(cs->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(cs->multi, CURLMOPT_TIMERDATA, cs);
+#ifdef WXA_HAVE_EPOLL
+	cs->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	cs->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (cs->epoll_fd >= 0 && cs->timer_fd >= 0)
+	{
+		struct epoll_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.fd = cs->timer_fd;
+		if (epoll_ctl(cs->epoll_fd, EPOLL_CTL_ADD, cs->timer_fd, &ev) != 0)
+		{
+			close(cs->epoll_fd);
+			cs->epoll_fd = -1;
+		}
 	}
-	if (stats)
-		wxa_http_stats_add(stats, &batch->stats);
-	wxa_batch_free(batch);
-	return rc;
+	else if (cs->epoll_fd >= 0)
+	{
+		close(cs->epoll_fd);
+		cs->epoll_fd = -1;
+	}
+#endif
+	transport.start = curl_start;
+	transport.stop = curl_stop;
+	transport.progress = curl_progress;
+	transport.next_done = curl_next_done;
+	transport.sockets = curl_sockets;
+	transport.timeout_ms = curl_timeout_ms;
+	transport.wait_fd = cs->epoll_fd >= 0 ? curl_wait_fd : NULL;
+	transport.alarm = curl_alarm;
+	transport.arg = cs;
+	return &transport;
 }

@@ -1,15 +1,25 @@
 /*
- * wxa_http.h — concurrent HTTP to WeChat with libcurl multi.
+ * wxa_http.h — the request engine: one per process, every request to WeChat
+ * goes through it.
  *
- * A batch holds the requests of one scan (or one function call). Waiting for
- * a request drives every transfer of every live batch: up to max_concurrency
- * in flight, started in order and never more than a window ahead of the
- * request being waited for, so memory stays bounded on long scans. Transient
- * failures are retried with exponential backoff and jitter; a rejected access
- * token is replaced through the token provider and the request retried once.
+ * Consumers (scans, functions) put their requests in batches and ask for them
+ * one at a time; the engine schedules the requests of all batches together
+ * under each server's max_concurrency and one total limit, keeps connections
+ * alive across statements and servers, retries transient failures with
+ * backoff and jitter, and fetches access tokens as a step of the requests that
+ * need them: a request waits for its server's token, and one fetch serves
+ * every request waiting for the same token.
  *
- * All batches share one curl multi handle for the life of the backend, so
- * kept-alive connections are reused across requests, scans and statements.
+ * The engine never blocks and never waits: wxa_batch_poll() does what can be
+ * done now and says whether the request is ready; when it is not, the caller
+ * waits on the sockets and the timeout of wxa_engine_wait_spec() (the
+ * PostgreSQL side uses a WaitEventSet), reports what became ready with
+ * wxa_engine_ready() and polls again. Nothing here calls back into the
+ * caller, so the caller may stop at any point between calls (an error, a
+ * cancel) and free its batches.
+ *
+ * The transfers themselves go through a transport: libcurl (wxa_http.c), or
+ * a fake one in the unit tests and the fuzz target.
  */
 #ifndef WXA_HTTP_H
 #define WXA_HTTP_H
@@ -24,28 +34,40 @@ typedef struct WxaHttpOptions
 	long		connect_timeout_ms;
 	long		timeout_ms;
 	int			max_retries;
-	int			max_concurrency;
+	int			max_concurrency;	/* of the server, over all its batches */
+	unsigned long long server_key;	/* requests with the same key share max_concurrency */
 	const char *proxy;			/* NULL or "" for none; copied */
 	const char *secret;			/* NULL or the AppSecret, scrubbed from errmsgs; copied */
 	size_t		max_body;		/* bytes; larger bodies fail the request */
 	long		backoff_base_ms;	/* first retry waits about this long */
 } WxaHttpOptions;
 
+typedef enum WxaTokenEndpoint
+{
+	WXA_TOKEN_STABLE,			/* POST /cgi-bin/stable_token: shared, not invalidated by others */
+	WXA_TOKEN_CLASSIC			/* GET /cgi-bin/token: every fetch replaces the previous token */
+} WxaTokenEndpoint;
+
 /*
- * Supplies access tokens. get() returns the token to use, or NULL with err
- * set. When rejected is not NULL WeChat has just refused that token: the
- * provider drops it if it is still the current one and returns a fresh one.
- * The returned string must stay valid until the next get() call.
+ * Where the access tokens of a batch come from. The engine caches tokens by
+ * key (one server and user mapping) for the life of the process: renewed a
+ * little before they expire, dropped when WeChat rejects them (only if still
+ * the cached one) and then fetched again once.
  */
 typedef struct WxaTokenProvider
 {
-	const char *(*get) (void *arg, const char *rejected, WxaError *err);
-	void	   *arg;
+	unsigned long long key;
+	const char *access_token;	/* a static token, never renewed; or NULL */
+	const char *base_url;		/* else fetch from here ... */
+	WxaTokenEndpoint endpoint;
+	const char *appid;
+	const char *secret;			/* ... with these credentials */
 } WxaTokenProvider;
 
 typedef enum WxaRequestState
 {
 	WXA_REQ_QUEUED,
+	WXA_REQ_WAIT_TOKEN,			/* waiting for its server's access token */
 	WXA_REQ_RUNNING,
 	WXA_REQ_BACKOFF,			/* waiting to be retried */
 	WXA_REQ_DONE,
@@ -54,20 +76,99 @@ typedef enum WxaRequestState
 
 typedef struct WxaHttpStats
 {
-	long		sent;			/* transfers started, retries included */
+	long		sent;			/* transfers started, retries and token fetches included */
 	long		retries;
+	long		token_fetches;	/* token fetches this batch's requests started */
 	long		bytes;			/* response bytes received */
-	double		wait_ms;		/* time spent waiting on the network */
+	double		wait_ms;		/* time spent waiting for this batch's requests */
 } WxaHttpStats;
 
-typedef struct WxaRequest WxaRequest;
 typedef struct WxaBatch WxaBatch;
 
-/* Set by the embedding code: true when the caller wants the wait to stop. */
-extern bool (*wxa_http_interrupted) (void);
+/* ---------------------------------------------------------------- transports */
 
-/* Once per process, before anything else. Returns false on failure. */
+/* A socket the transport wants watched, or one that became ready. */
+typedef struct WxaSocket
+{
+	int			fd;
+	bool		readable;
+	bool		writable;
+} WxaSocket;
+
+/* One HTTP transfer, owned by the engine, carried out by the transport. */
+typedef struct WxaTransfer
+{
+	/* set by the engine before start() */
+	const char *url;			/* complete, token included */
+	const char *body;			/* NULL: GET; else POST of JSON */
+	const WxaHttpOptions *options;
+	void	   *handle;			/* the transport's */
+
+	/* set by the transport; done = true once the outcome is final */
+	bool		done;
+	bool		failed;			/* no HTTP answer: fail_kind, fail_message */
+	bool		fail_permanent; /* retrying cannot help */
+	WxaErrorKind fail_kind;
+	char		fail_message[256];
+	long		http_status;
+	char	   *response;		/* malloc'd, NUL-terminated */
+	size_t		response_len;
+	size_t		response_cap;
+} WxaTransfer;
+
+typedef struct WxaTransport
+{
+	/* Begin t; false when it could not be started (t->fail_message says why). */
+	bool		(*start) (void *arg, WxaTransfer *t);
+	/* Forget t, done or not, releasing what start took. */
+	void		(*stop) (void *arg, WxaTransfer *t);
+	/* Act on ready sockets (none: on timers that are due). Never blocks. */
+	void		(*progress) (void *arg, const WxaSocket *ready, int nready);
+	/* A transfer that became done since the last call, or NULL. */
+	WxaTransfer *(*next_done) (void *arg);
+	/* The sockets to watch; returns how many, at most max are written. */
+	int			(*sockets) (void *arg, WxaSocket *out, int max);
+	/* Milliseconds until progress() must be called anyway; -1: no timer. */
+	long		(*timeout_ms) (void *arg);
+	/* One fd that becomes readable whenever progress() has work (NULL: not available) ... */
+	int			(*wait_fd) (void *arg);
+	/* ... or when ms have passed (-1: no alarm). */
+	void		(*alarm) (void *arg, long ms);
+	void	   *arg;
+} WxaTransport;
+
+/* Append received bytes to t->response, within t->options->max_body; false when too large or out of memory. */
+bool		wxa_transfer_append(WxaTransfer *t, const char *data, size_t n, bool *too_large);
+
+/* The libcurl transport (wxa_http.c); NULL when libcurl cannot be set up. */
+const WxaTransport *wxa_curl_transport(void);
+
+/* ---------------------------------------------------------------- the engine */
+
+/* Once per process, before anything else; transport NULL: libcurl. Returns false on failure. */
 bool		wxa_http_init(void);
+bool		wxa_engine_init(const WxaTransport *transport);
+/* Tear the engine down (tests): every batch must be freed first. */
+void		wxa_engine_shutdown(void);
+
+/* Requests in flight at once over all servers and batches (wxa_fdw.max_total_concurrency). */
+void		wxa_engine_set_max_total(int max_total);
+
+/* What to wait for before polling again: sockets (at most max) and a timeout (-1: none). */
+int			wxa_engine_wait_spec(WxaSocket *sockets, int max, long *timeout_ms);
+/* One fd to wait on instead of the sockets and the timeout, or -1 (async Append). */
+int			wxa_engine_wait_fd(void);
+/* After a wait: the sockets that became ready (none: the timeout passed or nothing to report). */
+void		wxa_engine_ready(const WxaSocket *ready, int nready);
+
+/* Forget the cached token of key (the server or user mapping changed); key 0: all tokens. */
+void		wxa_engine_forget_token(unsigned long long key);
+/* The cached token of key, or NULL; only to scrub it from messages. */
+const char *wxa_engine_cached_token(unsigned long long key);
+/* Transfers in flight, token fetches included (tests). */
+int			wxa_engine_running(void);
+
+/* ---------------------------------------------------------------- batches */
 
 WxaBatch   *wxa_batch_new(const WxaHttpOptions *options, const WxaTokenProvider *tokens);
 
@@ -80,32 +181,35 @@ int			wxa_batch_add(WxaBatch *batch, const char *url, const char *body,
 						  bool with_token, const char *what);
 int			wxa_batch_size(const WxaBatch *batch);
 
+typedef enum WxaPollResult
+{
+	WXA_POLL_DONE,				/* the request succeeded */
+	WXA_POLL_FAILED,			/* it, or another request of the batch, failed for good: err */
+	WXA_POLL_PENDING			/* wait (wxa_engine_wait_spec), report (wxa_engine_ready), poll again */
+} WxaPollResult;
+
 /*
- * Drive transfers until request index has finished. Returns 0 when it
- * succeeded; -1 with err filled when it, or any other request of the batch,
- * failed for good, or the wait was interrupted (WXA_ERR_CANCELED).
+ * Make all the progress possible now without blocking and tell whether
+ * request index is ready. Requests of the batch start in order, at most a
+ * window ahead of the one asked for, so memory stays bounded on long scans.
  */
-int			wxa_batch_wait(WxaBatch *batch, int index, WxaError *err);
+WxaPollResult wxa_batch_poll(WxaBatch *batch, int index, WxaError *err);
+/* The state of request index, without progress. */
+WxaRequestState wxa_batch_state(const WxaBatch *batch, int index);
+/* Count time spent waiting for this batch (the caller measures it). */
+void		wxa_batch_add_wait(WxaBatch *batch, double ms);
 
 /* The body of a finished request; valid until wxa_batch_forget() or free. */
 const char *wxa_batch_response(const WxaBatch *batch, int index, size_t *len);
+/* Hand over the body of a finished request (malloc'd, caller frees). */
+char	   *wxa_batch_take_response(WxaBatch *batch, int index, size_t *len);
 /* Release a finished request's body early (long scans). */
 void		wxa_batch_forget(WxaBatch *batch, int index);
 const WxaHttpStats *wxa_batch_stats(const WxaBatch *batch);
 /* Add the counts of from to into. */
 void		wxa_http_stats_add(WxaHttpStats *into, const WxaHttpStats *from);
 
-/* Abandon every transfer still in flight and free everything. */
+/* Abandon every transfer of the batch still in flight and free everything. */
 void		wxa_batch_free(WxaBatch *batch);
-
-/*
- * One request, start to finish (token fetches, images, code2session).
- * On success *body is malloc'd (caller frees) and 0 is returned.
- */
-int			wxa_http_fetch(const WxaHttpOptions *options, const WxaTokenProvider *tokens,
-						   const char *url, const char *body, bool with_token,
-						   const char *what, char **response, size_t *len,
-						   WxaHttpStats *stats, WxaError *err);
-
 
 #endif

@@ -79,54 +79,37 @@ wxa_token_parse(const char *response, size_t len, char **token, long *expires_in
 	return rc;
 }
 
-int
-wxa_token_fetch(const WxaHttpOptions *options, const char *base_url, WxaTokenEndpoint endpoint,
-				const char *appid, const char *secret, char **token, long *expires_in,
-				WxaHttpStats *stats, WxaError *err)
+double
+wxa_token_renew_after(long expires_in)
 {
-	char	   *url;
-	char	   *body = NULL;
-	char	   *response = NULL;
-	size_t		len = 0;
-	int			rc = -1;
-	const char *what = endpoint == WXA_TOKEN_STABLE ? "cgi-bin/stable_token" : "cgi-bin/token";
-	WxaHttpOptions with_secret = *options;
-	WxaHttpStats fetch_stats = {0};
+	/* renew five minutes early, or a fifth of the lifetime for short-lived tokens */
+	double		margin = expires_in > 1500 ? 300 : expires_in / 5.0;
 
-	/* the engine scrubs WeChat's errmsg of the secret before cutting it to size */
-	with_secret.secret = secret;
-	*token = NULL;
-	wxa_error_clear(err);
+	return expires_in - margin;
+}
+
+int
+wxa_token_request(const char *base_url, WxaTokenEndpoint endpoint, const char *appid,
+				  const char *secret, char **url, char **body)
+{
+	*body = NULL;
 	if (endpoint == WXA_TOKEN_STABLE)
 	{
 		size_t		n = strlen(base_url) + 32;
 
-		url = malloc(n);
-		if (url)
-			snprintf(url, n, "%s/cgi-bin/stable_token", base_url);
-		body = stable_body(appid, secret);
+		*url = malloc(n);
+		if (*url)
+			snprintf(*url, n, "%s/cgi-bin/stable_token", base_url);
+		*body = stable_body(appid, secret);
 	}
 	else
-		url = classic_url(base_url, appid, secret);
-
-	if (url == NULL || (endpoint == WXA_TOKEN_STABLE && body == NULL))
-		wxa_error_set(err, WXA_ERR_INTERNAL, "out of memory");
-	else if (wxa_http_fetch(&with_secret, NULL, url, body, false, what, &response, &len,
-							&fetch_stats, err) == 0)
+		*url = classic_url(base_url, appid, secret);
+	if (*url == NULL || (endpoint == WXA_TOKEN_STABLE && *body == NULL))
 	{
-		rc = wxa_token_parse(response, len, token, expires_in, err);
-		if (rc != 0)
-		{
-			snprintf(err->what, sizeof(err->what), "%s", what);
-			err->attempts = (int) fetch_stats.sent;
-		}
+		free(*url);
+		free(*body);
+		*url = *body = NULL;
+		return -1;
 	}
-	if (stats)
-		wxa_http_stats_add(stats, &fetch_stats);
-	wxa_redact(err->message, secret, NULL);
-	wxa_redact(err->errmsg, secret, NULL);
-	free(url);
-	free(body);
-	free(response);
-	return rc;
+	return 0;
 }

@@ -1,27 +1,24 @@
 /*
  * wxa_token.h — fetching access tokens from WeChat.
  *
- * Caching and sharing tokens is the embedding code's business (src/connection.c);
- * this only performs one fetch.
+ * The engine (wxa_engine.c) fetches, caches and renews tokens; this builds the
+ * request, reads the answer and says when to renew.
  */
 #ifndef WXA_TOKEN_H
 #define WXA_TOKEN_H
 
 #include "wxa_http.h"
 
-typedef enum WxaTokenEndpoint
-{
-	WXA_TOKEN_STABLE,			/* POST /cgi-bin/stable_token: shared, not invalidated by others */
-	WXA_TOKEN_CLASSIC			/* GET /cgi-bin/token: every fetch replaces the previous token */
-} WxaTokenEndpoint;
 
 /*
- * Fetch a token. On success *token is malloc'd and *expires_in is in seconds.
- * Errors never contain the secret.
+ * The request that fetches a token: *url and *body (NULL for GET) malloc'd;
+ * -1 when out of memory. Both may hold the secret: wipe before freeing.
  */
-int			wxa_token_fetch(const WxaHttpOptions *options, const char *base_url,
-							WxaTokenEndpoint endpoint, const char *appid, const char *secret,
-							char **token, long *expires_in, WxaHttpStats *stats, WxaError *err);
+int			wxa_token_request(const char *base_url, WxaTokenEndpoint endpoint, const char *appid,
+							  const char *secret, char **url, char **body);
+
+/* Seconds after a fetch when a token of this lifetime is to be renewed. */
+double		wxa_token_renew_after(long expires_in);
 
 /*
  * Read a token answer (errcode answers are already failures in the HTTP

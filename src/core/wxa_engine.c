@@ -1,0 +1,1104 @@
+/*
+ * wxa_engine.c — the request engine's state machine (see wxa_http.h).
+ *
+ * Every unfinished request of every batch, and every token fetch, is on one
+ * list in submission order; one step reads the transport's completions,
+ * decides what each means (done, retry, new token, failure) and starts what
+ * the limits allow, token fetches first. Nothing here blocks or calls back
+ * into the caller; the transport only records outcomes.
+ */
+#include "wxa_http.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "wxa_api.h"
+#include "wxa_token.h"
+
+#define BACKOFF_CAP_MS 8000
+#define DEFAULT_MAX_TOTAL 64
+#define TOKEN_MAX 512
+
+typedef struct Server
+{
+	unsigned long long key;
+	int			running;
+	int			max_concurrency;
+	struct Server *next;
+} Server;
+
+typedef struct Request Request;
+
+typedef struct TokenSlot
+{
+	unsigned long long key;
+	char		token[TOKEN_MAX];	/* empty: none */
+	double		refresh_at;		/* renew from this time on (epoch seconds) */
+	Request    *fetch;			/* the fetch in flight, or NULL */
+	struct TokenSlot *next;
+} TokenSlot;
+
+/* Options with their strings copied: a batch's, or a token fetch's own. */
+typedef struct OwnOptions
+{
+	WxaHttpOptions o;
+	char	   *proxy;
+	char	   *secret;
+} OwnOptions;
+
+struct Request
+{
+	WxaBatch   *batch;			/* NULL for a token fetch */
+	int			index;			/* in the batch */
+	TokenSlot  *fills;			/* a token fetch: the slot it fills */
+	WxaBatch   *charged;		/* a token fetch: the batch its traffic is counted in, or NULL */
+	OwnOptions *options;
+	Server	   *server;
+	char	   *url;
+	char	   *body;
+	bool		with_token;
+	char		what[128];
+
+	WxaRequestState state;
+	int			attempts;
+	bool		token_retried;
+	double		retry_at_ms;
+
+	/* the transfer in flight */
+	WxaTransfer transfer;
+	bool		in_transport;
+	char	   *sent_url;
+	char		sent_token[TOKEN_MAX];
+
+	WxaError	err;
+	Request    *prev;			/* on the engine's list while unfinished */
+	Request    *next;
+	bool		listed;
+};
+
+struct WxaBatch
+{
+	OwnOptions	options;
+	WxaTokenProvider tokens;
+	char	   *static_token;
+	char	   *token_base_url;
+	char	   *token_appid;
+	char	   *token_secret;
+	Request   **requests;
+	int			nrequests;
+	int			capacity;
+	int			first_unfinished;
+	int			wanted;			/* the request last asked for: the window starts here */
+	WxaHttpStats stats;
+};
+
+typedef struct Engine
+{
+	const WxaTransport *transport;
+	int			max_total;
+	int			running;
+	Request    *head;			/* unfinished requests, token fetches first */
+	Request    *tail;
+	Server	   *servers;
+	TokenSlot  *tokens;
+	uint64_t	jitter_state;
+} Engine;
+
+static Engine engine = {.max_total = DEFAULT_MAX_TOTAL};
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* xorshift64*: a private generator for jitter, leaving the C library's alone */
+static double
+jitter_unit(void)
+{
+	uint64_t	x = engine.jitter_state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	engine.jitter_state = x;
+	return (double) ((x * 2685821657736338717ULL) >> 11) / (double) (1ULL << 53);
+}
+
+bool
+wxa_engine_init(const WxaTransport *transport)
+{
+	if (engine.transport != NULL)
+		return true;
+	if (transport == NULL)
+		return false;
+	engine.transport = transport;
+	/* jitter must differ between backends, or they retry in step */
+	engine.jitter_state = (uint64_t) (now_seconds() * 1e6) ^ ((uint64_t) (uintptr_t) &engine << 16) ^
+		0x9E3779B97F4A7C15ULL;
+	if (engine.jitter_state == 0)
+		engine.jitter_state = 1;
+	return true;
+}
+
+bool
+wxa_http_init(void)
+{
+	return wxa_engine_init(wxa_curl_transport());
+}
+
+void
+wxa_engine_set_max_total(int max_total)
+{
+	engine.max_total = max_total < 1 ? 1 : max_total;
+}
+
+int
+wxa_engine_running(void)
+{
+	return engine.running;
+}
+
+/* ---------------------------------------------------------------- lists */
+
+static void
+list_append(Request *req)
+{
+	req->prev = engine.tail;
+	req->next = NULL;
+	if (engine.tail)
+		engine.tail->next = req;
+	else
+		engine.head = req;
+	engine.tail = req;
+	req->listed = true;
+}
+
+static void
+list_prepend(Request *req)
+{
+	req->prev = NULL;
+	req->next = engine.head;
+	if (engine.head)
+		engine.head->prev = req;
+	else
+		engine.tail = req;
+	engine.head = req;
+	req->listed = true;
+}
+
+static void
+list_remove(Request *req)
+{
+	if (!req->listed)
+		return;
+	if (req->prev)
+		req->prev->next = req->next;
+	else
+		engine.head = req->next;
+	if (req->next)
+		req->next->prev = req->prev;
+	else
+		engine.tail = req->prev;
+	req->prev = req->next = NULL;
+	req->listed = false;
+}
+
+static Server *
+server_for(const WxaHttpOptions *o)
+{
+	Server	   *s;
+
+	for (s = engine.servers; s; s = s->next)
+		if (s->key == o->server_key)
+			break;
+	if (s == NULL)
+	{
+		s = calloc(1, sizeof(Server));
+		if (s == NULL)
+			return NULL;
+		s->key = o->server_key;
+		s->next = engine.servers;
+		engine.servers = s;
+	}
+	/* the newest batch's setting wins (ALTER SERVER between statements) */
+	s->max_concurrency = o->max_concurrency < 1 ? 1 : o->max_concurrency;
+	return s;
+}
+
+static TokenSlot *
+slot_for(unsigned long long key, bool create)
+{
+	TokenSlot  *slot;
+
+	for (slot = engine.tokens; slot; slot = slot->next)
+		if (slot->key == key)
+			return slot;
+	if (!create)
+		return NULL;
+	slot = calloc(1, sizeof(TokenSlot));
+	if (slot == NULL)
+		return NULL;
+	slot->key = key;
+	slot->next = engine.tokens;
+	engine.tokens = slot;
+	return slot;
+}
+
+static void
+slot_forget(TokenSlot *slot)
+{
+	explicit_bzero(slot->token, sizeof(slot->token));
+	slot->refresh_at = 0;
+}
+
+void
+wxa_engine_forget_token(unsigned long long key)
+{
+	for (TokenSlot *slot = engine.tokens; slot; slot = slot->next)
+		if (key == 0 || slot->key == key)
+			slot_forget(slot);
+}
+
+const char *
+wxa_engine_cached_token(unsigned long long key)
+{
+	TokenSlot  *slot = slot_for(key, false);
+
+	return slot && slot->token[0] ? slot->token : NULL;
+}
+
+/* ---------------------------------------------------------------- options */
+
+static bool
+own_options(OwnOptions *own, const WxaHttpOptions *options, const char *secret)
+{
+	memset(own, 0, sizeof(*own));
+	own->o = *options;
+	if (options->proxy && options->proxy[0] && (own->proxy = strdup(options->proxy)) == NULL)
+		return false;
+	if (secret && secret[0] && (own->secret = strdup(secret)) == NULL)
+		return false;
+	own->o.proxy = own->proxy;
+	own->o.secret = own->secret;
+	if (own->o.max_concurrency < 1)
+		own->o.max_concurrency = 1;
+	return true;
+}
+
+static void
+free_options(OwnOptions *own)
+{
+	free(own->proxy);
+	if (own->secret)
+		explicit_bzero(own->secret, strlen(own->secret));
+	free(own->secret);
+	own->proxy = own->secret = NULL;
+}
+
+static char *
+strdup_or_null(const char *s, bool *ok)
+{
+	char	   *copy;
+
+	if (s == NULL)
+		return NULL;
+	copy = strdup(s);
+	if (copy == NULL)
+		*ok = false;
+	return copy;
+}
+
+/* ---------------------------------------------------------------- batches */
+
+WxaBatch *
+wxa_batch_new(const WxaHttpOptions *options, const WxaTokenProvider *tokens)
+{
+	WxaBatch   *batch = calloc(1, sizeof(WxaBatch));
+	bool		ok = true;
+
+	if (batch == NULL)
+		return NULL;
+	ok = own_options(&batch->options, options, options->secret);
+	if (tokens)
+	{
+		batch->tokens = *tokens;
+		batch->static_token = strdup_or_null(tokens->access_token, &ok);
+		batch->token_base_url = strdup_or_null(tokens->base_url, &ok);
+		batch->token_appid = strdup_or_null(tokens->appid, &ok);
+		batch->token_secret = strdup_or_null(tokens->secret, &ok);
+		batch->tokens.access_token = batch->static_token;
+		batch->tokens.base_url = batch->token_base_url;
+		batch->tokens.appid = batch->token_appid;
+		batch->tokens.secret = batch->token_secret;
+	}
+	if (!ok || server_for(&batch->options.o) == NULL)
+	{
+		wxa_batch_free(batch);
+		return NULL;
+	}
+	return batch;
+}
+
+static Request *
+request_new(OwnOptions *options, const char *url, const char *body, const char *what)
+{
+	Request    *req = calloc(1, sizeof(Request));
+
+	if (req == NULL)
+		return NULL;
+	req->options = options;
+	req->url = strdup(url);
+	req->body = body ? strdup(body) : NULL;
+	req->server = server_for(&options->o);
+	if (req->url == NULL || (body && req->body == NULL) || req->server == NULL)
+	{
+		free(req->url);
+		free(req->body);
+		free(req);
+		return NULL;
+	}
+	snprintf(req->what, sizeof(req->what), "%s", what);
+	req->state = WXA_REQ_QUEUED;
+	return req;
+}
+
+int
+wxa_batch_add(WxaBatch *batch, const char *url, const char *body, bool with_token,
+			  const char *what)
+{
+	Request    *req;
+
+	if (batch->nrequests == batch->capacity)
+	{
+		int			capacity = batch->capacity ? batch->capacity * 2 : 16;
+		Request   **grown = realloc(batch->requests, sizeof(Request *) * capacity);
+
+		if (grown == NULL)
+			return -1;
+		batch->requests = grown;
+		batch->capacity = capacity;
+	}
+	req = request_new(&batch->options, url, body, what);
+	if (req == NULL)
+		return -1;
+	req->batch = batch;
+	req->index = batch->nrequests;
+	req->with_token = with_token;
+	list_append(req);
+	batch->requests[batch->nrequests] = req;
+	return batch->nrequests++;
+}
+
+int
+wxa_batch_size(const WxaBatch *batch)
+{
+	return batch->nrequests;
+}
+
+WxaRequestState
+wxa_batch_state(const WxaBatch *batch, int index)
+{
+	return batch->requests[index]->state;
+}
+
+void
+wxa_batch_add_wait(WxaBatch *batch, double ms)
+{
+	batch->stats.wait_ms += ms;
+}
+
+/* ---------------------------------------------------------------- transfers */
+
+bool
+wxa_transfer_append(WxaTransfer *t, const char *data, size_t n, bool *too_large)
+{
+	*too_large = false;
+	if (t->response_len + n > t->options->max_body)
+	{
+		*too_large = true;
+		return false;
+	}
+	if (t->response_len + n + 1 > t->response_cap)
+	{
+		size_t		cap = t->response_cap ? t->response_cap : 4096;
+		char	   *grown;
+
+		while (cap < t->response_len + n + 1)
+			cap *= 2;
+		grown = realloc(t->response, cap);
+		if (grown == NULL)
+			return false;
+		t->response = grown;
+		t->response_cap = cap;
+	}
+	memcpy(t->response + t->response_len, data, n);
+	t->response_len += n;
+	t->response[t->response_len] = '\0';
+	return true;
+}
+
+static WxaHttpStats *
+stats_of(Request *req)
+{
+	if (req->batch)
+		return &req->batch->stats;
+	return req->charged ? &req->charged->stats : NULL;
+}
+
+/* Take the request out of the transport; its response stays. */
+static void
+release_transfer(Request *req)
+{
+	if (req->in_transport)
+	{
+		engine.transport->stop(engine.transport->arg, &req->transfer);
+		req->in_transport = false;
+		engine.running--;
+		req->server->running--;
+	}
+	free(req->sent_url);
+	req->sent_url = NULL;
+}
+
+static void
+finish(Request *req, WxaRequestState state)
+{
+	req->state = state;
+	list_remove(req);
+}
+
+static void
+fail_request(Request *req, const WxaError *err)
+{
+	req->err = *err;
+	/* a failed token fetch keeps its own name and attempts */
+	if (req->err.what[0] == '\0')
+	{
+		req->err.attempts = req->attempts;
+		snprintf(req->err.what, sizeof(req->err.what), "%s", req->what);
+	}
+	finish(req, WXA_REQ_FAILED);
+}
+
+static void
+fail_requestf(Request *req, WxaErrorKind kind, const char *message)
+{
+	WxaError	err;
+
+	wxa_error_clear(&err);
+	wxa_error_set(&err, kind, "%s", message);
+	fail_request(req, &err);
+}
+
+/* URL with the token appended; malloc'd. */
+static char *
+url_with_token(const char *url, const char *token)
+{
+	size_t		n = strlen(url) + strlen(token) * 3 + 16;
+	char	   *full = malloc(n);
+	char	   *p;
+
+	if (full == NULL)
+		return NULL;
+	p = full + snprintf(full, n, "%s%caccess_token=", url, strchr(url, '?') ? '&' : '?');
+	for (const unsigned char *c = (const unsigned char *) token; *c; c++)
+	{
+		if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+			*c == '-' || *c == '_' || *c == '.' || *c == '~')
+			*p++ = (char) *c;
+		else
+			p += sprintf(p, "%%%02X", *c);
+	}
+	*p = '\0';
+	return full;
+}
+
+static bool
+start_transfer(Request *req, const char *token)
+{
+	WxaHttpStats *stats = stats_of(req);
+
+	req->sent_token[0] = '\0';
+	if (token)
+	{
+		snprintf(req->sent_token, sizeof(req->sent_token), "%s", token);
+		req->sent_url = url_with_token(req->url, token);
+	}
+	else
+		req->sent_url = strdup(req->url);
+	if (req->sent_url == NULL)
+	{
+		fail_requestf(req, WXA_ERR_INTERNAL, "could not set up an HTTP transfer");
+		return false;
+	}
+	free(req->transfer.response);
+	memset(&req->transfer, 0, sizeof(req->transfer));
+	req->transfer.url = req->sent_url;
+	req->transfer.body = req->body;
+	req->transfer.options = &req->options->o;
+	if (!engine.transport->start(engine.transport->arg, &req->transfer))
+	{
+		fail_requestf(req, WXA_ERR_INTERNAL,
+					  req->transfer.fail_message[0] ? req->transfer.fail_message :
+					  "could not start an HTTP transfer");
+		free(req->sent_url);
+		req->sent_url = NULL;
+		return false;
+	}
+	req->in_transport = true;
+	req->state = WXA_REQ_RUNNING;
+	req->attempts++;
+	engine.running++;
+	req->server->running++;
+	if (stats)
+		stats->sent++;
+	return true;
+}
+
+static double
+backoff_ms(const Request *req)
+{
+	double		delay = req->options->o.backoff_base_ms;
+
+	for (int i = 1; i < req->attempts && delay < BACKOFF_CAP_MS; i++)
+		delay *= 2;
+	if (delay > BACKOFF_CAP_MS)
+		delay = BACKOFF_CAP_MS;
+	/* jitter: between half and all of the delay, so clients do not retry in step */
+	return delay * (0.5 + 0.5 * jitter_unit());
+}
+
+/* Retry if attempts remain, else fail with err. */
+static void
+retry_or_fail(Request *req, WxaError *err)
+{
+	WxaHttpStats *stats = stats_of(req);
+
+	if (req->attempts <= req->options->o.max_retries)
+	{
+		req->state = WXA_REQ_BACKOFF;
+		req->retry_at_ms = now_ms() + backoff_ms(req);
+		if (stats)
+			stats->retries++;
+		return;
+	}
+	fail_request(req, err);
+}
+
+/* ---------------------------------------------------------------- tokens */
+
+/* The requests waiting for slot's token may go on: with it, or failed with err. */
+static void
+wake_token_waiters(TokenSlot *slot, const WxaError *err)
+{
+	Request    *next;
+
+	for (Request *r = engine.head; r; r = next)
+	{
+		next = r->next;
+		if (r->state != WXA_REQ_WAIT_TOKEN || r->batch == NULL || r->batch->tokens.key != slot->key)
+			continue;
+		if (err)
+			fail_request(r, err);
+		else
+			r->state = WXA_REQ_QUEUED;
+	}
+}
+
+static void
+free_request(Request *req)
+{
+	release_transfer(req);
+	list_remove(req);
+	free(req->url);
+	if (req->body)
+		explicit_bzero(req->body, strlen(req->body));
+	free(req->body);
+	free(req->transfer.response);
+	if (req->fills)
+	{
+		free_options(req->options);
+		free(req->options);
+	}
+	free(req);
+}
+
+/* A token fetch has finished: fill its slot and let the waiting requests go on. */
+static void
+token_fetched(Request *fetch)
+{
+	TokenSlot  *slot = fetch->fills;
+	WxaError	err;
+
+	slot->fetch = NULL;
+	wxa_error_clear(&err);
+	if (fetch->state == WXA_REQ_DONE)
+	{
+		char	   *token = NULL;
+		long		expires_in = 0;
+
+		if (wxa_token_parse(fetch->transfer.response, fetch->transfer.response_len,
+							&token, &expires_in, &err) == 0)
+		{
+			snprintf(slot->token, sizeof(slot->token), "%s", token);
+			slot->refresh_at = now_seconds() + wxa_token_renew_after(expires_in);
+			explicit_bzero(token, strlen(token));
+			free(token);
+			wake_token_waiters(slot, NULL);
+			free_request(fetch);
+			return;
+		}
+		snprintf(err.what, sizeof(err.what), "%s", fetch->what);
+		err.attempts = fetch->attempts;
+	}
+	else
+		err = fetch->err;
+	wxa_redact(err.message, fetch->options->secret, NULL);
+	wxa_redact(err.errmsg, fetch->options->secret, NULL);
+	wake_token_waiters(slot, &err);
+	free_request(fetch);
+}
+
+/* Begin fetching slot's token for the requests of batch. */
+static void
+begin_token_fetch(TokenSlot *slot, WxaBatch *batch)
+{
+	const WxaTokenProvider *p = &batch->tokens;
+	char	   *url = NULL;
+	char	   *body = NULL;
+	OwnOptions *options = calloc(1, sizeof(OwnOptions));
+	Request    *fetch = NULL;
+	WxaError	err;
+
+	wxa_error_clear(&err);
+	if (options && own_options(options, &batch->options.o, p->secret) &&
+		wxa_token_request(p->base_url ? p->base_url : "", p->endpoint, p->appid ? p->appid : "",
+						  p->secret ? p->secret : "", &url, &body) == 0)
+		fetch = request_new(options, url, body,
+							p->endpoint == WXA_TOKEN_STABLE ? "cgi-bin/stable_token" : "cgi-bin/token");
+	if (url)
+		explicit_bzero(url, strlen(url));
+	if (body)
+		explicit_bzero(body, strlen(body));
+	free(url);
+	free(body);
+	if (fetch == NULL)
+	{
+		if (options)
+		{
+			free_options(options);
+			free(options);
+		}
+		wxa_error_set(&err, WXA_ERR_INTERNAL, "out of memory");
+		wake_token_waiters(slot, &err);
+		return;
+	}
+	fetch->fills = slot;
+	fetch->charged = batch;
+	batch->stats.token_fetches++;
+	slot->fetch = fetch;
+	list_prepend(fetch);
+}
+
+/*
+ * The token a request is to be sent with: *token set, true. Or false: it
+ * waits for a fetch (state WAIT_TOKEN), or it failed.
+ */
+static bool
+token_for(Request *req, const char **token)
+{
+	WxaBatch   *batch = req->batch;
+	TokenSlot  *slot;
+
+	*token = NULL;
+	if (batch->static_token)
+	{
+		*token = batch->static_token;
+		return true;
+	}
+	if (batch->tokens.appid == NULL)
+	{
+		fail_requestf(req, WXA_ERR_INTERNAL, "no access token available");
+		return false;
+	}
+	slot = slot_for(batch->tokens.key, true);
+	if (slot == NULL)
+	{
+		fail_requestf(req, WXA_ERR_INTERNAL, "out of memory");
+		return false;
+	}
+	if (slot->token[0] && now_seconds() < slot->refresh_at)
+	{
+		*token = slot->token;
+		return true;
+	}
+	req->state = WXA_REQ_WAIT_TOKEN;
+	if (slot->fetch == NULL)
+		begin_token_fetch(slot, batch);
+	return false;
+}
+
+/* ---------------------------------------------------------------- outcomes */
+
+/* Decide what a finished transfer means: done, retry, new token, or failure. */
+static void
+classify(Request *req)
+{
+	WxaTransfer *t = &req->transfer;
+	WxaHttpStats *stats = stats_of(req);
+	WxaError	err;
+	long		errcode;
+
+	wxa_error_clear(&err);
+	err.http_status = t->http_status;
+	if (stats)
+		stats->bytes += (long) t->response_len;
+	release_transfer(req);
+
+	if (t->failed)
+	{
+		wxa_error_set(&err, t->fail_kind, "%s", t->fail_message);
+		if (t->fail_permanent)
+			fail_request(req, &err);
+		else
+			retry_or_fail(req, &err);
+		return;
+	}
+	if (t->http_status >= 500 || t->http_status == 429)
+	{
+		wxa_error_set(&err, WXA_ERR_HTTP, "WeChat answered HTTP %ld", t->http_status);
+		retry_or_fail(req, &err);
+		return;
+	}
+	if (t->http_status != 200)
+	{
+		if (t->http_status >= 300 && t->http_status < 400)
+			wxa_error_set(&err, WXA_ERR_HTTP, "WeChat answered HTTP %ld, a redirect, which is not followed",
+						  t->http_status);
+		else
+			wxa_error_set(&err, WXA_ERR_HTTP, "WeChat answered HTTP %ld", t->http_status);
+		fail_request(req, &err);
+		return;
+	}
+	if (wxa_body_kind(t->response, t->response_len) == WXA_BODY_HTML)
+	{
+		/* an HTML page instead of the API's answer comes from WeChat's gateway */
+		wxa_error_set(&err, WXA_ERR_RESPONSE, "WeChat answered with an HTML page instead of JSON");
+		retry_or_fail(req, &err);
+		return;
+	}
+	if (t->response_len > 0 &&
+		wxa_body_errcode(t->response, t->response_len, &errcode, err.errmsg, sizeof(err.errmsg),
+						 req->options->secret, req->sent_token))
+	{
+		err.errcode = errcode;
+		wxa_error_set(&err, WXA_ERR_API, "WeChat returned errcode %ld", errcode);
+		if (wxa_errcode_token_rejected(errcode) && req->with_token && !req->token_retried &&
+			req->batch->static_token == NULL)
+		{
+			TokenSlot  *slot = slot_for(req->batch->tokens.key, false);
+
+			/* drop it only if it is still the cached one: another request may have renewed it */
+			if (slot && strcmp(slot->token, req->sent_token) == 0)
+				slot_forget(slot);
+			req->token_retried = true;
+			if (stats)
+				stats->retries++;
+			req->state = WXA_REQ_QUEUED;	/* again at once, with a new token */
+			return;
+		}
+		if (wxa_errcode_transient(errcode))
+			retry_or_fail(req, &err);
+		else
+			fail_request(req, &err);
+		return;
+	}
+	finish(req, WXA_REQ_DONE);
+}
+
+static void
+read_completions(void)
+{
+	WxaTransfer *t;
+
+	while ((t = engine.transport->next_done(engine.transport->arg)) != NULL)
+	{
+		Request    *req = (Request *) ((char *) t - offsetof(Request, transfer));
+
+		if (!req->in_transport)
+			continue;
+		classify(req);
+		if (req->fills && req->state != WXA_REQ_BACKOFF)
+			token_fetched(req);
+	}
+}
+
+/* ---------------------------------------------------------------- scheduling */
+
+static bool
+window_allows(const Request *req)
+{
+	const WxaBatch *batch = req->batch;
+
+	if (batch == NULL)
+		return true;
+	return req->index < batch->wanted + batch->options.o.max_concurrency * 4;
+}
+
+/* Start what may start, in order: token fetches first, then requests; true if anything changed. */
+static bool
+start_eligible(double now)
+{
+	bool		changed = false;
+	Request    *next;
+
+	for (Request *req = engine.head; req; req = next)
+	{
+		const char *token = NULL;
+
+		next = req->next;
+		if (engine.running >= engine.max_total)
+			break;
+		if (!(req->state == WXA_REQ_QUEUED ||
+			  (req->state == WXA_REQ_BACKOFF && req->retry_at_ms <= now)))
+			continue;
+		if (req->server->running >= req->server->max_concurrency || !window_allows(req))
+			continue;
+		if (req->with_token && !token_for(req, &token))
+		{
+			changed = true;
+			/* a token fetch may have been put at the head: look again from there */
+			next = engine.head;
+			continue;
+		}
+		start_transfer(req, token);
+		changed = true;
+	}
+	return changed;
+}
+
+static void
+step(void)
+{
+	for (int round = 0; round < 1000; round++)
+	{
+		read_completions();
+		if (!start_eligible(now_ms()))
+			break;
+	}
+}
+
+/* The first failed request of the batch from the first unfinished on, or NULL. */
+static Request *
+first_failure(WxaBatch *batch)
+{
+	for (int i = batch->first_unfinished; i < batch->nrequests; i++)
+		if (batch->requests[i]->state == WXA_REQ_FAILED)
+			return batch->requests[i];
+	return NULL;
+}
+
+WxaPollResult
+wxa_batch_poll(WxaBatch *batch, int index, WxaError *err)
+{
+	Request    *failed;
+
+	batch->wanted = index;
+	step();
+	failed = first_failure(batch);
+	if (failed)
+	{
+		*err = failed->err;
+		return WXA_POLL_FAILED;
+	}
+	while (batch->first_unfinished < batch->nrequests &&
+		   batch->requests[batch->first_unfinished]->state == WXA_REQ_DONE)
+		batch->first_unfinished++;
+	return batch->requests[index]->state == WXA_REQ_DONE ? WXA_POLL_DONE : WXA_POLL_PENDING;
+}
+
+/* Milliseconds until the first retry is due, or -1. */
+static long
+retry_timeout(void)
+{
+	double		now = now_ms();
+	long		timeout = -1;
+
+	for (Request *req = engine.head; req; req = req->next)
+	{
+		if (req->state == WXA_REQ_BACKOFF)
+		{
+			long		due = req->retry_at_ms <= now ? 0 : (long) (req->retry_at_ms - now) + 1;
+
+			if (timeout < 0 || due < timeout)
+				timeout = due;
+		}
+	}
+	return timeout;
+}
+
+int
+wxa_engine_wait_spec(WxaSocket *sockets, int max, long *timeout_ms)
+{
+	long		transport = engine.transport->timeout_ms(engine.transport->arg);
+	long		retry = retry_timeout();
+
+	*timeout_ms = transport < 0 || (retry >= 0 && retry < transport) ? retry : transport;
+	return engine.transport->sockets(engine.transport->arg, sockets, max);
+}
+
+int
+wxa_engine_wait_fd(void)
+{
+	if (engine.transport->wait_fd == NULL)
+		return -1;
+	/* the fd must also wake for retries, which the transport does not know of */
+	engine.transport->alarm(engine.transport->arg, retry_timeout());
+	return engine.transport->wait_fd(engine.transport->arg);
+}
+
+void
+wxa_engine_ready(const WxaSocket *ready, int nready)
+{
+	engine.transport->progress(engine.transport->arg, ready, nready);
+}
+
+/* ---------------------------------------------------------------- results */
+
+const char *
+wxa_batch_response(const WxaBatch *batch, int index, size_t *len)
+{
+	Request    *req = batch->requests[index];
+
+	*len = req->transfer.response_len;
+	return req->transfer.response ? req->transfer.response : "";
+}
+
+char *
+wxa_batch_take_response(WxaBatch *batch, int index, size_t *len)
+{
+	Request    *req = batch->requests[index];
+	char	   *body = req->transfer.response ? req->transfer.response : strdup("");
+
+	*len = req->transfer.response ? req->transfer.response_len : 0;
+	req->transfer.response = NULL;
+	req->transfer.response_len = req->transfer.response_cap = 0;
+	return body;
+}
+
+void
+wxa_batch_forget(WxaBatch *batch, int index)
+{
+	Request    *req = batch->requests[index];
+
+	free(req->transfer.response);
+	req->transfer.response = NULL;
+	req->transfer.response_len = req->transfer.response_cap = 0;
+}
+
+const WxaHttpStats *
+wxa_batch_stats(const WxaBatch *batch)
+{
+	return &batch->stats;
+}
+
+void
+wxa_http_stats_add(WxaHttpStats *into, const WxaHttpStats *from)
+{
+	into->sent += from->sent;
+	into->retries += from->retries;
+	into->token_fetches += from->token_fetches;
+	into->bytes += from->bytes;
+	into->wait_ms += from->wait_ms;
+}
+
+/* A token fetch nobody waits for any more is abandoned: no transfer outlives its requests. */
+static void
+abandon_unwanted_fetches(WxaBatch *leaving)
+{
+	for (TokenSlot *slot = engine.tokens; slot; slot = slot->next)
+	{
+		bool		wanted = false;
+
+		if (slot->fetch == NULL)
+			continue;
+		if (slot->fetch->charged == leaving)
+			slot->fetch->charged = NULL;
+		for (Request *r = engine.head; r && !wanted; r = r->next)
+			wanted = r->batch && r->batch != leaving && r->state == WXA_REQ_WAIT_TOKEN &&
+				r->batch->tokens.key == slot->key;
+		if (!wanted)
+		{
+			free_request(slot->fetch);
+			slot->fetch = NULL;
+		}
+	}
+}
+
+void
+wxa_batch_free(WxaBatch *batch)
+{
+	if (batch == NULL)
+		return;
+	abandon_unwanted_fetches(batch);
+	for (int i = 0; i < batch->nrequests; i++)
+		free_request(batch->requests[i]);
+	free(batch->requests);
+	free_options(&batch->options);
+	if (batch->static_token)
+		explicit_bzero(batch->static_token, strlen(batch->static_token));
+	free(batch->static_token);
+	free(batch->token_base_url);
+	free(batch->token_appid);
+	if (batch->token_secret)
+		explicit_bzero(batch->token_secret, strlen(batch->token_secret));
+	free(batch->token_secret);
+	free(batch);
+}
+
+void
+wxa_engine_shutdown(void)
+{
+	while (engine.head)
+	{
+		Request    *req = engine.head;
+
+		if (req->fills)
+			req->fills->fetch = NULL;
+		free_request(req);
+	}
+	while (engine.servers)
+	{
+		Server	   *s = engine.servers;
+
+		engine.servers = s->next;
+		free(s);
+	}
+	while (engine.tokens)
+	{
+		TokenSlot  *slot = engine.tokens;
+
+		engine.tokens = slot->next;
+		slot_forget(slot);
+		free(slot);
+	}
+	engine.transport = NULL;
+	engine.running = 0;
+	engine.max_total = DEFAULT_MAX_TOTAL;
+}

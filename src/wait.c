@@ -1,0 +1,206 @@
+/*
+ * wait.c — PostgreSQL does the waiting for the request engine.
+ *
+ * The engine (core/wxa_http.h) never blocks: it says which sockets to watch
+ * and for how long. Here the backend waits on them with a WaitEventSet, as
+ * postgres_fdw waits for libpq: the latch wakes it for a cancel or a
+ * terminate, WL_EXIT_ON_PM_DEATH ends it with the postmaster, the wait shows
+ * in pg_stat_activity (wait_event_type 'Extension'), and interrupts are
+ * handled between waits, never inside curl.
+ */
+#include "wxa_fdw.h"
+
+#include <time.h>
+
+#include "miscadmin.h"
+#include "storage/latch.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#if PG_VERSION_NUM >= 170000
+#include "utils/wait_event.h"
+#else
+#include "pgstat.h"
+#endif
+
+/* Longest single wait: a safety net, the engine's timeout is normally shorter. */
+#define WXA_LONGEST_WAIT_MS 1000
+
+int			wxa_max_total_concurrency = 64;
+
+static double
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+uint32
+wxa_wait_event(void)
+{
+#if PG_VERSION_NUM >= 170000
+	static uint32 event = 0;
+
+	if (event == 0)
+		event = WaitEventExtensionNew("WxaFdwWeChat");
+	return event;
+#else
+	return PG_WAIT_EXTENSION;
+#endif
+}
+
+static WaitEventSet *
+new_wait_set(int nevents)
+{
+#if PG_VERSION_NUM >= 170000
+	return CreateWaitEventSet(CurrentResourceOwner, nevents);
+#else
+	return CreateWaitEventSet(CurrentMemoryContext, nevents);
+#endif
+}
+
+static void
+max_total_changed(int newval, void *extra)
+{
+	wxa_engine_set_max_total(newval);
+}
+
+void
+wxa_wait_init(void)
+{
+	DefineCustomIntVariable("wxa_fdw.max_total_concurrency",
+							"Requests to WeChat in flight at once in one backend.",
+							"Over all scans, servers and functions; each server's max_concurrency still bounds that server.",
+							&wxa_max_total_concurrency,
+							64, 1, 1024,
+							PGC_USERSET, 0,
+							NULL, max_total_changed, NULL);
+	wxa_engine_set_max_total(wxa_max_total_concurrency);
+}
+
+/*
+ * Wait once for the engine: until one of its sockets is ready, its timeout
+ * passes, or the latch is set. Then let it act, and handle interrupts.
+ */
+void
+wxa_wait_engine(void)
+{
+	WxaSocket  *sockets;
+	WxaSocket  *ready;
+	WaitEvent  *occurred;
+	long		timeout;
+	int			nsockets;
+	int			nready = 0;
+	int			noccurred = 0;
+	WaitEventSet *set;
+
+	sockets = palloc(sizeof(WxaSocket) * (wxa_max_total_concurrency + 64));
+	nsockets = wxa_engine_wait_spec(sockets, wxa_max_total_concurrency + 64, &timeout);
+	if (timeout < 0 || timeout > WXA_LONGEST_WAIT_MS)
+		timeout = WXA_LONGEST_WAIT_MS;
+	ready = palloc(sizeof(WxaSocket) * (nsockets + 1));
+	occurred = palloc(sizeof(WaitEvent) * (nsockets + 2));
+
+	set = new_wait_set(nsockets + 2);
+	PG_TRY();
+	{
+		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		for (int i = 0; i < nsockets; i++)
+		{
+			uint32		events = (sockets[i].readable ? WL_SOCKET_READABLE : 0) |
+				(sockets[i].writable ? WL_SOCKET_WRITEABLE : 0);
+
+			if (events)
+				AddWaitEventToSet(set, events, sockets[i].fd, NULL, NULL);
+		}
+		noccurred = WaitEventSetWait(set, timeout, occurred, nsockets + 2, wxa_wait_event());
+	}
+	PG_CATCH();
+	{
+		FreeWaitEventSet(set);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	FreeWaitEventSet(set);
+
+	for (int i = 0; i < noccurred; i++)
+	{
+		WaitEvent  *e = &occurred[i];
+
+		if (e->events & WL_LATCH_SET)
+			ResetLatch(MyLatch);
+		if (e->events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE))
+		{
+			ready[nready].fd = e->fd;
+			ready[nready].readable = (e->events & WL_SOCKET_READABLE) != 0;
+			ready[nready].writable = (e->events & WL_SOCKET_WRITEABLE) != 0;
+			nready++;
+		}
+	}
+	/* curl acts on what is ready; it raises nothing, so a cancel waits no longer than this */
+	wxa_engine_ready(ready, nready);
+	pfree(sockets);
+	pfree(ready);
+	pfree(occurred);
+	CHECK_FOR_INTERRUPTS();
+}
+
+int
+wxa_batch_wait(WxaBatch *batch, int index, WxaError *err)
+{
+	for (;;)
+	{
+		double		started;
+
+		switch (wxa_batch_poll(batch, index, err))
+		{
+			case WXA_POLL_DONE:
+				return 0;
+			case WXA_POLL_FAILED:
+				return -1;
+			case WXA_POLL_PENDING:
+				break;
+		}
+		started = monotonic_ms();
+		wxa_wait_engine();
+		wxa_batch_add_wait(batch, monotonic_ms() - started);
+	}
+}
+
+/* The batch of a call to wxa_http_fetch, freed even when the wait ends in an error. */
+int
+wxa_http_fetch(const WxaHttpOptions *options, const WxaTokenProvider *tokens,
+			   const char *url, const char *body, bool with_token, const char *what,
+			   char **response, size_t *len, WxaHttpStats *stats, WxaError *err)
+{
+	WxaBatch   *batch = wxa_batch_new(options, tokens);
+	int			rc = -1;
+
+	*response = NULL;
+	*len = 0;
+	wxa_error_clear(err);
+	if (batch == NULL || wxa_batch_add(batch, url, body, with_token, what) != 0)
+	{
+		wxa_batch_free(batch);
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	}
+	PG_TRY();
+	{
+		if (wxa_batch_wait(batch, 0, err) == 0)
+		{
+			*response = wxa_batch_take_response(batch, 0, len);
+			rc = *response ? 0 : -1;
+		}
+	}
+	PG_FINALLY();
+	{
+		if (stats)
+			wxa_http_stats_add(stats, wxa_batch_stats(batch));
+		wxa_batch_free(batch);
+	}
+	PG_END_TRY();
+	return rc;
+}
