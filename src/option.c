@@ -32,7 +32,8 @@ typedef enum OptionKind
 	OPT_PROXY_URL,				/* proxy URL */
 	OPT_TOKEN_ENDPOINT,			/* stable | classic */
 	OPT_TIMEZONE,
-	OPT_ENDPOINT				/* a catalog endpoint name */
+	OPT_ENDPOINT,				/* a catalog endpoint name */
+	OPT_BOOL
 } OptionKind;
 
 typedef struct WxaOption
@@ -56,20 +57,30 @@ static const WxaOption wxa_options[] = {
 	{"max_requests", ForeignServerRelationId, OPT_INT, 1, 100000},
 	{"timezone", ForeignServerRelationId, OPT_TIMEZONE},
 	{"proxy", ForeignServerRelationId, OPT_PROXY_URL, 0, 0, true},
+	{"async_capable", ForeignServerRelationId, OPT_BOOL},
 	{"secret", UserMappingRelationId, OPT_TEXT},
 	{"access_token", UserMappingRelationId, OPT_TEXT},
 	{"endpoint", ForeignTableRelationId, OPT_ENDPOINT},
+	{"async_capable", ForeignTableRelationId, OPT_BOOL},
 };
 
 #define DEFAULT_API_BASE_URL "https://api.weixin.qq.com"
 
+/* The option of that name in context, else of that name anywhere (to say where it belongs). */
 static const WxaOption *
-find_option(const char *name)
+find_option(const char *name, Oid context)
 {
+	const WxaOption *any = NULL;
+
 	for (size_t i = 0; i < lengthof(wxa_options); i++)
 		if (strcmp(wxa_options[i].name, name) == 0)
-			return &wxa_options[i];
-	return NULL;
+		{
+			if (wxa_options[i].context == context)
+				return &wxa_options[i];
+			if (any == NULL)
+				any = &wxa_options[i];
+		}
+	return any;
 }
 
 static const char *
@@ -223,6 +234,17 @@ validate_value(const WxaOption *opt, DefElem *def)
 						 errmsg("invalid value for option \"timezone\": unknown time zone \"%s\"", value),
 						 errhint("Use a name from pg_timezone_names, such as Asia/Shanghai.")));
 			break;
+		case OPT_BOOL:
+			{
+				bool		ignored;
+
+				if (!parse_bool(value, &ignored))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("invalid value for option \"%s\": \"%s\"", opt->name, value),
+							 errhint("Valid values are: true, false.")));
+			}
+			break;
 		case OPT_ENDPOINT:
 			if (wxa_endpoint_by_name(value) == NULL)
 				ereport(ERROR,
@@ -248,7 +270,7 @@ wxa_fdw_validator(PG_FUNCTION_ARGS)
 	foreach(lc, options)
 	{
 		DefElem    *def = lfirst_node(DefElem, lc);
-		const WxaOption *opt = find_option(def->defname);
+		const WxaOption *opt = find_option(def->defname, context);
 
 		if (opt == NULL || opt->context != context)
 		{
@@ -449,4 +471,27 @@ wxa_table_endpoint(Oid foreigntableid)
 			 errmsg("foreign table \"%s\" has no valid endpoint option", get_rel_name(foreigntableid)),
 			 errhint("Valid endpoints are: %s.", wxa_endpoint_names())));
 	return NULL;
+}
+
+/* May scans of this table run concurrently with the other scans of an Append? The table's option wins. */
+bool
+wxa_table_async_capable(Oid foreigntableid)
+{
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	ForeignServer *server = GetForeignServer(table->serverid);
+	List	   *lists[2] = {table->options, server->options};
+
+	for (int i = 0; i < 2; i++)
+	{
+		ListCell   *lc;
+
+		foreach(lc, lists[i])
+		{
+			DefElem    *def = lfirst_node(DefElem, lc);
+
+			if (strcmp(def->defname, "async_capable") == 0)
+				return defGetBoolean(def);
+		}
+	}
+	return true;
 }

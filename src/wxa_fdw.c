@@ -13,10 +13,13 @@
 #include "access/table.h"
 #include "commands/defrem.h"
 #include "commands/explain.h"
+#include "executor/execAsync.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "nodes/execnodes.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/cost.h"
@@ -30,6 +33,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "storage/latch.h"
 
 #include "core/wxa_api.h"
 #include "core/wxa_response.h"
@@ -54,11 +58,19 @@ PG_MODULE_MAGIC;
 /* Most bytes of a value shown in an error about it. */
 #define WXA_VALUE_IN_ERROR 100
 
+/* The column any table may declare: every row carries its server's appid. */
+#define WXA_APPID_COLUMN "appid"
+/* Marks the appid column in att_column. */
+#define WXA_ATT_APPID (-2)
+/* Longest the engine's one fd sleeps in an Append's wait: a cancel is seen within this. */
+#define WXA_ASYNC_WAIT_MS 100
+
 /* fdw_private of the ForeignScan plan */
 enum WxaScanPrivate
 {
 	WXA_PRIVATE_ENDPOINT,		/* String: endpoint name */
-	WXA_PRIVATE_QUAL_CODES		/* IntList: target * 1000 + op, parallel to fdw_exprs */
+	WXA_PRIVATE_QUAL_CODES,		/* IntList: target * 1000 + op, parallel to fdw_exprs */
+	WXA_PRIVATE_APPID_EXCLUDES	/* Integer: 1 when a condition on appid excludes the server */
 };
 
 /* baserel->fdw_private while planning */
@@ -67,6 +79,8 @@ typedef struct WxaPlanInfo
 	const WxaEndpoint *ep;
 	List	   *quals;			/* WxaQual * from baserestrictinfo */
 	double		requests;		/* estimated */
+	bool		appid_excludes; /* a condition on appid rules this server out: no request */
+	bool		async_capable;
 } WxaPlanInfo;
 
 typedef struct CachedPeriod
@@ -102,6 +116,8 @@ typedef struct WxaScanState
 	List	   *qual_states;	/* ExprState * */
 	Oid		   *qual_types;
 	bool		has_exec_params;
+	bool		appid_excludes;
+	bool		would_wait;		/* async: the last fetch stopped where it would have waited */
 
 	/* the current execution */
 	MemoryContext plan_context; /* restriction values, reset at each (re)scan */
@@ -156,9 +172,20 @@ check_columns(Oid foreigntableid, const WxaEndpoint *ep)
 
 		if (att->attisdropped || wxa_endpoint_column(ep, NameStr(att->attname)) >= 0)
 			continue;
+		if (strcmp(NameStr(att->attname), WXA_APPID_COLUMN) == 0)
+		{
+			if (att->atttypid != TEXTOID && att->atttypid != VARCHAROID)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+						 errmsg("column \"%s\" of foreign table \"%s\" must be of type text or varchar",
+								WXA_APPID_COLUMN, RelationGetRelationName(rel)),
+						 errdetail("It carries the appid of the table's server.")));
+			continue;
+		}
 		initStringInfo(&valid);
 		for (int c = 0; c < ep->ncolumns; c++)
 			appendStringInfo(&valid, "%s%s", c ? ", " : "", ep->columns[c].name);
+		appendStringInfo(&valid, ", %s", WXA_APPID_COLUMN);
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
 				 errmsg("column \"%s\" of foreign table \"%s\" is not provided by endpoint %s",
@@ -289,6 +316,82 @@ quals_requests(PlannerInfo *root, Oid foreigntableid, const WxaEndpoint *ep, Lis
 	return estimate_requests(root, GetForeignTable(foreigntableid)->serverid, ep, quals);
 }
 
+typedef struct AppidSubstitution
+{
+	Index		relid;
+	AttrNumber	attno;
+	Const	   *value;
+	bool		other_column;	/* the clause reads another column of the table */
+} AppidSubstitution;
+
+static Node *
+substitute_appid(Node *node, AppidSubstitution *sub)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+
+		if (var->varno == sub->relid && var->varlevelsup == 0)
+		{
+			if (var->varattno == sub->attno)
+				return (Node *) copyObject(sub->value);
+			sub->other_column = true;
+		}
+		return node;
+	}
+	return expression_tree_mutator(node, substitute_appid, sub);
+}
+
+/*
+ * Does a condition on the appid column rule this server out? Each clause
+ * that reads only appid is evaluated with the server's appid in its place:
+ * false or NULL means no row can pass, so no request is sent.
+ */
+static bool
+appid_excludes_server(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
+{
+	AttrNumber	attno = get_attnum(foreigntableid, WXA_APPID_COLUMN);
+	AppidSubstitution sub;
+	Oid			typinput;
+	Oid			typioparam;
+	Oid			type;
+	int32		typmod;
+	Oid			collation;
+	ListCell   *lc;
+
+	if (attno == InvalidAttrNumber || baserel->baserestrictinfo == NIL)
+		return false;
+	get_atttypetypmodcoll(foreigntableid, attno, &type, &typmod, &collation);
+	getTypeInputInfo(type, &typinput, &typioparam);
+	sub.relid = baserel->relid;
+	sub.attno = attno;
+	sub.value = makeConst(type, typmod, collation, -1,
+						  OidInputFunctionCall(typinput,
+											   wxa_get_config(GetForeignTable(foreigntableid)->serverid,
+															  InvalidOid, false)->appid,
+											   typioparam, typmod),
+						  false, false);
+	foreach(lc, baserel->baserestrictinfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		Node	   *clause;
+
+		if (contain_volatile_functions((Node *) rinfo->clause))
+			continue;
+		sub.other_column = false;
+		clause = substitute_appid((Node *) rinfo->clause, &sub);
+		if (sub.other_column || contain_var_clause(clause))
+			continue;
+		clause = eval_const_expressions(root, clause);
+		if (IsA(clause, Const) &&
+			(((Const *) clause)->constisnull || !DatumGetBool(((Const *) clause)->constvalue)))
+			return true;
+	}
+	return false;
+}
+
 static void
 wxaGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
@@ -298,7 +401,10 @@ wxaGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	check_columns(foreigntableid, info->ep);
 	info->quals = quals_from_clauses(baserel->baserestrictinfo, baserel, baserel->lateral_relids,
 									 foreigntableid, info->ep);
-	info->requests = quals_requests(root, foreigntableid, info->ep, info->quals);
+	info->appid_excludes = appid_excludes_server(root, baserel, foreigntableid);
+	info->async_capable = wxa_table_async_capable(foreigntableid) && wxa_engine_wait_fd(-1) >= 0;
+	info->requests = info->appid_excludes ? 0 :
+		quals_requests(root, foreigntableid, info->ep, info->quals);
 	baserel->rows = clamp_row_est(info->requests * info->ep->rows_per_request);
 	baserel->fdw_private = info;
 }
@@ -307,12 +413,13 @@ static void
 add_scan_path(PlannerInfo *root, RelOptInfo *baserel, const WxaEndpoint *ep, List *quals,
 			  double requests, Relids required_outer)
 {
+	WxaPlanInfo *info = baserel->fdw_private;
 	double		rows = clamp_row_est(requests * ep->rows_per_request);
 	Cost		startup = WXA_STARTUP_COST;
 	Cost		total = startup + requests * WXA_REQUEST_COST + rows * cpu_tuple_cost;
 
 	/* a scan that could never run must lose to any parameterized alternative */
-	if (!wxa_quals_have_date(quals))
+	if (!wxa_quals_have_date(quals) && !info->appid_excludes)
 		total += WXA_UNRESTRICTED_COST;
 #if PG_VERSION_NUM >= 170000
 	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, rows, startup, total,
@@ -417,7 +524,7 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	List	   *exprs;
 	List	   *codes;
 
-	if (!wxa_quals_have_date(quals))
+	if (!wxa_quals_have_date(quals) && !info->appid_excludes)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("a scan of foreign table \"%s\" needs a restriction on ref_date%s",
@@ -433,7 +540,8 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid, exprs,
 							/* cppcheck-suppress unknownEvaluationOrder ; it misreads list_make2's compound literal */
-							list_make2(makeString(pstrdup(info->ep->name)), codes),
+							list_make3(makeString(pstrdup(info->ep->name)), codes,
+									   makeInteger(info->appid_excludes ? 1 : 0)),
 							NIL, NIL, outer_plan);
 }
 
@@ -705,7 +813,10 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 
 		state->att_column[i] = att->attisdropped ? -1 :
 			wxa_endpoint_column(state->ep, NameStr(att->attname));
-		if (state->att_column[i] < 0)
+		if (state->att_column[i] < 0 && !att->attisdropped &&
+			strcmp(NameStr(att->attname), WXA_APPID_COLUMN) == 0)
+			state->att_column[i] = WXA_ATT_APPID;
+		if (state->att_column[i] == -1)
 			continue;
 		getTypeInputInfo(att->atttypid, &infunc, &state->typioparams[i]);
 		fmgr_info(infunc, &state->in_functions[i]);
@@ -721,6 +832,7 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	foreach(lc, plan->fdw_exprs)
 		state->qual_types[i++] = exprType(lfirst(lc));
 	state->has_exec_params = contains_exec_param((Node *) plan->fdw_exprs, NULL);
+	state->appid_excludes = intVal(list_nth(plan->fdw_private, WXA_PRIVATE_APPID_EXCLUDES)) != 0;
 
 	ctl.keysize = sizeof(int64);
 	ctl.entrysize = sizeof(CachedPeriod);
@@ -734,7 +846,7 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	MemoryContextSwitchTo(old);
 
 	/* plain EXPLAIN: show the periods when their values are known without running */
-	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) && !state->has_exec_params)
+	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) && !state->has_exec_params && !state->appid_excludes)
 		(void) plan_periods(state, node->ss.ps.ps_ExprContext, false);
 }
 
@@ -745,6 +857,7 @@ store_error_callback(void *arg)
 	int			att = state->attnum_for_error;
 
 	errcontext("column \"%s\" (%s) of foreign table \"%s\", value \"%s\"",
+			   state->att_column[att] == WXA_ATT_APPID ? WXA_APPID_COLUMN :
 			   state->ep->columns[state->att_column[att]].name,
 			   format_type_with_typemod(state->types[att], state->typmods[att]),
 			   state->table_name,
@@ -765,7 +878,8 @@ store_row(WxaScanState *state, TupleTableSlot *slot)
 	for (int i = 0; i < state->natts; i++)
 	{
 		int			col = state->att_column[i];
-		const char *cell = col >= 0 ? wxa_rows_cell(state->rows, state->row, col) : NULL;
+		const char *cell = col >= 0 ? wxa_rows_cell(state->rows, state->row, col) :
+			col == WXA_ATT_APPID ? state->config->appid : NULL;
 
 		slot->tts_isnull[i] = (cell == NULL);
 		slot->tts_values[i] = (Datum) 0;
@@ -782,32 +896,172 @@ store_row(WxaScanState *state, TupleTableSlot *slot)
 	ExecStoreVirtualTuple(slot);
 }
 
-static TupleTableSlot *
-wxaIterateForeignScan(ForeignScanState *node)
+/* Plan the periods and submit their requests, once per (re)scan. */
+static void
+start_scan(ForeignScanState *node)
+{
+	WxaScanState *state = node->fdw_state;
+
+	if (state->started)
+		return;
+	state->started = true;
+	if (state->appid_excludes)
+	{
+		/* no row can carry this server's appid: nothing to ask */
+		state->nperiods = 0;
+		return;
+	}
+	plan_periods(state, node->ss.ps.ps_ExprContext, true);
+	start_requests(state);
+}
+
+/* Can period i be loaded without waiting? Raises the error of a failed request. */
+static bool
+period_ready(WxaScanState *state, int i)
+{
+	ScanPeriod *sp = &state->periods[i];
+	WxaError	err;
+
+	if (sp->request < 0)
+		return true;
+	wxa_error_clear(&err);
+	switch (wxa_batch_poll(state->batch, sp->request, &err))
+	{
+		case WXA_POLL_DONE:
+			return true;
+		case WXA_POLL_FAILED:
+			wxa_raise(&err, state->config);
+		case WXA_POLL_PENDING:
+			break;
+	}
+	return false;
+}
+
+/*
+ * The next row in the scan slot (empty at the end): true. With wait = false
+ * it may instead return false, when the next period's answer is not there yet.
+ */
+static bool
+next_row(ForeignScanState *node, bool wait)
 {
 	WxaScanState *state = node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 
-	if (!state->started)
-	{
-		state->started = true;
-		plan_periods(state, node->ss.ps.ps_ExprContext, true);
-		start_requests(state);
-	}
+	start_scan(node);
 	for (;;)
 	{
 		if (state->rows && state->row < state->rows->nrows)
 		{
 			store_row(state, slot);
 			state->row++;
-			return slot;
+			return true;
 		}
 		release_rows(state);
 		if (state->current + 1 >= state->nperiods)
-			return ExecClearTuple(slot);
+		{
+			ExecClearTuple(slot);
+			return true;
+		}
+		if (!wait && !period_ready(state, state->current + 1))
+			return false;
 		state->current++;
 		load_period(state, state->current);
 	}
+}
+
+static TupleTableSlot *
+wxaIterateForeignScan(ForeignScanState *node)
+{
+	WxaScanState *state = node->fdw_state;
+
+	/* under an async Append, never wait here: the Append waits for all its children */
+	state->would_wait = !next_row(node, !node->ss.ps.plan->async_capable);
+	if (state->would_wait)
+		return ExecClearTuple(node->ss.ss_ScanTupleSlot);
+	return node->ss.ss_ScanTupleSlot;
+}
+
+/* ---------------------------------------------------------------- async execution (Append) */
+
+static bool
+wxaIsForeignPathAsyncCapable(ForeignPath *path)
+{
+	WxaPlanInfo *info = path->path.parent->fdw_private;
+
+	return info->async_capable;
+}
+
+/*
+ * Answer areq with the next row (filtered and projected by the executor) if
+ * there is one without waiting, or with none at the end; else leave it pending.
+ */
+static void
+produce_async(AsyncRequest *areq)
+{
+	WxaScanState *state = ((ForeignScanState *) areq->requestee)->fdw_state;
+	TupleTableSlot *result = areq->requestee->ExecProcNodeReal(areq->requestee);
+
+	if (!TupIsNull(result))
+		ExecAsyncRequestDone(areq, result);
+	else if (state->would_wait)
+		ExecAsyncRequestPending(areq);
+	else
+		ExecAsyncRequestDone(areq, NULL);
+}
+
+/* The first request of the Append: every async child submits its requests before any waits. */
+static void
+wxaForeignAsyncRequest(AsyncRequest *areq)
+{
+	produce_async(areq);
+}
+
+static bool
+is_our_request(AsyncRequest *areq)
+{
+	return IsA(areq->requestee, ForeignScanState) &&
+		((ForeignScanState *) areq->requestee)->fdwroutine->ForeignAsyncNotify != NULL &&
+		((ForeignScanState *) areq->requestee)->fdwroutine->IsForeignPathAsyncCapable ==
+		wxaIsForeignPathAsyncCapable;
+}
+
+/*
+ * The Append is about to wait. The engine serves all our scans with one fd:
+ * only the first of them still pending adds it, and a scan whose answer
+ * already came is answered now, as postgres_fdw's complete_pending_request.
+ */
+static void
+wxaForeignAsyncConfigureWait(AsyncRequest *areq)
+{
+	AppendState *append = (AppendState *) areq->requestor;
+	int			i = -1;
+
+	wxa_engine_ready(NULL, 0);
+	areq->callback_pending = false;
+	produce_async(areq);
+	if (!areq->callback_pending)
+	{
+		ExecAsyncResponse(areq);
+		return;
+	}
+	while ((i = bms_next_member(append->as_asyncplans, i)) >= 0 && i < areq->request_index)
+	{
+		AsyncRequest *other = append->as_asyncrequests[i];
+
+		if (other->callback_pending && is_our_request(other))
+			return;
+	}
+	AddWaitEventToSet(append->as_eventset, WL_SOCKET_READABLE,
+					  wxa_engine_wait_fd(WXA_ASYNC_WAIT_MS), NULL, areq);
+}
+
+/* The engine's fd is ready: let it act, then answer if this scan can. */
+static void
+wxaForeignAsyncNotify(AsyncRequest *areq)
+{
+	wxa_engine_ready(NULL, 0);
+	CHECK_FOR_INTERRUPTS();
+	produce_async(areq);
 }
 
 static void
@@ -841,7 +1095,9 @@ wxaExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	snprintf(api, sizeof(api), "datacube/%s", state->ep->api);
 	ExplainPropertyText("WeChat API", api, es);
 	/* a parameterized scan plans anew for every outer row */
-	if (state->periods == NULL || state->has_exec_params)
+	if (state->appid_excludes)
+		ExplainPropertyText("Requests", "0 (the condition on appid excludes this server)", es);
+	else if (state->periods == NULL || state->has_exec_params)
 		ExplainPropertyText("Requests", "determined at run time", es);
 	else
 	{
@@ -907,5 +1163,9 @@ wxa_fdw_handler(PG_FUNCTION_ARGS)
 	routine->EndForeignScan = wxaEndForeignScan;
 	routine->ExplainForeignScan = wxaExplainForeignScan;
 	routine->ImportForeignSchema = wxaImportForeignSchema;
+	routine->IsForeignPathAsyncCapable = wxaIsForeignPathAsyncCapable;
+	routine->ForeignAsyncRequest = wxaForeignAsyncRequest;
+	routine->ForeignAsyncConfigureWait = wxaForeignAsyncConfigureWait;
+	routine->ForeignAsyncNotify = wxaForeignAsyncNotify;
 	PG_RETURN_POINTER(routine);
 }

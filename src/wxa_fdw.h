@@ -45,6 +45,7 @@ typedef struct WxaConfig
 extern WxaConfig *wxa_get_config(Oid serverid, Oid userid, bool with_mapping);
 extern void wxa_http_options_for(const WxaConfig *config, WxaHttpOptions *options);
 extern const WxaEndpoint *wxa_table_endpoint(Oid foreigntableid);
+extern bool wxa_table_async_capable(Oid foreigntableid);
 
 /* connection.c: access tokens per (server, user mapping) */
 typedef struct WxaTokenSession

@@ -964,12 +964,17 @@ wxa_engine_wait_spec(WxaSocket *sockets, int max, long *timeout_ms)
 }
 
 int
-wxa_engine_wait_fd(void)
+wxa_engine_wait_fd(long longest_ms)
 {
+	long		timeout;
+
 	if (engine.transport->wait_fd == NULL)
 		return -1;
 	/* the fd must also wake for retries, which the transport does not know of */
-	engine.transport->alarm(engine.transport->arg, retry_timeout());
+	timeout = retry_timeout();
+	if (longest_ms >= 0 && (timeout < 0 || timeout > longest_ms))
+		timeout = longest_ms;
+	engine.transport->alarm(engine.transport->arg, timeout);
 	return engine.transport->wait_fd(engine.transport->arg);
 }
 

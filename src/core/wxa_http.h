@@ -156,8 +156,11 @@ void		wxa_engine_set_max_total(int max_total);
 
 /* What to wait for before polling again: sockets (at most max) and a timeout (-1: none). */
 int			wxa_engine_wait_spec(WxaSocket *sockets, int max, long *timeout_ms);
-/* One fd to wait on instead of the sockets and the timeout, or -1 (async Append). */
-int			wxa_engine_wait_fd(void);
+/*
+ * One fd to wait on instead of the sockets and the timeout (an Append's wait),
+ * readable also when longest_ms (-1: no limit) have passed; -1 where there is none.
+ */
+int			wxa_engine_wait_fd(long longest_ms);
 /* After a wait: the sockets that became ready (none: the timeout passed or nothing to report). */
 void		wxa_engine_ready(const WxaSocket *ready, int nready);
 

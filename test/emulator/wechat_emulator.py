@@ -40,6 +40,11 @@ APPS = {
     "wx1234567890abcdef": "0123456789abcdef0123456789abcdef",
     "wxfedcba0987654321": "fedcba9876543210fedcba9876543210",
 }
+# Many more mini programs, for tests of one query over many apps: wx0000000000000001 ..
+# wx0000000000000100 (the number in hex), each with the secret md5(appid) and data of its own.
+EXTRA_APPS = 256
+APPS.update({f"wx{i:016x}": hashlib.md5(f"wx{i:016x}".encode()).hexdigest()
+             for i in range(1, EXTRA_APPS + 1)})
 
 # The pages "published" by every app; getwxacodeunlimit with check_path=true accepts only these.
 PUBLISHED_PAGES = ("pages/index/index", "pages/coupon/coupon", "pages/goods/detail")
