@@ -44,6 +44,28 @@ SELECT timed_count($$SELECT count(*) FROM trend_seq WHERE ref_date BETWEEN '2023
 \set reqs `python3 test/emulator/emuctl.py count datacube`
 INSERT INTO results VALUES ('365 days, max_concurrency 1', :reqs, 1, :ms, :conns);
 
+-- many mini programs: twenty apps, one partitioned table, one query (async Append)
+CREATE SCHEMA apps;
+SELECT count(*) FROM wxa_create_app_tables('apps') \gset parents_
+SELECT count(*) FROM generate_series(1, 20) AS i,
+  LATERAL wxa_add_app('app' || i, format('wx%s', lpad(to_hex(i), 16, '0')),
+                      md5(format('wx%s', lpad(to_hex(i), 16, '0'))), 'apps',
+                      jsonb_build_object('api_base_url', :'emu_url')) \gset partitions_
+-- tokens first (twenty fetches, concurrently)
+SELECT count(*) FROM apps.daily_visit_trend WHERE ref_date = '2022-12-30' \gset warm_
+
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT timed_count($$SELECT count(*) FROM apps.daily_visit_trend WHERE ref_date = '2023-03-01'$$) AS ms \gset
+\set conns `python3 test/emulator/emuctl.py stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])'`
+\set reqs `python3 test/emulator/emuctl.py count datacube`
+INSERT INTO results VALUES ('20 apps x 1 day', :reqs, 64, :ms, :conns);
+
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT timed_count($$SELECT count(*) FROM apps.daily_visit_trend WHERE ref_date BETWEEN '2023-04-01' AND '2023-04-30'$$) AS ms \gset
+\set conns `python3 test/emulator/emuctl.py stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])'`
+\set reqs `python3 test/emulator/emuctl.py count datacube`
+INSERT INTO results VALUES ('20 apps x 30 days', :reqs, 64, :ms, :conns);
+
 -- cancel latency: statement_timeout fires while a response is stalled
 \! python3 test/emulator/emuctl.py reset >/dev/null
 \! python3 test/emulator/emuctl.py fault getweanalysisappiddailyvisittrend stall seconds=30 times=1 >/dev/null
@@ -58,7 +80,8 @@ SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000 - 200 A
 \pset footer off
 SELECT scan, requests, concurrency AS conc, connections AS new_conns, round(wall_ms) AS wall_ms,
        ceil(requests::numeric / concurrency) * :latency AS ideal_ms,
-       round((wall_ms / (ceil(requests::numeric / concurrency) * :latency))::numeric, 3) AS ratio_to_ideal
+       round((wall_ms / (ceil(requests::numeric / concurrency) * :latency))::numeric, 3) AS ratio_to_ideal,
+       round((wall_ms / :latency)::numeric, 1) AS round_trips
 FROM results ORDER BY wall_ms;
 SELECT round(((SELECT wall_ms FROM results WHERE concurrency = 1) /
               (SELECT wall_ms FROM results WHERE scan LIKE '365 days, default%'))::numeric, 2) AS speedup_over_sequential,

@@ -149,6 +149,7 @@ void
 wxa_raise(const WxaError *err, const WxaConfig *config)
 {
 	const char *server = config ? config->server_name : "?";
+	const char *appid = config && config->appid ? config->appid : "?";
 	const char *hint;
 	char	   *message;
 	char	   *scrubbed_errmsg;
@@ -167,17 +168,17 @@ wxa_raise(const WxaError *err, const WxaConfig *config)
 		ereport(ERROR,
 				(errcode(sqlstate_for(err)),
 				 errmsg("WeChat API request %s failed with errcode %ld", err->what, err->errcode),
-				 errdetail("errcode %ld, errmsg \"%s\" (server \"%s\", %d attempt%s)",
-						   err->errcode, scrubbed_errmsg, server, err->attempts,
+				 errdetail("errcode %ld, errmsg \"%s\" (server \"%s\", appid \"%s\", %d attempt%s)",
+						   err->errcode, scrubbed_errmsg, server, appid, err->attempts,
 						   err->attempts == 1 ? "" : "s"),
 				 hint ? errhint("%s", hint) : 0));
 	ereport(ERROR,
 			(errcode(sqlstate_for(err)),
 			 errmsg("WeChat API request %s failed: %s", err->what, message),
 			 err->http_status ?
-			 errdetail("HTTP status %ld (server \"%s\", %d attempt%s)", err->http_status, server,
-					   err->attempts, err->attempts == 1 ? "" : "s") :
-			 errdetail("server \"%s\", %d attempt%s", server, err->attempts,
+			 errdetail("HTTP status %ld (server \"%s\", appid \"%s\", %d attempt%s)", err->http_status,
+					   server, appid, err->attempts, err->attempts == 1 ? "" : "s") :
+			 errdetail("server \"%s\", appid \"%s\", %d attempt%s", server, appid, err->attempts,
 					   err->attempts == 1 ? "" : "s"),
 			 hint ? errhint("%s", hint) : 0));
 	pg_unreachable();

@@ -4,6 +4,9 @@
  */
 #include "wxa_fdw.h"
 
+#include "commands/defrem.h"
+#include "compat.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "utils/builtins.h"
@@ -39,11 +42,34 @@ listed(ImportForeignSchemaStmt *stmt, const char *name)
 	return false;
 }
 
+/* The import option appid_column: add the column appid to every table (partitions by app). */
+static bool
+with_appid_column(ImportForeignSchemaStmt *stmt)
+{
+	bool		appid = false;
+	ListCell   *lc;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, "appid_column") == 0)
+			appid = defGetBoolean(def);
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid option \"%s\" of IMPORT FOREIGN SCHEMA", def->defname),
+					 errhint("Valid options are: appid_column.")));
+	}
+	return appid;
+}
+
 List *
 wxaImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 {
 	ForeignServer *server = GetForeignServer(serverOid);
 	List	   *commands = NIL;
+	bool		appid = with_appid_column(stmt);
 
 	if (strcmp(stmt->remote_schema, WXA_REMOTE_SCHEMA) != 0)
 		ereport(ERROR,
@@ -63,7 +89,8 @@ wxaImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		if (stmt->list_type == FDW_IMPORT_SCHEMA_EXCEPT && listed(stmt, ep->name))
 			continue;
 		initStringInfo(&sql);
-		appendStringInfo(&sql, "CREATE FOREIGN TABLE %s (", quote_identifier(ep->name));
+		appendStringInfo(&sql, "CREATE FOREIGN TABLE %s (%s", quote_identifier(ep->name),
+						 appid ? "appid text, " : "");
 		for (int c = 0; c < ep->ncolumns; c++)
 			appendStringInfo(&sql, "%s%s %s", c ? ", " : "",
 							 quote_identifier(ep->columns[c].name), ep->columns[c].type);
@@ -72,4 +99,31 @@ wxaImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		commands = lappend(commands, sql.data);
 	}
 	return commands;
+}
+
+PG_FUNCTION_INFO_V1(wxa_endpoints_sql);
+
+/* wxa_endpoints(OUT endpoint, OUT columns): the tables IMPORT FOREIGN SCHEMA creates, as SQL column lists. */
+Datum
+wxa_endpoints_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < wxa_endpoint_count; i++)
+	{
+		const WxaEndpoint *ep = &wxa_endpoints[i];
+		StringInfoData columns;
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		initStringInfo(&columns);
+		for (int c = 0; c < ep->ncolumns; c++)
+			appendStringInfo(&columns, "%s%s %s", c ? ", " : "",
+							 quote_identifier(ep->columns[c].name), ep->columns[c].type);
+		values[0] = CStringGetTextDatum(ep->name);
+		values[1] = CStringGetTextDatum(columns.data);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }

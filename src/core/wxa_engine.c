@@ -861,34 +861,47 @@ window_allows(const Request *req)
 	return req->index < batch->wanted + batch->options.o.max_concurrency * 4;
 }
 
-/* Start what may start, in order: token fetches first, then requests; true if anything changed. */
+static bool
+startable(const Request *req, double now)
+{
+	return (req->state == WXA_REQ_QUEUED ||
+			(req->state == WXA_REQ_BACKOFF && req->retry_at_ms <= now)) &&
+		req->server->running < req->server->max_concurrency && window_allows(req);
+}
+
+/*
+ * Start what may start: each time the request of the server with the fewest
+ * transfers in flight, the oldest first among equals (token fetches are at
+ * the head). Sharing the total limit evenly keeps every server busy until
+ * the end, instead of finishing one server after the other. True if
+ * anything changed.
+ */
 static bool
 start_eligible(double now)
 {
 	bool		changed = false;
-	Request    *next;
 
-	for (Request *req = engine.head; req; req = next)
+	while (engine.running < engine.max_total)
 	{
+		Request    *best = NULL;
 		const char *token = NULL;
 
-		next = req->next;
-		if (engine.running >= engine.max_total)
-			break;
-		if (!(req->state == WXA_REQ_QUEUED ||
-			  (req->state == WXA_REQ_BACKOFF && req->retry_at_ms <= now)))
-			continue;
-		if (req->server->running >= req->server->max_concurrency || !window_allows(req))
-			continue;
-		if (req->with_token && !token_for(req, &token))
+		for (Request *req = engine.head; req; req = req->next)
 		{
-			changed = true;
-			/* a token fetch may have been put at the head: look again from there */
-			next = engine.head;
-			continue;
+			if (!startable(req, now))
+				continue;
+			if (best == NULL || req->server->running < best->server->running)
+				best = req;
+			if (best->server->running == 0)
+				break;
 		}
-		start_transfer(req, token);
+		if (best == NULL)
+			break;
 		changed = true;
+		/* waiting for a token (maybe a new fetch at the head), or failed: choose again */
+		if (best->with_token && !token_for(best, &token))
+			continue;
+		start_transfer(best, token);
 	}
 	return changed;
 }

@@ -1,0 +1,118 @@
+-- Many mini programs in one query: twenty apps set up with wxa_add_app, one
+-- partitioned table per endpoint, the appid column, async Append, failures.
+\set emu_url 'http://127.0.0.1:' `echo "$WXA_EMULATOR_PORT"`
+\! python3 test/emulator/emuctl.py reset >/dev/null
+CREATE SCHEMA apps;
+-- the ten parent tables in one statement
+SELECT count(*) AS parents FROM wxa_create_app_tables('apps');
+\d apps.daily_visit_trend
+-- twenty apps, each in one statement: server, user mapping, one partition per parent
+-- (the emulator's extra apps wx0000000000000001.. have the secret md5(appid))
+SELECT count(*) AS partitions
+FROM generate_series(1, 20) AS i,
+     LATERAL wxa_add_app('app' || i, format('wx%s', lpad(to_hex(i), 16, '0')),
+                         md5(format('wx%s', lpad(to_hex(i), 16, '0'))), 'apps',
+                         jsonb_build_object('api_base_url', :'emu_url')) AS p;
+SELECT srvname, array_to_string(srvoptions, ',') AS options FROM pg_foreign_server
+WHERE srvname IN ('app1', 'app20') ORDER BY 1;
+
+-- every app's row for one day, all scans started before any waits
+CREATE FUNCTION pg_temp.plan_lines(query text, pattern text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE line text; n bigint := 0;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+    IF line ~ pattern THEN n := n + 1; END IF;
+  END LOOP;
+  RETURN n;
+END $$;
+SELECT pg_temp.plan_lines($$SELECT * FROM apps.daily_visit_trend WHERE ref_date = '2024-03-02'$$,
+                          'Async Foreign Scan') AS async_scans;
+SELECT count(*) AS rows, count(DISTINCT appid) AS apps, min(appid), max(appid)
+FROM apps.daily_visit_trend WHERE ref_date = '2024-03-02';
+SELECT appid, ref_date, visit_uv FROM apps.daily_visit_trend
+WHERE ref_date = '2024-03-02' ORDER BY appid LIMIT 3;
+\! python3 test/emulator/emuctl.py count /datacube/
+-- thirty days of twenty apps: 600 requests in one query
+SELECT count(*) AS rows, count(DISTINCT appid) AS apps
+FROM apps.daily_visit_trend WHERE ref_date BETWEEN '2024-03-01' AND '2024-03-30';
+-- other endpoints, other period kinds
+SELECT count(DISTINCT appid) AS apps FROM apps.weekly_visit_trend WHERE ref_date = '2024-03-04';
+SELECT count(DISTINCT appid) AS apps FROM apps.user_portrait WHERE end_date = '2024-03-10' AND days = 7;
+
+-- a condition on appid: partition pruning, and on a foreign table itself no request at all
+EXPLAIN (COSTS OFF) SELECT * FROM apps.daily_visit_trend
+WHERE ref_date = '2024-03-02' AND appid = 'wx0000000000000003';
+SELECT appid, visit_uv FROM apps.daily_visit_trend
+WHERE ref_date = '2024-03-02' AND appid = 'wx0000000000000003';
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT * FROM apps.daily_visit_trend_app3 WHERE ref_date = '2024-03-02' AND appid = 'wx0000000000000004';
+SELECT * FROM apps.daily_visit_trend_app3 WHERE appid IN ('a', 'b');
+EXPLAIN (COSTS OFF) SELECT * FROM apps.daily_visit_trend_app3 WHERE appid = 'a';
+SELECT count(*) FROM apps.daily_visit_trend_app3 WHERE ref_date = '2024-03-02' AND appid LIKE 'wx%';
+\! python3 test/emulator/emuctl.py count /datacube/
+
+-- async_capable: off for a server, on again for one of its tables (the table wins)
+ALTER SERVER app2 OPTIONS (ADD async_capable 'false');
+SELECT pg_temp.plan_lines($$SELECT * FROM apps.daily_visit_trend WHERE ref_date = '2024-03-02'
+                            AND appid IN ('wx0000000000000001', 'wx0000000000000002')$$,
+                          '^\s*->  Foreign Scan') AS sync_scans;
+ALTER FOREIGN TABLE apps.daily_visit_trend_app2 OPTIONS (ADD async_capable 'true');
+SELECT pg_temp.plan_lines($$SELECT * FROM apps.daily_visit_trend WHERE ref_date = '2024-03-02'
+                            AND appid IN ('wx0000000000000001', 'wx0000000000000002')$$,
+                          'Async Foreign Scan') AS async_scans;
+ALTER SERVER app2 OPTIONS (SET async_capable 'maybe');
+
+-- UNION ALL, a join (nested loop rescans), a materialized view
+SELECT pg_temp.plan_lines($$SELECT ref_date FROM apps.daily_visit_trend_app1 WHERE ref_date = '2024-03-02'
+                            UNION ALL
+                            SELECT ref_date FROM apps.daily_summary_app5 WHERE ref_date = '2024-03-02'$$,
+                          'Async Foreign Scan') AS async_scans;
+SELECT count(*) FROM (SELECT ref_date FROM apps.daily_visit_trend_app1 WHERE ref_date = '2024-03-02'
+                      UNION ALL
+                      SELECT ref_date FROM apps.daily_summary_app5 WHERE ref_date = '2024-03-02') u;
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SELECT d.day, count(v.appid) AS apps
+FROM (VALUES (date '2024-03-02'), ('2024-03-05'), ('2024-03-09')) AS d(day)
+JOIN apps.daily_visit_trend v ON v.ref_date = d.day
+GROUP BY 1 ORDER BY 1;
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+CREATE MATERIALIZED VIEW apps.yesterday AS
+  SELECT appid, visit_uv FROM apps.daily_visit_trend WHERE ref_date = '2024-03-02';
+REFRESH MATERIALIZED VIEW apps.yesterday;
+SELECT count(*) FROM apps.yesterday;
+
+-- one app failing fails the query, naming its server and appid
+ALTER USER MAPPING FOR CURRENT_USER SERVER app7 OPTIONS (SET secret 'fedcba9876543210fedcba9876543210');
+SELECT count(*) FROM apps.daily_visit_trend WHERE ref_date = '2024-03-03';
+ALTER USER MAPPING FOR CURRENT_USER SERVER app7 OPTIONS (SET secret 'a6c0a7bd0fea9d25e3a79b8da3bc2bcf');
+\! python3 test/emulator/emuctl.py fault datacube http status=500 times=100 >/dev/null
+SELECT count(*) FROM apps.daily_visit_trend_app9 WHERE ref_date = '2024-03-03';
+\! python3 test/emulator/emuctl.py reset >/dev/null
+-- and the next query over all apps works again
+SELECT count(DISTINCT appid) AS apps FROM apps.daily_visit_trend WHERE ref_date = '2024-03-02';
+
+-- IMPORT FOREIGN SCHEMA with the appid column
+CREATE SCHEMA app1_import;
+IMPORT FOREIGN SCHEMA wxa LIMIT TO (daily_summary) FROM SERVER app1 INTO app1_import
+  OPTIONS (appid_column 'true');
+\d app1_import.daily_summary
+SELECT * FROM app1_import.daily_summary WHERE ref_date = '2024-03-02';
+IMPORT FOREIGN SCHEMA wxa FROM SERVER app1 INTO app1_import OPTIONS (appid_colum 'true');
+-- the appid column is text or varchar
+CREATE FOREIGN TABLE app1_import.bad_appid (appid integer, ref_date date)
+  SERVER app1 OPTIONS (endpoint 'daily_summary');
+SELECT * FROM app1_import.bad_appid WHERE ref_date = '2024-03-02';
+CREATE FOREIGN TABLE app1_import.short_appid (appid varchar(4), ref_date date)
+  SERVER app1 OPTIONS (endpoint 'daily_summary');
+SELECT * FROM app1_import.short_appid WHERE ref_date = '2024-03-02';
+
+-- the setting bounding one backend's requests in flight
+SHOW wxa_fdw.max_total_concurrency;
+SET wxa_fdw.max_total_concurrency = 0;
+SET wxa_fdw.max_total_concurrency = 2;
+SELECT count(*) AS rows, count(DISTINCT appid) AS apps
+FROM apps.daily_visit_trend WHERE ref_date BETWEEN '2024-03-01' AND '2024-03-03';
+RESET wxa_fdw.max_total_concurrency;
