@@ -367,11 +367,12 @@ appid_excludes_server(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid
 	getTypeInputInfo(type, &typinput, &typioparam);
 	sub.relid = baserel->relid;
 	sub.attno = attno;
-	sub.value = makeConst(type, typmod, collation, -1,
+	/* without the column's typmod: a varchar(n) too short for the appid fails when rows are made */
+	sub.value = makeConst(type, -1, collation, -1,
 						  OidInputFunctionCall(typinput,
 											   wxa_get_config(GetForeignTable(foreigntableid)->serverid,
 															  InvalidOid, false)->appid,
-											   typioparam, typmod),
+											   typioparam, -1),
 						  false, false);
 	foreach(lc, baserel->baserestrictinfo)
 	{
