@@ -566,7 +566,8 @@ start_transfer(Request *req, const char *token)
 	req->attempts++;
 	engine.running++;
 	req->server->running++;
-	if (stats)
+	/* a token fetch counts as one, in token_fetches */
+	if (stats && req->fills == NULL)
 		stats->sent++;
 	return true;
 }
@@ -594,7 +595,7 @@ retry_or_fail(Request *req, WxaError *err)
 	{
 		req->state = WXA_REQ_BACKOFF;
 		req->retry_at_ms = now_ms() + backoff_ms(req);
-		if (stats)
+		if (stats && req->fills == NULL)
 			stats->retries++;
 		return;
 	}

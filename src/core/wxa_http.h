@@ -76,7 +76,7 @@ typedef enum WxaRequestState
 
 typedef struct WxaHttpStats
 {
-	long		sent;			/* transfers started, retries and token fetches included */
+	long		sent;			/* transfers started, retries included, token fetches not */
 	long		retries;
 	long		token_fetches;	/* token fetches this batch's requests started */
 	long		bytes;			/* response bytes received */
