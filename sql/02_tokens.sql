@@ -28,7 +28,9 @@ SELECT count(*) FROM short_trend WHERE ref_date BETWEEN '2024-02-01' AND '2024-0
 SELECT :tokens AS token_fetches, :expired AS rejected_as_expired;
 
 -- revocation: the rejected token is dropped, a new one fetched, the request retried once
--- (the reset above already revoked the token this session holds for server wechat)
+-- (the reset above already revoked the token this session holds for server wechat; tokens
+-- live long again, so that no renewal on a slow machine hides the rejection)
+\! python3 test/emulator/emuctl.py config token_ttl=7200 >/dev/null
 SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date = '2024-03-01';
 \! python3 test/emulator/emuctl.py reset >/dev/null
 SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date BETWEEN '2024-03-01' AND '2024-03-03';
