@@ -66,7 +66,7 @@ check_path(const char *path, WxaArgumentProblem *problem)
 	if (len == 0)
 		return problem_set(problem, "path", "must not be empty");
 	if (len > WXA_CODE_MAX_PATH_BYTES)
-		return problem_set(problem, "path", "must be at most %d bytes (it has %zu)",
+		return problem_set(problem, "path", "must be at most %d bytes in UTF-8 (it has %zu)",
 						   WXA_CODE_MAX_PATH_BYTES, len);
 	if (strstr(path, "scancode_time") != NULL)
 		return problem_set(problem, "path", "must not contain \"scancode_time\", which WeChat reserves");

@@ -107,7 +107,7 @@ test_code_arguments(void)
 	CHECK(accepts(request_a("pages/index/index?id=1")));
 	CHECK(accepts(request_a(path128)));
 	CHECK(rejects(request_a(""), "path", "must not be empty"));
-	CHECK(rejects(request_a(path129), "path", "at most 128 bytes (it has 129)"));
+	CHECK(rejects(request_a(path129), "path", "at most 128 bytes in UTF-8 (it has 129)"));
 	/* bytes, not characters: 43 three-byte characters are 129 bytes */
 	{
 		char		wide[43 * 3 + 1] = "";
