@@ -352,6 +352,7 @@ serve(const char *answer, size_t len, int connections, pid_t *pid)
 	socklen_t	addrlen = sizeof(addr);
 	int			listener = socket(AF_INET, SOCK_STREAM, 0);
 
+	*pid = -1;
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (listener < 0 || bind(listener, (struct sockaddr *) &addr, sizeof(addr)) != 0 ||
 		listen(listener, 4) != 0 || getsockname(listener, (struct sockaddr *) &addr, &addrlen) != 0)
@@ -394,11 +395,14 @@ fetch_from(const char *answer, size_t len, int connections, char **body, size_t 
 {
 	WxaHttpOptions options = {.connect_timeout_ms = 2000, .timeout_ms = 5000, .max_retries = 1,
 	.max_concurrency = 1, .max_body = 1 << 20, .backoff_base_ms = 1};
-	pid_t		pid;
+	pid_t		pid = -1;
 	int			port = serve(answer, len, connections, &pid);
 	char		url[64];
 	int			rc;
 
+	*body = NULL;
+	if (port < 0 || pid < 0)
+		return -2;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/wxa/getwxacode", port);
 	*body = NULL;
 	wxa_error_clear(err);
