@@ -21,6 +21,14 @@
 #define BACKOFF_CAP_MS 8000
 #define DEFAULT_MAX_TOTAL 64
 #define TOKEN_MAX 512
+/* Seconds a token must have left to be sent with a request. */
+#define TOKEN_MIN_LIFE 1.0
+/* Fetches one renewal makes while WeChat still hands out a token about to expire. */
+#define TOKEN_FETCHES_PER_RENEWAL 4
+/* After a failed early renewal, seconds before the next try. */
+#define TOKEN_RETRY_AFTER 30.0
+/* Longest wait for WeChat's next token after one fetch, in seconds. */
+#define TOKEN_MAX_WAIT 3.0
 
 typedef struct Server
 {
@@ -37,6 +45,8 @@ typedef struct TokenSlot
 	unsigned long long key;
 	char		token[TOKEN_MAX];	/* empty: none */
 	double		refresh_at;		/* renew from this time on (epoch seconds) */
+	double		expires_at;		/* when WeChat said it expires, counted from the request */
+	int			renewal_fetches;	/* fetches of this renewal that brought a token about to expire */
 	Request    *fetch;			/* the fetch in flight, or NULL */
 	struct TokenSlot *next;
 } TokenSlot;
@@ -66,6 +76,7 @@ struct Request
 	int			attempts;
 	bool		token_retried;
 	double		retry_at_ms;
+	double		sent_at;		/* epoch seconds the last attempt started */
 
 	/* the transfer in flight */
 	WxaTransfer transfer;
@@ -265,6 +276,7 @@ slot_forget(TokenSlot *slot)
 {
 	explicit_bzero(slot->token, sizeof(slot->token));
 	slot->refresh_at = 0;
+	slot->expires_at = 0;
 }
 
 void
@@ -563,6 +575,7 @@ start_transfer(Request *req, const char *token)
 	}
 	req->in_transport = true;
 	req->state = WXA_REQ_RUNNING;
+	req->sent_at = now_seconds();
 	req->attempts++;
 	engine.running++;
 	req->server->running++;
@@ -640,12 +653,25 @@ free_request(Request *req)
 	free(req);
 }
 
-/* A token fetch has finished: fill its slot and let the waiting requests go on. */
+static bool
+token_usable(const TokenSlot *slot, double now)
+{
+	return slot->token[0] != '\0' && now < slot->expires_at - TOKEN_MIN_LIFE;
+}
+
+/*
+ * A token fetch has finished: fill its slot and let the waiting requests go
+ * on. The stable endpoint answers with the current token and the seconds it
+ * has left, down to 0; a token too close to its end is not used: the fetch is
+ * made again once WeChat issues the next one (never force_refresh, which
+ * WeChat allows 20 times a day).
+ */
 static void
 token_fetched(Request *fetch)
 {
 	TokenSlot  *slot = fetch->fills;
 	WxaError	err;
+	double		now = now_seconds();
 
 	slot->fetch = NULL;
 	wxa_error_clear(&err);
@@ -657,13 +683,50 @@ token_fetched(Request *fetch)
 		if (wxa_token_parse(fetch->transfer.response, fetch->transfer.response_len,
 							&token, &expires_in, &err) == 0)
 		{
+			bool		same = strcmp(slot->token, token) == 0;
+
 			snprintf(slot->token, sizeof(slot->token), "%s", token);
-			slot->refresh_at = now_seconds() + wxa_token_renew_after(expires_in);
 			explicit_bzero(token, strlen(token));
 			free(token);
-			wake_token_waiters(slot, NULL);
-			free_request(fetch);
-			return;
+			/* counted from before the request: WeChat's clock started later */
+			slot->expires_at = fetch->sent_at + expires_in;
+			if (now < slot->expires_at - TOKEN_MIN_LIFE)
+			{
+				/* renew five minutes early, or a fifth of the lifetime for short-lived tokens */
+				double		margin = expires_in > 1500 ? 300 : expires_in / 5.0;
+
+				if (margin < TOKEN_MIN_LIFE)
+					margin = TOKEN_MIN_LIFE;
+				/* the stable endpoint keeps its token to the end: asking again early brings it back */
+				slot->refresh_at = slot->expires_at - (same ? TOKEN_MIN_LIFE : margin);
+				slot->renewal_fetches = 0;
+				wake_token_waiters(slot, NULL);
+				free_request(fetch);
+				return;
+			}
+			/* about to expire: WeChat issues the next token once this one has */
+			slot_forget(slot);
+			if (++slot->renewal_fetches < TOKEN_FETCHES_PER_RENEWAL)
+			{
+				double		wait = expires_in + 0.5;	/* its seconds left are rounded down */
+
+				if (wait > TOKEN_MAX_WAIT)
+					wait = TOKEN_MAX_WAIT;
+				free(fetch->transfer.response);
+				memset(&fetch->transfer, 0, sizeof(fetch->transfer));
+				fetch->attempts = 0;
+				fetch->state = WXA_REQ_BACKOFF;
+				fetch->retry_at_ms = now_ms() + wait * 1000.0;
+				if (fetch->charged)
+					fetch->charged->stats.token_fetches++;
+				slot->fetch = fetch;
+				list_prepend(fetch);
+				return;
+			}
+			wxa_error_set(&err, WXA_ERR_RESPONSE,
+						  "WeChat answered %d token requests in a row with a token that expires within %.0f second(s)",
+						  slot->renewal_fetches, TOKEN_MIN_LIFE);
+			slot->renewal_fetches = 0;
 		}
 		snprintf(err.what, sizeof(err.what), "%s", fetch->what);
 		err.attempts = fetch->attempts;
@@ -672,7 +735,15 @@ token_fetched(Request *fetch)
 		err = fetch->err;
 	wxa_redact(err.message, fetch->options->secret, NULL);
 	wxa_redact(err.errmsg, fetch->options->secret, NULL);
-	wake_token_waiters(slot, &err);
+	if (token_usable(slot, now))
+	{
+		/* an early renewal that failed: the token in hand still serves */
+		slot->refresh_at = now + TOKEN_RETRY_AFTER < slot->expires_at - TOKEN_MIN_LIFE ?
+			now + TOKEN_RETRY_AFTER : slot->expires_at - TOKEN_MIN_LIFE;
+		wake_token_waiters(slot, NULL);
+	}
+	else
+		wake_token_waiters(slot, &err);
 	free_request(fetch);
 }
 
@@ -744,8 +815,11 @@ token_for(Request *req, const char **token)
 		fail_requestf(req, WXA_ERR_INTERNAL, "out of memory");
 		return false;
 	}
-	if (slot->token[0] && now_seconds() < slot->refresh_at)
+	if (token_usable(slot, now_seconds()))
 	{
+		/* time to renew: in the background, the token in hand serves meanwhile */
+		if (now_seconds() >= slot->refresh_at && slot->fetch == NULL)
+			begin_token_fetch(slot, batch);
 		*token = slot->token;
 		return true;
 	}

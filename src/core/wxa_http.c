@@ -285,10 +285,14 @@ record_outcome(CurlState *cs, CurlTransfer *ct, CURLcode result)
 {
 	WxaTransfer *t = ct->transfer;
 	long		request_bytes = 0;
+	curl_off_t	announced_length = -1;
 
 	curl_easy_getinfo(ct->easy, CURLINFO_RESPONSE_CODE, &t->http_status);
 	/* bytes of the request sent: tells a stalled answer from a connect that never completed */
 	curl_easy_getinfo(ct->easy, CURLINFO_REQUEST_SIZE, &request_bytes);
+	/* -1 when the answer announced no length (it ran until the connection closed) */
+	if (curl_easy_getinfo(ct->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced_length) != CURLE_OK)
+		announced_length = -1;
 	if (ct->too_large)
 	{
 		t->failed = true;
@@ -308,10 +312,22 @@ record_outcome(CurlState *cs, CurlTransfer *ct, CURLcode result)
 		else if (result == CURLE_OPERATION_TIMEDOUT)
 			snprintf(t->fail_message, sizeof(t->fail_message),
 					 "could not connect within connect_timeout_ms (%ld ms)", t->options->connect_timeout_ms);
+		else if (result == CURLE_PARTIAL_FILE)
+			snprintf(t->fail_message, sizeof(t->fail_message),
+					 "the connection closed after %zu bytes, before the whole answer arrived", t->response_len);
 		else
 			snprintf(t->fail_message, sizeof(t->fail_message), "%s", curl_easy_strerror(result));
 		/* a protocol we refused will not start working on retry */
 		t->fail_permanent = result == CURLE_UNSUPPORTED_PROTOCOL;
+	}
+	else if (announced_length >= 0 && (size_t) announced_length != t->response_len)
+	{
+		/* curl reports most cut-off answers itself; no Accept-Encoding is sent, so the lengths compare */
+		t->failed = true;
+		t->fail_kind = WXA_ERR_NETWORK;
+		snprintf(t->fail_message, sizeof(t->fail_message),
+				 "the answer has %zu bytes, but its Content-Length announced %ld",
+				 t->response_len, (long) announced_length);
 	}
 	t->done = true;
 	if (cs->ndone == cs->capdone)

@@ -17,12 +17,11 @@
 int			wxa_token_request(const char *base_url, WxaTokenEndpoint endpoint, const char *appid,
 							  const char *secret, char **url, char **body);
 
-/* Seconds after a fetch when a token of this lifetime is to be renewed. */
-double		wxa_token_renew_after(long expires_in);
-
 /*
  * Read a token answer (errcode answers are already failures in the HTTP
- * engine). On success *token is malloc'd; else err is filled and -1 returned.
+ * engine). On success *token is malloc'd and *expires_in is the whole seconds
+ * it has left, which may be 0 (the stable endpoint returns the current token
+ * until it expires); else err is filled and -1 returned.
  */
 int			wxa_token_parse(const char *body, size_t len, char **token, long *expires_in,
 							WxaError *err);
