@@ -342,7 +342,7 @@ substitute_appid(Node *node, AppidSubstitution *sub)
 		if (var->varno == sub->relid && var->varlevelsup == 0)
 		{
 			if (var->varattno == sub->attno)
-				return (Node *) copyObject(sub->value);
+				return (Node *) copyObjectImpl(sub->value);
 			sub->other_column = true;
 		}
 		return node;

@@ -1168,10 +1168,9 @@ wxa_batch_free(WxaBatch *batch)
 void
 wxa_engine_shutdown(void)
 {
-	while (engine.head)
+	for (Request *req = engine.head, *next; req; req = next)
 	{
-		Request    *req = engine.head;
-
+		next = req->next;
 		if (req->fills)
 			req->fills->fetch = NULL;
 		free_request(req);

@@ -156,7 +156,7 @@ test_limits(void)
 		}
 		for (int i = 0; i < fake.nlive; i++)
 			for (int s = 0; s < 3; s++)
-				per[s] += fake.live[i]->options->server_key == (unsigned long long) (1 + s);
+				per[s] += fake.live[i]->options->server_key == (unsigned long long) s + 1;
 		for (int s = 0; s < 3; s++)
 			CHECK(per[s] <= 2);
 		if (fake.nlive > max_seen)

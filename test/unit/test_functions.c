@@ -441,6 +441,7 @@ fetch_from(const char *answer, size_t len, int connections, char **body, size_t 
 	int			rc;
 
 	*body = NULL;
+	wxa_error_clear(err);
 	if (port < 0 || pid < 0)
 		return -2;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/wxa/getwxacode", port);
