@@ -144,7 +144,7 @@ _PG_init(void)
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("wxa_fdw could not initialize libcurl")));
 	wxa_http_interrupted = backend_interrupted;
-	wxa_connection_init();
+	wxa_token_cache_init();
 }
 
 /* ---------------------------------------------------------------- planning */

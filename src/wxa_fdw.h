@@ -46,7 +46,7 @@ extern WxaConfig *wxa_get_config(Oid serverid, Oid userid, bool with_mapping);
 extern void wxa_http_options_for(const WxaConfig *config, WxaHttpOptions *options);
 extern const WxaEndpoint *wxa_table_endpoint(Oid foreigntableid);
 
-/* connection.c: access tokens per (server, user mapping) */
+/* token_cache.c: access tokens per (server, user mapping) */
 typedef struct WxaTokenSession
 {
 	WxaConfig  *config;
@@ -58,7 +58,7 @@ typedef struct WxaTokenSession
 extern void wxa_token_session_init(WxaTokenSession *session, WxaConfig *config);
 extern WxaTokenProvider wxa_token_provider(WxaTokenSession *session);
 extern const char *wxa_cached_token(const WxaConfig *config);
-extern void wxa_connection_init(void);
+extern void wxa_token_cache_init(void);
 
 /* errors.c */
 extern void wxa_raise(const WxaError *err, const WxaConfig *config) pg_attribute_noreturn();

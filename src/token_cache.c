@@ -1,13 +1,13 @@
 /*
- * connection.c — access tokens, cached per (server, user mapping) for the life
+ * token_cache.c — access tokens, cached per (server, user mapping) for the life
  * of the backend.
  *
  * A token is renewed a little before expires_in runs out, dropped when
  * WeChat rejects it (only if it is still the cached one: another request may
  * have renewed it already), and dropped when the server or the user mapping is
  * altered (syscache invalidation, as postgres_fdw does for connections).
- * Tokens live in malloc'd memory outside any memory context and never appear
- * in messages.
+ * Tokens live in a dynahash in TopMemoryContext (hash_create's default) and
+ * never appear in messages.
  */
 #include "wxa_fdw.h"
 
@@ -68,7 +68,7 @@ invalidate_tokens(Datum arg, int cacheid, uint32 hashvalue)
 }
 
 void
-wxa_connection_init(void)
+wxa_token_cache_init(void)
 {
 	HASHCTL		ctl;
 
