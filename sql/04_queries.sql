@@ -126,4 +126,31 @@ CREATE MATERIALIZED VIEW portrait_30d AS
   SELECT * FROM wxa.user_portrait WHERE end_date = '2024-03-31' AND days = 30;
 SELECT attribute, count(*) > 0 AS has_rows FROM portrait_30d GROUP BY 1 ORDER BY 1;
 DROP MATERIALIZED VIEW visits_30d, portrait_30d;
+-- operators are recognised by meaning (the btree families of date and the
+-- integers), not by name: a user's own "=" earlier on search_path, meaning
+-- "the same day or the day before", is a local filter, not an equality
+CREATE SCHEMA evil;
+CREATE FUNCTION evil.same_or_day_before(a date, b date) RETURNS boolean
+  LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog
+  AS $$ BEGIN RETURN a = b OR a = b - 1; END $$;
+CREATE OPERATOR evil.= (LEFTARG = date, RIGHTARG = date, FUNCTION = evil.same_or_day_before);
+CREATE FUNCTION evil.int_eq_or_less(a integer, b integer) RETURNS boolean
+  LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog
+  AS $$ BEGIN RETURN a <= b; END $$;
+CREATE OPERATOR evil.= (LEFTARG = integer, RIGHTARG = integer, FUNCTION = evil.int_eq_or_less);
+SET search_path = evil, pg_catalog, public;
+-- refused: no restriction the wrapper recognises ...
+SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date = '2024-01-10';
+-- ... and with a real range too, both days are returned
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT ref_date FROM wxa.daily_visit_trend
+WHERE ref_date = '2024-01-10' AND ref_date OPERATOR(pg_catalog.>=) '2024-01-01'
+  AND ref_date OPERATOR(pg_catalog.<=) '2024-01-31' ORDER BY 1;
+\set n `python3 test/emulator/emuctl.py count datacube`
+SELECT :n AS requests;
+-- days: evil.= on integer is "days <= 30", so all three windows of that end date
+SELECT DISTINCT days FROM wxa.user_portrait
+WHERE end_date OPERATOR(pg_catalog.=) '2024-03-31' AND days = 30 ORDER BY 1;
+RESET search_path;
+DROP SCHEMA evil CASCADE;
 DROP TABLE orders_daily, campaigns;

@@ -11,7 +11,10 @@
  */
 #include "wxa_fdw.h"
 
+#include "access/stratnum.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "optimizer/optimizer.h"
 #include "utils/array.h"
 #include "utils/date.h"
@@ -79,10 +82,34 @@ value_type_ok(Oid coltype, Oid valuetype)
 		(coltype == DATEOID && (valuetype == TIMESTAMPOID || valuetype == TIMESTAMPTZOID));
 }
 
+/*
+ * The btree operator family that gives comparisons on a column of this type
+ * their meaning: the type's default one (datetime_ops for date, integer_ops
+ * for the integers). Their members are built-in operators whose strategy
+ * numbers say what they do, whatever an operator's name or schema.
+ */
+static Oid
+column_opfamily(Oid coltype)
+{
+	static Oid	date_family = InvalidOid;
+	static Oid	integer_family = InvalidOid;
+	Oid		   *family = coltype == DATEOID ? &date_family : &integer_family;
+
+	if (!OidIsValid(*family))
+		*family = get_opclass_family(GetDefaultOpClass(coltype == DATEOID ? DATEOID : INT4OID,
+													   BTREE_AM_OID));
+	return *family;
+}
+
+/*
+ * The comparison opno makes between our column (of type type) and a value:
+ * recognised by its strategy number in the column type's btree family, never
+ * by its name (a user's own "=" earlier on search_path means something else).
+ * commuted: the column is the right operand. -1 when not a comparison we know.
+ */
 static int
 compare_op(Oid opno, Oid type, bool commuted)
 {
-	char	   *name;
 	Oid			left,
 				right;
 
@@ -90,20 +117,21 @@ compare_op(Oid opno, Oid type, bool commuted)
 	if (commuted ? (right != type || !value_type_ok(type, left))
 		: (left != type || !value_type_ok(type, right)))
 		return -1;
-	name = get_opname(opno);
-	if (name == NULL)
-		return -1;
-	if (strcmp(name, "=") == 0)
-		return WXA_CMP_EQ;
-	if (strcmp(name, "<") == 0)
-		return commuted ? WXA_CMP_GT : WXA_CMP_LT;
-	if (strcmp(name, "<=") == 0)
-		return commuted ? WXA_CMP_GE : WXA_CMP_LE;
-	if (strcmp(name, ">") == 0)
-		return commuted ? WXA_CMP_LT : WXA_CMP_GT;
-	if (strcmp(name, ">=") == 0)
-		return commuted ? WXA_CMP_LE : WXA_CMP_GE;
-	return -1;
+	switch (get_op_opfamily_strategy(opno, column_opfamily(type)))
+	{
+		case BTEqualStrategyNumber:
+			return WXA_CMP_EQ;
+		case BTLessStrategyNumber:
+			return commuted ? WXA_CMP_GT : WXA_CMP_LT;
+		case BTLessEqualStrategyNumber:
+			return commuted ? WXA_CMP_GE : WXA_CMP_LE;
+		case BTGreaterStrategyNumber:
+			return commuted ? WXA_CMP_LT : WXA_CMP_GT;
+		case BTGreaterEqualStrategyNumber:
+			return commuted ? WXA_CMP_LE : WXA_CMP_GE;
+		default:
+			return -1;			/* 0: not a member of the family */
+	}
 }
 
 bool
