@@ -14,44 +14,13 @@
 
 #include "core/wxa_api.h"
 
+/* An errcode's SQLSTATE, from the core's table (core/wxa_errcode.c). */
 static int
 sqlstate_for_errcode(long errcode)
 {
-	switch (errcode)
-	{
-		case 40001:
-		case 40002:
-		case 40013:
-		case 40014:
-		case 40125:
-		case 40164:
-		case 41001:
-		case 41002:
-		case 41004:
-		case 42001:
-		case 61004:
-			return ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
-		case 48001:
-			return ERRCODE_INSUFFICIENT_PRIVILEGE;
-		case 45009:
-		case 45011:
-		case 45029:
-			return ERRCODE_CONFIGURATION_LIMIT_EXCEEDED;
-		case 40029:
-		case 40097:
-		case 40129:
-		case 40159:
-		case 40163:
-		case 40169:
-		case 40226:
-		case 41030:
-		case 47001:
-		case 61500:
-		case 61501:
-		case 85096:
-			return ERRCODE_INVALID_PARAMETER_VALUE;
-	}
-	return ERRCODE_FDW_ERROR;
+	const char *s = wxa_errcode_facts(errcode)->sqlstate;
+
+	return MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4]);
 }
 
 static int
@@ -88,9 +57,14 @@ hint_for(const WxaError *err, const WxaConfig *config)
 	switch (err->kind)
 	{
 		case WXA_ERR_API:
-			if (config && config->access_token && wxa_errcode_token_rejected(err->errcode))
-				return "The user mapping holds a static access_token, which wxa_fdw cannot renew: update it with ALTER USER MAPPING ... OPTIONS (SET access_token '...').";
-			return wxa_errcode_hint(err->errcode);
+			{
+				const WxaErrcodeFacts *facts = wxa_errcode_facts(err->errcode);
+
+				/* a token of the user mapping's own cannot be renewed */
+				if (config && config->access_token && facts->static_token_hint)
+					return facts->static_token_hint;
+				return facts->hint;
+			}
 		case WXA_ERR_CONNECT:
 			return "Check the server options api_base_url and proxy, that this host can reach them and, for https://, that they speak TLS with a certificate this host trusts.";
 		case WXA_ERR_TIMEOUT:

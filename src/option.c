@@ -7,9 +7,6 @@
  */
 #include "wxa_fdw.h"
 
-#include <arpa/inet.h>
-#include <curl/curl.h>
-
 #include "access/reloptions.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_foreign_data_wrapper.h"
@@ -23,6 +20,8 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+
+#include "core/wxa_url.h"
 
 typedef enum OptionKind
 {
@@ -106,71 +105,6 @@ valid_names(Oid context)
 	return buf.data;
 }
 
-static bool
-host_is_loopback(const char *host)
-{
-	struct in_addr v4;
-	struct in6_addr v6;
-	char		bare[64];
-	size_t		len = strlen(host);
-
-	if (pg_strcasecmp(host, "localhost") == 0)
-		return true;
-	if (inet_pton(AF_INET, host, &v4) == 1)
-		return (ntohl(v4.s_addr) >> 24) == 127;
-	/* curl reports IPv6 hosts in brackets */
-	if (len >= 2 && len < sizeof(bare) && host[0] == '[' && host[len - 1] == ']')
-	{
-		memcpy(bare, host + 1, len - 2);
-		bare[len - 2] = '\0';
-		host = bare;
-	}
-	if (inet_pton(AF_INET6, host, &v6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&v6);
-	return false;
-}
-
-/* Parse a URL with libcurl; report what is wrong with it, or NULL. */
-static const char *
-url_problem(const char *url, bool proxy)
-{
-	CURLU	   *u = curl_url();
-	char	   *scheme = NULL;
-	char	   *host = NULL;
-	char	   *query = NULL;
-	char	   *user = NULL;
-	const char *problem = NULL;
-
-	if (u == NULL)
-		elog(ERROR, "out of memory");
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-		curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-		problem = "it is not a valid URL";
-	else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
-		problem = proxy ?
-			"a user name or password in it would be readable by every database user (server options are public in pg_foreign_server); use a proxy that admits this host by its address" :
-			"a user name or password in it would be readable by every database user (server options are public in pg_foreign_server), and WeChat's API takes none";
-	else if (proxy)
-	{
-		if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0 &&
-			strcmp(scheme, "socks5") != 0 && strcmp(scheme, "socks5h") != 0)
-			problem = "a proxy URL must start with http://, https://, socks5:// or socks5h://";
-	}
-	else if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)
-		problem = "the URL must start with https://";
-	else if (strcmp(scheme, "http") == 0 && !host_is_loopback(host))
-		problem = "plain http:// is accepted only for loopback hosts (localhost, 127.0.0.0/8, [::1]); use https://";
-	else if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK)
-		problem = "the URL must not have a query string";
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(query);
-	curl_free(user);
-	curl_url_cleanup(u);
-	return problem;
-}
-
 static void
 validate_value(const WxaOption *opt, DefElem *def)
 {
@@ -201,12 +135,18 @@ validate_value(const WxaOption *opt, DefElem *def)
 		case OPT_API_URL:
 		case OPT_PROXY_URL:
 			{
-				const char *problem = url_problem(value, opt->kind == OPT_PROXY_URL);
+				bool		proxy = opt->kind == OPT_PROXY_URL;
+				WxaUrlCheck check = wxa_url_check(value, proxy);
+				const char *hint = wxa_url_hint(check, proxy);
 
-				if (problem)
+				if (check == WXA_URL_NO_MEMORY)
+					ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+				if (check != WXA_URL_OK)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("invalid value for option \"%s\": %s", opt->name, problem)));
+							 errmsg("invalid value for option \"%s\": %s",
+									opt->name, wxa_url_problem(check, proxy)),
+							 hint ? errhint("%s", hint) : 0));
 			}
 			break;
 		case OPT_TOKEN_ENDPOINT:

@@ -1,6 +1,7 @@
 /*
  * test_core.c — unit tests of the PostgreSQL-free core: calendar, period
- * planning, response parsing, body classification, redaction.
+ * planning, response parsing, body classification, redaction, errcode facts,
+ * URL checks.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "wxa_period.h"
 #include "wxa_response.h"
 #include "wxa_token.h"
+#include "wxa_url.h"
 
 #include "unit_check.h"
 
@@ -465,6 +467,72 @@ test_catalog(void)
 	CHECK(wxa_endpoint_by_name("nope") == NULL);
 }
 
+/* Every errcode's facts from one table; an unknown errcode is HV000 and no more. */
+static void
+test_errcodes(void)
+{
+	const WxaErrcodeFacts *f = wxa_errcode_facts(40001);
+
+	CHECK(f->errcode == 40001 && strcmp(f->sqlstate, "28000") == 0 && f->token_rejected &&
+		  !f->transient && f->hint && f->static_token_hint);
+	f = wxa_errcode_facts(45009);
+	CHECK(strcmp(f->sqlstate, "53400") == 0 && f->transient && !f->token_rejected);
+	CHECK(strcmp(wxa_errcode_facts(48001)->sqlstate, "42501") == 0);
+	CHECK(strcmp(wxa_errcode_facts(61501)->sqlstate, "22023") == 0);
+	f = wxa_errcode_facts(12345);
+	CHECK(strcmp(f->sqlstate, "HV000") == 0 && !f->transient && !f->token_rejected &&
+		  f->hint == NULL && f->static_token_hint == NULL);
+	/* the shorthands read the same table */
+	CHECK(wxa_errcode_transient(61504) && !wxa_errcode_transient(61501));
+	CHECK(wxa_errcode_token_rejected(40014) && !wxa_errcode_token_rejected(41001));
+	CHECK(wxa_errcode_hint(40013) != NULL && wxa_errcode_hint(40002) == NULL);
+	/* hints are full sentences */
+	for (long code = -1; code < 100000; code++)
+	{
+		const char *hint = wxa_errcode_facts(code)->hint;
+
+		if (hint)
+			CHECK(hint[0] >= 'A' && hint[0] <= 'Z' && hint[strlen(hint) - 1] == '.');
+		if (code == -1)
+			code = 39999;
+	}
+}
+
+static void
+test_urls(void)
+{
+	CHECK(wxa_url_check("https://api.weixin.qq.com", false) == WXA_URL_OK);
+	CHECK(wxa_url_check("https://gateway.example.com/wechat", false) == WXA_URL_OK);
+	CHECK(wxa_url_check("http://127.0.0.1:8080", false) == WXA_URL_OK);
+	CHECK(wxa_url_check("http://localhost", false) == WXA_URL_OK);
+	CHECK(wxa_url_check("http://[::1]:9000", false) == WXA_URL_OK);
+	CHECK(wxa_url_check("http://api.weixin.qq.com", false) == WXA_URL_PLAIN_HTTP);
+	CHECK(wxa_url_check("http://128.0.0.1", false) == WXA_URL_PLAIN_HTTP);
+	CHECK(wxa_url_check("ftp://api.weixin.qq.com", false) == WXA_URL_SCHEME);
+	CHECK(wxa_url_check("socks5://127.0.0.1", false) == WXA_URL_SCHEME);
+	CHECK(wxa_url_check("https://user:pw@api.weixin.qq.com", false) == WXA_URL_CREDENTIALS);
+	CHECK(wxa_url_check("https://api.weixin.qq.com?x=1", false) == WXA_URL_QUERY);
+	CHECK(wxa_url_check("not a url", false) == WXA_URL_INVALID);
+	CHECK(wxa_url_check("", false) == WXA_URL_INVALID);
+	/* proxies: four schemes, any host, no credentials */
+	CHECK(wxa_url_check("http://proxy.example.com:3128", true) == WXA_URL_OK);
+	CHECK(wxa_url_check("socks5h://10.0.0.1:1080", true) == WXA_URL_OK);
+	CHECK(wxa_url_check("ftp://proxy.example.com", true) == WXA_URL_SCHEME);
+	CHECK(wxa_url_check("http://u:p@proxy.example.com", true) == WXA_URL_CREDENTIALS);
+	CHECK(wxa_host_is_loopback("127.255.0.1") && wxa_host_is_loopback("LOCALHOST") &&
+		  wxa_host_is_loopback("::1") && !wxa_host_is_loopback("::2") &&
+		  !wxa_host_is_loopback("localhost.example.com"));
+	/* every failure has a short problem and a full-sentence hint */
+	for (int c = WXA_URL_INVALID; c <= WXA_URL_QUERY; c++)
+		for (int proxy = 0; proxy <= 1; proxy++)
+		{
+			const char *hint = wxa_url_hint((WxaUrlCheck) c, proxy);
+
+			CHECK(wxa_url_problem((WxaUrlCheck) c, proxy)[0] != '\0');
+			CHECK(hint && hint[0] >= 'A' && hint[0] <= 'Z' && hint[strlen(hint) - 1] == '.');
+		}
+}
+
 int
 main(void)
 {
@@ -473,5 +541,7 @@ main(void)
 	test_responses();
 	test_api();
 	test_catalog();
+	test_errcodes();
+	test_urls();
 	return unit_report();
 }
