@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "wxa_api.h"
 
@@ -77,6 +78,23 @@ now_ms(void)
 	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
+/*
+ * The backoff jitter's own generator (xorshift64*): srand() would reseed the
+ * C library's generator that every other extension in the backend shares.
+ */
+static uint64_t jitter_state;
+
+double
+wxa_http_jitter(void)
+{
+	if (jitter_state == 0)
+		jitter_state = 0x9E3779B97F4A7C15ULL;	/* never stuck at zero */
+	jitter_state ^= jitter_state >> 12;
+	jitter_state ^= jitter_state << 25;
+	jitter_state ^= jitter_state >> 27;
+	return (double) ((jitter_state * 0x2545F4914F6CDD1DULL) >> 11) / (double) (1ULL << 53);
+}
+
 bool
 wxa_http_init(void)
 {
@@ -85,7 +103,8 @@ wxa_http_init(void)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return false;
 	/* backoff jitter must differ between backends, or they retry in step */
-	srand((unsigned) (now_ms() * 1000.0) ^ (unsigned) (uintptr_t) &now_ms);
+	jitter_state = ((uint64_t) (now_ms() * 1000.0) << 16) ^ (uint64_t) getpid() ^
+		(uint64_t) (uintptr_t) &jitter_state;
 	shared_multi = curl_multi_init();
 	if (shared_multi == NULL)
 		return false;
@@ -351,8 +370,7 @@ backoff_ms(const WxaRequest *req)
 	if (delay > BACKOFF_CAP_MS)
 		delay = BACKOFF_CAP_MS;
 	/* jitter: between half and all of the delay, so clients do not retry in step */
-	/* NOLINTNEXTLINE(cert-msc30-c,cert-msc50-cpp): spreads retries, guards no secret; seeded per process */
-	return delay * (0.5 + 0.5 * ((double) rand() / RAND_MAX));
+	return delay * (0.5 + 0.5 * wxa_http_jitter());
 }
 
 /* Retry if attempts remain, else fail with err. */

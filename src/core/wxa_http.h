@@ -69,6 +69,9 @@ extern bool (*wxa_http_interrupted) (void);
 /* Once per process, before anything else. Returns false on failure. */
 bool		wxa_http_init(void);
 
+/* A number in [0, 1) for backoff jitter, from a generator of our own (never rand()). */
+double		wxa_http_jitter(void);
+
 WxaBatch   *wxa_batch_new(const WxaHttpOptions *options, const WxaTokenProvider *tokens);
 
 /*

@@ -11,6 +11,7 @@
 #include "wxa_api.h"
 #include "wxa_catalog.h"
 #include "wxa_date.h"
+#include "wxa_http.h"
 #include "wxa_period.h"
 #include "wxa_response.h"
 #include "wxa_token.h"
@@ -533,9 +534,41 @@ test_urls(void)
 		}
 }
 
+/*
+ * The backoff jitter has a generator of its own: the C library's, which every
+ * extension in a backend shares, keeps its sequence (first thing in main: the
+ * seeding happens in the first wxa_http_init()).
+ */
+static void
+test_jitter_leaves_rand_alone(void)
+{
+	int			expected[3];
+	double		a,
+				b;
+	bool		in_range = true;
+
+	srand(20240101);
+	for (int i = 0; i < 3; i++)
+		expected[i] = rand();
+	srand(20240101);
+	CHECK(wxa_http_init());
+	a = wxa_http_jitter();
+	b = wxa_http_jitter();
+	for (int i = 0; i < 1000; i++)
+	{
+		double		j = wxa_http_jitter();
+
+		in_range = in_range && j >= 0.0 && j < 1.0;
+	}
+	CHECK(in_range && a != b);
+	for (int i = 0; i < 3; i++)
+		CHECK(rand() == expected[i]);
+}
+
 int
 main(void)
 {
+	test_jitter_leaves_rand_alone();
 	test_dates();
 	test_periods();
 	test_responses();
