@@ -99,6 +99,15 @@ EXPLAIN SELECT * FROM wxa.visit_page WHERE ref_date BETWEEN '2024-01-01' AND '20
 EXPLAIN (COSTS OFF) SELECT * FROM wxa.weekly_retain WHERE ref_date >= '2024-01-01' AND end_date <= '2024-01-31';
 EXPLAIN (VERBOSE, COSTS OFF) SELECT visit_pv FROM wxa.daily_visit_trend WHERE ref_date IN ('2024-01-09', '2024-01-02');
 EXPLAIN (COSTS OFF) SELECT * FROM wxa.daily_visit_trend WHERE ref_date >= '2020-01-01' AND ref_date < '2024-01-01';
+-- plain EXPLAIN evaluates no expression (the NOTICE would show it): run-time
+-- values give "determined at run time"; EXPLAIN ANALYZE runs them, once
+CREATE FUNCTION noisy_day(d date) RETURNS date LANGUAGE plpgsql STABLE
+  AS $$ BEGIN RAISE NOTICE 'noisy_day evaluated'; RETURN d; END $$;
+EXPLAIN (COSTS OFF) SELECT * FROM wxa.daily_visit_trend
+WHERE ref_date BETWEEN noisy_day('2024-01-01') AND '2024-01-03';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM wxa.daily_visit_trend
+WHERE ref_date BETWEEN noisy_day('2024-01-01') AND '2024-01-03';
+DROP FUNCTION noisy_day(date);
 \! python3 test/emulator/emuctl.py reset >/dev/null
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT * FROM wxa.daily_visit_trend WHERE ref_date BETWEEN '2024-01-01' AND '2024-01-10';

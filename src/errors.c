@@ -2,15 +2,13 @@
  * errors.c — turning core failures into PostgreSQL errors, one SQLSTATE per
  * class of failure (the table is in README.md, "Errors").
  */
+#include "postgres.h"
+
 #include "wxa_fdw.h"
 
 #include "common/string.h"
-#include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "pgtime.h"
-#include "utils/datetime.h"
-#include "utils/timestamp.h"
 
 #include "core/wxa_api.h"
 
@@ -155,23 +153,4 @@ wxa_raise(const WxaError *err, const WxaConfig *config)
 					   err->attempts == 1 ? "" : "s"),
 			 hint ? errhint("%s", hint) : 0));
 	pg_unreachable();
-}
-
-DateADT
-wxa_yesterday(const char *timezone)
-{
-	pg_tz	   *tz = pg_tzset(timezone);
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			tzoff;
-
-	if (tz == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown time zone \"%s\" in server option timezone", timezone)));
-	if (timestamp2tm(GetCurrentTimestamp(), &tzoff, &tm, &fsec, NULL, tz) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
-	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE - 1;
 }

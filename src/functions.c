@@ -7,6 +7,8 @@
  * rules about arguments, bodies and answers live in core/wxa_wxacode.c and
  * core/wxa_session.c; this file reads arguments and makes datums.
  */
+#include "postgres.h"
+
 #include "wxa_fdw.h"
 
 #include "access/htup_details.h"
@@ -18,9 +20,6 @@
 
 #include "core/wxa_session.h"
 #include "core/wxa_wxacode.h"
-
-/* option.c: tells our servers from other wrappers' */
-extern PGDLLEXPORT Datum wxa_fdw_validator(PG_FUNCTION_ARGS);
 
 static char *
 required_text(FunctionCallInfo fcinfo, int argno, const char *name)

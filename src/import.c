@@ -2,6 +2,8 @@
  * import.c — IMPORT FOREIGN SCHEMA wxa: one foreign table per catalog endpoint,
  * with the canonical names, columns and types.
  */
+#include "postgres.h"
+
 #include "wxa_fdw.h"
 
 #include "lib/stringinfo.h"

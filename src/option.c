@@ -5,6 +5,8 @@
  * Options live in one table {name, context, kind, range}; errors name the
  * option and list the valid names or the valid range.
  */
+#include "postgres.h"
+
 #include "wxa_fdw.h"
 
 #include "access/reloptions.h"

@@ -9,6 +9,8 @@
  * executor start and at every rescan. Every clause also stays in the plan's
  * local quals, so results are correct SQL whatever the wrapper fetched.
  */
+#include "postgres.h"
+
 #include "wxa_fdw.h"
 
 #include "access/stratnum.h"
@@ -21,6 +23,10 @@
 #include "utils/timestamp.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "access/xact.h"
+#include "datatype/timestamp.h"
+#include "pgtime.h"
+#include "utils/datetime.h"
 
 /* The column a Var (possibly under a no-op cast) refers to, if it is ours. */
 static bool
@@ -207,7 +213,7 @@ wxa_quals_have_date(List *quals)
 	return false;
 }
 
-/* Quals as an integer list (target * 1000 + op) for fdw_private, values as fdw_exprs. */
+/* Quals as an integer list of WXA_QUAL_CODEs for fdw_private, values as fdw_exprs. */
 List *
 wxa_quals_encode(List *quals, List **exprs)
 {
@@ -219,7 +225,7 @@ wxa_quals_encode(List *quals, List **exprs)
 	{
 		WxaQual    *q = lfirst(lc);
 
-		codes = lappend_int(codes, q->target * 1000 + q->op);
+		codes = lappend_int(codes, WXA_QUAL_CODE(q->target, q->op));
 		*exprs = lappend(*exprs, q->value);
 	}
 	return codes;
@@ -352,8 +358,8 @@ wxa_restriction_build(WxaRestriction *r, List *codes, Datum *values, bool *nulls
 	foreach(lc, codes)
 	{
 		int			code = lfirst_int(lc);
-		WxaQualTarget target = code / 1000;
-		int			op = code % 1000;
+		WxaQualTarget target = WXA_QUAL_CODE_TARGET(code);
+		int			op = WXA_QUAL_CODE_OP(code);
 
 		if (target != WXA_QUAL_DAYS)
 		{
@@ -370,4 +376,28 @@ wxa_restriction_build(WxaRestriction *r, List *codes, Datum *values, bool *nulls
 		i++;
 	}
 	return true;
+}
+
+/*
+ * The last day WeChat can have published: the day before today in the
+ * server's timezone, today being the statement's start (as current_date is
+ * fixed for a statement): every request of a statement agrees on it.
+ */
+DateADT
+wxa_statement_yesterday(const char *timezone)
+{
+	pg_tz	   *tz = pg_tzset(timezone);
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tzoff;
+
+	if (tz == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown time zone \"%s\" in server option timezone", timezone)));
+	if (timestamp2tm(GetCurrentStatementStartTimestamp(), &tzoff, &tm, &fsec, NULL, tz) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE - 1;
 }

@@ -9,6 +9,8 @@
  * Tokens live in a dynahash in TopMemoryContext (hash_create's default) and
  * never appear in messages.
  */
+#include "postgres.h"
+
 #include "wxa_fdw.h"
 
 #include <time.h>

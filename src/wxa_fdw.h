@@ -1,11 +1,10 @@
 /*
  * wxa_fdw.h — declarations shared by the PostgreSQL side of wxa_fdw,
- * grouped by the file that defines them.
+ * grouped by the file that defines them. Each .c file includes postgres.h
+ * first, then this.
  */
 #ifndef WXA_FDW_H
 #define WXA_FDW_H
-
-#include "postgres.h"
 
 #include "fmgr.h"
 #include "foreign/foreign.h"
@@ -60,10 +59,12 @@ extern WxaTokenProvider wxa_token_provider(WxaTokenSession *session);
 extern const char *wxa_cached_token(const WxaConfig *config);
 extern void wxa_token_cache_init(void);
 
+/* option.c: the validator named in wxa_fdw--1.0.sql */
+extern PGDLLEXPORT Datum wxa_fdw_validator(PG_FUNCTION_ARGS);
+
 /* errors.c */
 extern void wxa_raise(const WxaError *err, const WxaConfig *config) pg_attribute_noreturn();
 extern char *wxa_message_text(const char *text, const WxaConfig *config, int max_bytes);
-extern DateADT wxa_yesterday(const char *timezone);
 
 /* quals.c: date restrictions from WHERE clauses */
 typedef enum WxaQualTarget
@@ -74,6 +75,15 @@ typedef enum WxaQualTarget
 } WxaQualTarget;
 
 #define WXA_QUAL_OP_IN 100		/* column = ANY(array) */
+
+/*
+ * A qual in the plan's fdw_private is one integer, WXA_QUAL_CODE(target, op):
+ * the target times 1000 plus the operator (a WxaCompare or WXA_QUAL_OP_IN,
+ * both below 1000). Encoded by wxa_quals_encode(), decoded by the macros.
+ */
+#define WXA_QUAL_CODE(target, op) ((int) (target) * 1000 + (op))
+#define WXA_QUAL_CODE_TARGET(code) ((WxaQualTarget) ((code) / 1000))
+#define WXA_QUAL_CODE_OP(code) ((code) % 1000)
 
 /* one restriction: target, operator (WxaCompare or WXA_QUAL_OP_IN) and value expression */
 typedef struct WxaQual
@@ -89,6 +99,7 @@ extern List *wxa_quals_encode(List *quals, List **exprs);
 extern bool wxa_restriction_build(WxaRestriction *r, List *codes, Datum *values,
 								  bool *nulls, Oid *types);
 extern bool wxa_quals_have_date(List *quals);
+extern DateADT wxa_statement_yesterday(const char *timezone);
 
 /* import.c */
 extern List *wxaImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);
