@@ -140,10 +140,18 @@ fetch_code(WxaConfig *config, const WxaCodeRequest *req)
 		err.attempts = (int) stats.sent;
 		wxa_raise(&err, config);
 	}
-	image = palloc(VARHDRSZ + len);
-	SET_VARSIZE(image, VARHDRSZ + len);
-	memcpy(VARDATA(image), response, len);
-	free(response);
+	/* palloc may fail (up to WXA_MAX_BODY_BYTES): the malloc'd response is freed either way */
+	PG_TRY();
+	{
+		image = palloc(VARHDRSZ + len);
+		SET_VARSIZE(image, VARHDRSZ + len);
+		memcpy(VARDATA(image), response, len);
+	}
+	PG_FINALLY();
+	{
+		free(response);
+	}
+	PG_END_TRY();
 	return image;
 }
 
@@ -258,12 +266,20 @@ wxa_code2session(PG_FUNCTION_ARGS)
 	if (rc != 0)
 		wxa_raise(&err, config);
 
-	values[0] = CStringGetTextDatum(session.openid);
-	values[1] = CStringGetTextDatum(session.session_key);
-	if (session.unionid)
-		values[2] = CStringGetTextDatum(session.unionid);
-	else
-		nulls[2] = true;
-	wxa_session_free(&session);
+	/* the malloc'd session strings are wiped and freed even if a palloc fails */
+	PG_TRY();
+	{
+		values[0] = CStringGetTextDatum(session.openid);
+		values[1] = CStringGetTextDatum(session.session_key);
+		if (session.unionid)
+			values[2] = CStringGetTextDatum(session.unionid);
+		else
+			nulls[2] = true;
+	}
+	PG_FINALLY();
+	{
+		wxa_session_free(&session);
+	}
+	PG_END_TRY();
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }
