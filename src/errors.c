@@ -139,18 +139,20 @@ wxa_raise(const WxaError *err, const WxaConfig *config)
 		ereport(ERROR,
 				(errcode(sqlstate_for(err)),
 				 errmsg("WeChat API request %s failed with errcode %ld", err->what, err->errcode),
-				 errdetail("errcode %ld, errmsg \"%s\" (server \"%s\", %d attempt%s)",
-						   err->errcode, scrubbed_errmsg, server, err->attempts,
-						   err->attempts == 1 ? "" : "s"),
+				 errdetail_plural("The request to server \"%s\" was sent %d time; WeChat's errmsg was \"%s\".",
+								  "The request to server \"%s\" was sent %d times; WeChat's errmsg was \"%s\".",
+								  err->attempts, server, err->attempts, scrubbed_errmsg),
 				 hint ? errhint("%s", hint) : 0));
 	ereport(ERROR,
 			(errcode(sqlstate_for(err)),
 			 errmsg("WeChat API request %s failed: %s", err->what, message),
 			 err->http_status ?
-			 errdetail("HTTP status %ld (server \"%s\", %d attempt%s)", err->http_status, server,
-					   err->attempts, err->attempts == 1 ? "" : "s") :
-			 errdetail("server \"%s\", %d attempt%s", server, err->attempts,
-					   err->attempts == 1 ? "" : "s"),
+			 errdetail_plural("The request to server \"%s\" was sent %d time; the last HTTP status was %ld.",
+							  "The request to server \"%s\" was sent %d times; the last HTTP status was %ld.",
+							  err->attempts, server, err->attempts, err->http_status) :
+			 errdetail_plural("The request to server \"%s\" was sent %d time.",
+							  "The request to server \"%s\" was sent %d times.",
+							  err->attempts, server, err->attempts),
 			 hint ? errhint("%s", hint) : 0));
 	pg_unreachable();
 }

@@ -51,7 +51,7 @@ wxaImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_SCHEMA_NOT_FOUND),
 				 errmsg("wxa_fdw has no remote schema \"%s\"", stmt->remote_schema),
-				 errhint("Use IMPORT FOREIGN SCHEMA %s FROM SERVER %s INTO ...;",
+				 errhint("Use IMPORT FOREIGN SCHEMA %s FROM SERVER %s INTO a local schema.",
 						 WXA_REMOTE_SCHEMA, quote_identifier(server->servername))));
 	check_listed_tables(stmt);
 

@@ -311,7 +311,7 @@ wxa_get_config(Oid serverid, Oid userid, bool with_mapping)
 				 errmsg("user mapping not found for user \"%s\" on server \"%s\"",
 						user, server->servername),
 				 errdetail("wxa_fdw calls WeChat with the credentials of the user mapping of the user who runs the query (of a view's owner, for a view)."),
-				 errhint("CREATE USER MAPPING FOR %s SERVER %s OPTIONS (secret '...');",
+				 errhint("Create one with CREATE USER MAPPING FOR %s SERVER %s OPTIONS (secret '...').",
 						 quote_identifier(user), quote_identifier(server->servername))));
 	}
 	if (with_mapping)

@@ -527,7 +527,7 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 						wxa_endpoint_column(info->ep, "end_date") >= 0 ? " or end_date" : ""),
 				 errdetail("Every row is one API request per %s; without a date range there is no end to them.",
 						   wxa_period_kind_name(info->ep->period)),
-				 errhint("Add a condition such as: %s", example_where(info->ep))));
+				 errhint("Add a condition such as %s.", example_where(info->ep))));
 
 	/* outer columns in exprs become nestloop parameters (replace_nestloop_params) */
 	codes = wxa_quals_encode(quals, &exprs);
@@ -623,13 +623,13 @@ plan_periods(WxaScanState *state, ExprContext *econtext)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("the date restriction on foreign table \"%s\" has no lower bound",
 						state->table_name),
-				 errhint("Add a condition such as: %s", example_where(state->ep))));
+				 errhint("Add a condition such as %s.", example_where(state->ep))));
 	if (status == WXA_PLAN_UNRESTRICTED)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("a scan of foreign table \"%s\" needs a restriction on ref_date",
 						state->table_name),
-				 errhint("Add a condition such as: %s", example_where(state->ep))));
+				 errhint("Add a condition such as %s.", example_where(state->ep))));
 	if (status == WXA_PLAN_TOO_MANY)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
