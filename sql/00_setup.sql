@@ -12,3 +12,18 @@ IMPORT FOREIGN SCHEMA wxa FROM SERVER wechat INTO wxa;
 SELECT c.relname, array_to_string(ft.ftoptions, ',') AS options
 FROM pg_foreign_table ft JOIN pg_class c ON c.oid = ft.ftrelid
 ORDER BY 1;
+
+-- caught(query): runs query and gives the first column of its first row as
+-- text (state 00000), or what it raised; the suites' one error catcher
+CREATE SCHEMA wxa_test;
+CREATE FUNCTION wxa_test.caught(query text, OUT state text, OUT message text, OUT detail text,
+                                OUT hint text, OUT context text, OUT result text)
+LANGUAGE plpgsql AS $$
+BEGIN
+  state := '00000';
+  EXECUTE query INTO result;
+EXCEPTION WHEN query_canceled OR others THEN
+  GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+                          detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT,
+                          context = PG_EXCEPTION_CONTEXT;
+END $$;
