@@ -2,8 +2,9 @@
 """A local emulator of the WeChat mini-program server API (api.weixin.qq.com).
 
 It serves what wxa_fdw uses -- access tokens (classic and stable), the ten datacube analysis
-endpoints, the three wxacode image endpoints and jscode2session -- following
-shared/spec/wechat-api.md, plus a control API under /__emu/ for tests: counters, configuration,
+endpoints, the three wxacode image endpoints and jscode2session -- following WeChat's public
+documentation (https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/) and the live
+service's behaviour as README.md beside this file describes it, plus a control API under /__emu/ for tests: counters, configuration,
 fault injection, token revocation and a journal of the responses served.
 
 Python 3.11 standard library only.  See README.md beside this file.
