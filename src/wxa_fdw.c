@@ -942,8 +942,7 @@ wxaExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	char		api[160];
 
 	snprintf(api, sizeof(api), "datacube/%s",
-			 strVal(list_nth(plan->fdw_private, FdwScanPrivateEndpoint)));
-	api[sizeof(api) - 1] = '\0';
+			 wxa_endpoint_by_name(strVal(list_nth(plan->fdw_private, FdwScanPrivateEndpoint)))->api);
 	ExplainPropertyText("WeChat API", api, es);
 	/* after a run (ANALYZE), what was planned then: run-time values included */
 	if (state && state->periods && !state->has_exec_params)
