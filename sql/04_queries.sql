@@ -82,6 +82,7 @@ PREPARE week_of(date) AS
   SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date >= $1 AND ref_date < $1 + 7;
 \! python3 test/emulator/emuctl.py reset >/dev/null
 EXECUTE week_of('2024-01-01');
+-- a generic plan: plain EXPLAIN evaluates no parameter, so "determined at run time"
 SET plan_cache_mode = force_generic_plan;
 EXPLAIN (COSTS OFF) EXECUTE week_of('2024-02-01');
 EXECUTE week_of('2024-02-01');
