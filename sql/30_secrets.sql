@@ -134,8 +134,8 @@ SELECT (SELECT count(*) FROM explained) > 10 AS explained_lines,
 CREATE TEMP TABLE server_log AS
   SELECT pg_read_file(coalesce(pg_current_logfile(), '/proc/self/fd/2')) AS text;
 -- the log holds the errors above (scrubbed), and no credential at all
-SELECT strpos(text, 'errmsg "invalid credential, secret=***&x=1, appsecret ***, rid: 0"') > 0 AS has_secret_errors,
-       strpos(text, 'errmsg "invalid credential, access_token=***&x=1, token ***, rid: 0"') > 0 AS has_token_errors,
+SELECT strpos(text, 'errmsg was "invalid credential, secret=***&x=1, appsecret ***, rid: 0"') > 0 AS has_secret_errors,
+       strpos(text, 'errmsg was "invalid credential, access_token=***&x=1, token ***, rid: 0"') > 0 AS has_token_errors,
        (SELECT count(*) FROM credentials WHERE strpos(text, c) > 0) AS credentials_in_log
 FROM server_log;
 
