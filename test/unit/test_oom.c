@@ -17,12 +17,12 @@
 
 #include "unit_check.h"
 
-void	   *__real_malloc(size_t size);
-void	   *__real_calloc(size_t n, size_t size);
-void	   *__real_realloc(void *p, size_t size);
-void	   *__wrap_malloc(size_t size);
-void	   *__wrap_calloc(size_t n, size_t size);
-void	   *__wrap_realloc(void *p, size_t size);
+void	   *__real_malloc(size_t size); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): the linker's --wrap names */
+void	   *__real_calloc(size_t n, size_t size); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): the linker's --wrap names */
+void	   *__real_realloc(void *p, size_t size); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): the linker's --wrap names */
+void	   *__wrap_malloc(size_t size); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): the linker's --wrap names */
+void	   *__wrap_calloc(size_t n, size_t size); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): the linker's --wrap names */
+void	   *__wrap_realloc(void *p, size_t size); /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): the linker's --wrap names */
 
 static long fail_at = 0;		/* the allocation to fail, counting from 1; 0: none */
 static long allocations = 0;
@@ -34,19 +34,19 @@ this_one_fails(void)
 }
 
 void *
-__wrap_malloc(size_t size)
+__wrap_malloc(size_t size) /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): the linker's --wrap names */
 {
 	return this_one_fails() ? NULL : __real_malloc(size);
 }
 
 void *
-__wrap_calloc(size_t n, size_t size)
+__wrap_calloc(size_t n, size_t size) /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): the linker's --wrap names */
 {
 	return this_one_fails() ? NULL : __real_calloc(n, size);
 }
 
 void *
-__wrap_realloc(void *p, size_t size)
+__wrap_realloc(void *p, size_t size) /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp): the linker's --wrap names */
 {
 	return this_one_fails() ? NULL : __real_realloc(p, size);
 }
