@@ -125,9 +125,11 @@ validate_value(const WxaOption *opt, DefElem *def)
 				char	   *end;
 				long		v;
 
+				/* strtol skips leading spaces and stops at trailing ones: refuse both alike */
 				errno = 0;
 				v = strtol(value, &end, 10);
-				if (errno != 0 || end == value || *end != '\0' || v < opt->min || v > opt->max)
+				if (errno != 0 || end == value || *end != '\0' || isspace((unsigned char) value[0]) ||
+					v < opt->min || v > opt->max)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("invalid value for option \"%s\": \"%s\"", opt->name, value),

@@ -50,6 +50,8 @@ wxa_url_check(const char *url, bool proxy)
 	char	   *host = NULL;
 	char	   *query = NULL;
 	char	   *user = NULL;
+	char	   *password = NULL;
+	char	   *fragment = NULL;
 	WxaUrlCheck check = WXA_URL_OK;
 
 	if (u == NULL)
@@ -58,7 +60,8 @@ wxa_url_check(const char *url, bool proxy)
 		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 		curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		check = WXA_URL_INVALID;
-	else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
+	else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+			 curl_url_get(u, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK)
 		check = WXA_URL_CREDENTIALS;
 	else if (proxy)
 		check = proxy_scheme(scheme) ? WXA_URL_OK : WXA_URL_SCHEME;
@@ -66,9 +69,14 @@ wxa_url_check(const char *url, bool proxy)
 		check = WXA_URL_SCHEME;
 	else if (strcmp(scheme, "http") == 0 && !wxa_host_is_loopback(host))
 		check = WXA_URL_PLAIN_HTTP;
-	else if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK)
+	/* curl drops an empty "?" or "#": look at the text as well */
+	else if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK || strchr(url, '?'))
 		check = WXA_URL_QUERY;
+	else if (curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0) == CURLUE_OK || strchr(url, '#'))
+		check = WXA_URL_FRAGMENT;
 	curl_free(scheme);
+	curl_free(password);
+	curl_free(fragment);
 	curl_free(host);
 	curl_free(query);
 	curl_free(user);
@@ -93,6 +101,8 @@ wxa_url_problem(WxaUrlCheck check, bool proxy)
 			return "plain http:// is accepted only for loopback hosts";
 		case WXA_URL_QUERY:
 			return "the URL has a query string";
+		case WXA_URL_FRAGMENT:
+			return "the URL has a fragment";
 		case WXA_URL_NO_MEMORY:
 			return "out of memory";
 	}
@@ -117,7 +127,9 @@ wxa_url_hint(WxaUrlCheck check, bool proxy)
 		case WXA_URL_PLAIN_HTTP:
 			return "Use https://; plain http:// is accepted for localhost, 127.0.0.0/8 and [::1] only.";
 		case WXA_URL_QUERY:
-			return "Remove the query string: wxa_fdw appends the API's paths and parameters itself.";
+			return "Remove the query string (\"?\"): every request appends its own path and parameters.";
+		case WXA_URL_FRAGMENT:
+			return "Remove the fragment (\"#\"): everything after it would never be sent.";
 		case WXA_URL_OK:
 		case WXA_URL_NO_MEMORY:
 			break;

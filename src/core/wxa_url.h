@@ -14,7 +14,8 @@ typedef enum WxaUrlCheck
 	WXA_URL_CREDENTIALS,		/* a user name or password in it */
 	WXA_URL_SCHEME,				/* not https:// (api) / not http(s) or socks5(h) (proxy) */
 	WXA_URL_PLAIN_HTTP,			/* http:// to a host other than loopback */
-	WXA_URL_QUERY,				/* a query string on the API's base URL */
+	WXA_URL_QUERY,				/* a query string ("?", even empty) on the API's base URL */
+	WXA_URL_FRAGMENT,			/* a fragment ("#", even empty) on the API's base URL */
 	WXA_URL_NO_MEMORY
 } WxaUrlCheck;
 
