@@ -334,8 +334,10 @@ start_transfer(WxaRequest *req)
 		/* these CAs and no others, as libpq's sslrootcert; also for an https:// proxy */
 		curl_easy_setopt(easy, CURLOPT_CAINFO, o->ca_file);
 		curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
+#if LIBCURL_VERSION_NUM >= 0x073400
 		curl_easy_setopt(easy, CURLOPT_PROXY_CAINFO, o->ca_file);
 		curl_easy_setopt(easy, CURLOPT_PROXY_CAPATH, NULL);
+#endif
 	}
 	if (shared_tls_sessions != NULL)
 		curl_easy_setopt(easy, CURLOPT_SHARE, shared_tls_sessions);
