@@ -1,14 +1,16 @@
 -- Driven by bench/run-benchmark: a 365-day daily_visit_trend scan at the
 -- default max_concurrency and at max_concurrency 1, against the emulator with
 -- a fixed latency. Prints one row of measurements per scan.
-\set emu_url 'http://127.0.0.1:' `echo "$WXA_EMULATOR_PORT"`
+-- http:// or https:// (bench/run-benchmark runs it over both)
+\set emu_url `echo "${WXA_EMULATOR_URL:-http://127.0.0.1:$WXA_EMULATOR_PORT}"`
+\set emu_ca `echo "$WXA_EMULATOR_CA"`
 \set emuctl 'python3 test/emulator/emuctl.py'
 SET client_min_messages = warning;
 CREATE EXTENSION wxa_fdw;
 CREATE SERVER wechat FOREIGN DATA WRAPPER wxa_fdw
-  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url');
+  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url', sslrootcert :'emu_ca');
 CREATE SERVER wechat_seq FOREIGN DATA WRAPPER wxa_fdw
-  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url', max_concurrency '1');
+  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url', sslrootcert :'emu_ca', max_concurrency '1');
 CREATE USER MAPPING FOR CURRENT_USER SERVER wechat OPTIONS (secret '0123456789abcdef0123456789abcdef');
 CREATE USER MAPPING FOR CURRENT_USER SERVER wechat_seq OPTIONS (secret '0123456789abcdef0123456789abcdef');
 CREATE FOREIGN TABLE trend (ref_date date, visit_pv bigint) SERVER wechat OPTIONS (endpoint 'daily_visit_trend');

@@ -27,6 +27,7 @@ sqlstate_for(const WxaError *err)
 	switch (err->kind)
 	{
 		case WXA_ERR_CONNECT:
+		case WXA_ERR_TLS:
 			return ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
 		case WXA_ERR_TIMEOUT:
 			return ERRCODE_CONNECTION_FAILURE;
@@ -65,6 +66,8 @@ hint_for(const WxaError *err, const WxaConfig *config)
 			}
 		case WXA_ERR_CONNECT:
 			return "Check the server options api_base_url and proxy, that this host can reach them and, for https://, that they speak TLS with a certificate this host trusts.";
+		case WXA_ERR_TLS:
+			return "Set the server option sslrootcert to a PEM file of the CA that issued the certificate (behind a TLS-inspecting proxy, the proxy's CA), and check that the host name in api_base_url is one the certificate names.";
 		case WXA_ERR_TIMEOUT:
 			return "Raise the server options timeout_ms or connect_timeout_ms if WeChat is slow to answer.";
 		case WXA_ERR_HTTP:

@@ -7,6 +7,8 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
+
 #include "wxa_fdw.h"
 
 #include "access/reloptions.h"
@@ -19,6 +21,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "pgtime.h"
+#include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -31,6 +34,7 @@ typedef enum OptionKind
 	OPT_INT,					/* integer within [min, max] */
 	OPT_API_URL,				/* http(s) URL, plain http only to loopback */
 	OPT_PROXY_URL,				/* proxy URL */
+	OPT_CA_FILE,				/* absolute path of a readable PEM file of certificates */
 	OPT_TOKEN_ENDPOINT,			/* stable | classic */
 	OPT_TIMEZONE,
 	OPT_ENDPOINT				/* a catalog endpoint name */
@@ -57,6 +61,7 @@ static const WxaOption wxa_options[] = {
 	{"max_requests", ForeignServerRelationId, OPT_INT, 1, 100000},
 	{"timezone", ForeignServerRelationId, OPT_TIMEZONE},
 	{"proxy", ForeignServerRelationId, OPT_PROXY_URL, 0, 0, true},
+	{"sslrootcert", ForeignServerRelationId, OPT_CA_FILE, 0, 0, true},
 	{"secret", UserMappingRelationId, OPT_TEXT},
 	{"access_token", UserMappingRelationId, OPT_TEXT},
 	{"endpoint", ForeignTableRelationId, OPT_ENDPOINT},
@@ -107,6 +112,47 @@ valid_names(Oid context)
 	return buf.data;
 }
 
+/*
+ * What is wrong with a CA file for curl, or NULL. Checked when the option is
+ * set, by the server process that will read it, so that a typo fails there
+ * and not at the first query; curl reports a file that went away later.
+ */
+static const char *
+ca_file_problem(const char *path)
+{
+	FILE	   *file;
+	char		chunk[8192];
+	size_t		n;
+	bool		has_certificate = false;
+	const char *marker = "-----BEGIN CERTIFICATE-----";
+	size_t		keep = strlen(marker) - 1;
+	size_t		carried = 0;
+	struct stat st;
+
+	if (!is_absolute_path(path))
+		return "it must be an absolute path (the server's working directory is its data directory)";
+	if (stat(path, &st) != 0)
+		return psprintf("could not access file \"%s\": %m", path);
+	if (!S_ISREG(st.st_mode))
+		return psprintf("\"%s\" is not a regular file", path);
+	file = AllocateFile(path, "r");
+	if (file == NULL)
+		return psprintf("could not open file \"%s\" for reading: %m", path);
+	/* look for the marker, also across chunk boundaries */
+	while (!has_certificate && (n = fread(chunk + carried, 1, sizeof(chunk) - 1 - carried, file)) > 0)
+	{
+		n += carried;
+		chunk[n] = '\0';
+		has_certificate = strstr(chunk, marker) != NULL;
+		carried = n < keep ? n : keep;
+		memmove(chunk, chunk + n - carried, carried);
+	}
+	FreeFile(file);
+	if (!has_certificate)
+		return psprintf("\"%s\" holds no PEM certificate (-----BEGIN CERTIFICATE-----)", path);
+	return NULL;
+}
+
 static void
 validate_value(const WxaOption *opt, DefElem *def)
 {
@@ -151,6 +197,17 @@ validate_value(const WxaOption *opt, DefElem *def)
 							 errmsg("invalid value for option \"%s\": %s",
 									opt->name, wxa_url_problem(check, proxy)),
 							 hint ? errhint("%s", hint) : 0));
+			}
+			break;
+		case OPT_CA_FILE:
+			{
+				const char *problem = ca_file_problem(value);
+
+				if (problem)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("invalid value for option \"sslrootcert\": %s", problem),
+							 errhint("Give the absolute path of a PEM file of the CA certificates to trust, readable by the database server's operating-system user.")));
 			}
 			break;
 		case OPT_TOKEN_ENDPOINT:
@@ -217,6 +274,8 @@ wxa_fdw_validator(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("only superusers may set option \"%s\"", opt->name),
+					 opt->kind == OPT_CA_FILE ?
+					 errdetail("It decides which certificates the database server trusts, and names a file that the database server reads.") :
 					 errdetail("It decides where the database server sends requests.")));
 		validate_value(opt, def);
 		if (strcmp(opt->name, "appid") == 0)
@@ -283,6 +342,8 @@ apply_server_option(WxaConfig *config, DefElem *def)
 		config->timezone = defGetString(def);
 	else if (strcmp(name, "proxy") == 0)
 		config->proxy = defGetString(def);
+	else if (strcmp(name, "sslrootcert") == 0)
+		config->sslrootcert = defGetString(def);
 }
 
 /* The user's own mapping or a PUBLIC one, as GetUserMapping() looks for them. */
@@ -363,6 +424,7 @@ wxa_http_options_for(const WxaConfig *config, WxaHttpOptions *options)
 	options->max_retries = config->max_retries;
 	options->max_concurrency = config->max_concurrency;
 	options->proxy = config->proxy;
+	options->ca_file = config->sslrootcert;
 	options->secret = config->secret;
 	options->max_body = WXA_MAX_BODY_BYTES;
 	options->backoff_base_ms = 100;

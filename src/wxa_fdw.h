@@ -36,6 +36,7 @@ typedef struct WxaConfig
 	int			max_requests;
 	char	   *timezone;
 	char	   *proxy;
+	char	   *sslrootcert;	/* PEM file of the CAs to trust; NULL: the system's */
 	char	   *secret;			/* from the user mapping; never printed */
 	char	   *access_token;	/* static token from the user mapping; never printed */
 } WxaConfig;

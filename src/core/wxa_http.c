@@ -42,6 +42,7 @@ struct WxaRequest
 	bool		too_large;
 	bool		completed;		/* a message arrived, not yet classified */
 	CURLcode	result;
+	char		curl_detail[CURL_ERROR_SIZE];	/* curl's own words, for TLS failures */
 
 	/* what came back */
 	char	   *response;
@@ -55,6 +56,7 @@ struct WxaBatch
 {
 	WxaHttpOptions options;
 	char	   *proxy;
+	char	   *ca_file;
 	char	   *secret;
 	WxaTokenProvider tokens;
 	WxaRequest **requests;
@@ -68,6 +70,8 @@ struct WxaBatch
 bool		(*wxa_http_interrupted) (void) = NULL;
 
 static CURLM *shared_multi = NULL;
+/* TLS sessions, so that a new connection resumes one instead of a full handshake */
+static CURLSH *shared_tls_sessions = NULL;
 
 static double
 now_ms(void)
@@ -110,6 +114,9 @@ wxa_http_init(void)
 		return false;
 	/* keep enough idle connections for max_concurrency up to 64 */
 	curl_multi_setopt(shared_multi, CURLMOPT_MAXCONNECTS, 64L);
+	shared_tls_sessions = curl_share_init();
+	if (shared_tls_sessions != NULL)
+		curl_share_setopt(shared_tls_sessions, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	return true;
 }
 
@@ -131,12 +138,24 @@ wxa_batch_new(const WxaHttpOptions *options, const WxaTokenProvider *tokens)
 		}
 	}
 	batch->options.proxy = batch->proxy;
+	if (options->ca_file && options->ca_file[0])
+	{
+		batch->ca_file = strdup(options->ca_file);
+		if (batch->ca_file == NULL)
+		{
+			free(batch->proxy);
+			free(batch);
+			return NULL;
+		}
+	}
+	batch->options.ca_file = batch->ca_file;
 	if (options->secret && options->secret[0])
 	{
 		batch->secret = strdup(options->secret);
 		if (batch->secret == NULL)
 		{
 			free(batch->proxy);
+			free(batch->ca_file);
 			free(batch);
 			return NULL;
 		}
@@ -329,6 +348,20 @@ start_transfer(WxaRequest *req)
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, o->timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o->ca_file)
+	{
+		/* these CAs and no others, as libpq's sslrootcert; also for an https:// proxy */
+		curl_easy_setopt(easy, CURLOPT_CAINFO, o->ca_file);
+		curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
+#if LIBCURL_VERSION_NUM >= 0x073400
+		curl_easy_setopt(easy, CURLOPT_PROXY_CAINFO, o->ca_file);
+		curl_easy_setopt(easy, CURLOPT_PROXY_CAPATH, NULL);
+#endif
+	}
+	if (shared_tls_sessions != NULL)
+		curl_easy_setopt(easy, CURLOPT_SHARE, shared_tls_sessions);
+	req->curl_detail[0] = '\0';
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, req->curl_detail);
 	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -398,12 +431,13 @@ curl_error_kind(CURLcode code)
 		case CURLE_COULDNT_RESOLVE_PROXY:
 		case CURLE_COULDNT_CONNECT:
 		case CURLE_SSL_CONNECT_ERROR:
-		case CURLE_PEER_FAILED_VERIFICATION:
 		case CURLE_SSL_CERTPROBLEM:
 		case CURLE_SSL_CIPHER:
-		case CURLE_SSL_CACERT_BADFILE:
 		case CURLE_UNSUPPORTED_PROTOCOL:
 			return WXA_ERR_CONNECT;
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CACERT_BADFILE:
+			return WXA_ERR_TLS;
 		default:
 			return WXA_ERR_NETWORK;
 	}
@@ -452,13 +486,17 @@ classify(WxaRequest *req)
 				wxa_error_set(&err, kind, "could not connect within connect_timeout_ms (%ld ms)",
 							  batch->options.connect_timeout_ms);
 		}
+		else if (kind == WXA_ERR_TLS)
+			/* curl's words name the problem (untrusted issuer, wrong host name); no URL in them */
+			wxa_error_set(&err, kind, "the TLS certificate was not accepted: %s",
+						  req->curl_detail[0] ? req->curl_detail : curl_easy_strerror(req->result));
 		else if (req->result == CURLE_PARTIAL_FILE)
 			wxa_error_set(&err, kind, "the connection closed after %zu bytes, before the whole answer arrived",
 						  req->response_len);
 		else
 			wxa_error_set(&err, kind, "%s", curl_easy_strerror(req->result));
-		/* a protocol we refused will not start working on retry */
-		if (req->result == CURLE_UNSUPPORTED_PROTOCOL)
+		/* a refused protocol or certificate will not be accepted on retry */
+		if (req->result == CURLE_UNSUPPORTED_PROTOCOL || kind == WXA_ERR_TLS)
 			fail_request(req, &err);
 		else
 			retry_or_fail(req, &err);
@@ -691,6 +729,7 @@ wxa_batch_free(WxaBatch *batch)
 	}
 	free(batch->requests);
 	free(batch->proxy);
+	free(batch->ca_file);
 	if (batch->secret)
 		explicit_bzero(batch->secret, strlen(batch->secret));
 	free(batch->secret);

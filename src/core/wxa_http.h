@@ -26,6 +26,7 @@ typedef struct WxaHttpOptions
 	int			max_retries;
 	int			max_concurrency;
 	const char *proxy;			/* NULL or "" for none; copied */
+	const char *ca_file;		/* PEM file of the CAs to trust, NULL for the system's; copied */
 	const char *secret;			/* NULL or the AppSecret, scrubbed from errmsgs; copied */
 	size_t		max_body;		/* bytes; larger bodies fail the request */
 	long		backoff_base_ms;	/* first retry waits about this long */

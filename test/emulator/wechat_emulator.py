@@ -25,6 +25,7 @@ import secrets
 import select
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -51,6 +52,14 @@ DEFAULT_CONFIG = {
     "old_token_grace": 300,     # how long a replaced classic token keeps working, seconds
     "code_quota": 100000,       # codes interfaces A + C may make per app, ever (45029)
     "unlimit_per_minute": 5000,  # interface B calls per app per minute (45009)
+    "tls_certificate": "server",  # what the TLS port presents to new connections (TLS_CERTIFICATES)
+}
+
+# The certificates of the TLS port (--tls-dir, made by test/make-test-ca): NAME.pem + NAME.key.
+TLS_CERTIFICATES = {
+    "server": "issued by the test CA for 127.0.0.1 and localhost",
+    "otherhost": "issued by the test CA for another host name only",
+    "untrusted": "self-signed for 127.0.0.1 and localhost, by no CA a client knows",
 }
 
 # errmsg texts as the live API words them (without the random " rid: ..." suffix it appends
@@ -612,6 +621,9 @@ class State:
             self.error_rotation = 0
             self.connections = 0                    # accepted since reset and used for the API
             self.connections_total = 0              # every accepted connection since reset
+            self.tls_handshakes = 0                 # TLS handshakes completed since reset
+            self.tls_resumed = 0                    # of those, resumed sessions
+            self.tls_failed = 0                     # handshakes that failed (certificate refused)
             self.epoch = getattr(self, "epoch", 0) + 1
 
     # -- configuration
@@ -620,6 +632,11 @@ class State:
             for key, value in values.items():
                 if key not in DEFAULT_CONFIG:
                     raise ValueError(f"unknown config key {key!r}; valid: {', '.join(DEFAULT_CONFIG)}")
+                if key == "tls_certificate":
+                    if value not in TLS_CERTIFICATES:
+                        raise ValueError(f"tls_certificate must be one of {', '.join(TLS_CERTIFICATES)}")
+                    self.config[key] = value
+                    continue
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                     raise ValueError(f"config {key} must be a non-negative number")
                 self.config[key] = value
@@ -634,6 +651,14 @@ class State:
         with self.lock:
             self.connections_total += 1
             return self.epoch
+
+    def on_tls_handshake(self, ok, resumed=False):
+        with self.lock:
+            if not ok:
+                self.tls_failed += 1
+                return
+            self.tls_handshakes += 1
+            self.tls_resumed += bool(resumed)
 
     def on_api_request(self, path, conn_epoch, first_on_connection, proxied=False):
         with self.lock:
@@ -772,6 +797,8 @@ class State:
                 "outcomes": dict(self.outcomes),
                 "connections": self.connections,
                 "connections_total": self.connections_total,
+                "tls": {"handshakes": self.tls_handshakes, "resumed": self.tls_resumed,
+                        "failed": self.tls_failed},
                 "tokens_issued": {"classic": self.tokens_issued["classic"],
                                   "stable": self.tokens_issued["stable"]},
                 "faults_fired": dict(self.faults_fired),
@@ -1188,9 +1215,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def setup(self):
-        super().setup()
         self.conn_epoch = self.server.state.on_accept()
         self.used_for_api = False
+        self.tls_refused = False
+        if self.server.tls_contexts:
+            self._start_tls()
+        super().setup()
+
+    def _start_tls(self):
+        """Handshake with the certificate the config names; a refused one ends the connection."""
+        state = self.server.state
+        context = self.server.tls_contexts[state.get("tls_certificate")]
+        self.request.settimeout(self.timeout)
+        try:
+            self.request = context.wrap_socket(self.request, server_side=True)
+        except (ssl.SSLError, OSError):
+            state.on_tls_handshake(False)
+            self.tls_refused = True
+            return
+        state.on_tls_handshake(True, self.request.session_reused)
+
+    def handle(self):
+        if not self.tls_refused:
+            super().handle()
 
     def version_string(self):
         return "nginx"
@@ -1247,7 +1294,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             # select first: recv on a socket with a timeout waits for data, whatever its flags
             readable, _, _ = select.select([self.connection], [], [], 0)
-            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+            if not readable:
+                return False
+            if isinstance(self.connection, ssl.SSLSocket):
+                # a client waiting for its answer sends nothing: bytes now are its close_notify
+                # alert (record type 21) or EOF; peek at the raw socket, below TLS
+                peeked = socket.socket.recv(self.connection, 1, socket.MSG_PEEK)
+                return peeked in (b"", b"\x15")
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
         except OSError:
             return True
 
@@ -1271,6 +1325,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if reply.close:
             self.close_connection = True
             try:
+                if isinstance(self.connection, ssl.SSLSocket):
+                    # as nginx closes: close_notify first, so that the client sees a clean EOF
+                    self.connection.settimeout(1)
+                    self.connection.unwrap()
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
@@ -1305,10 +1363,22 @@ class EmulatorServer(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256    # the client opens up to 64 connections at once
 
-    def __init__(self, address, state, verbose=False):
+    def __init__(self, address, state, verbose=False, tls_contexts=None):
         self.state = state
         self.verbose = verbose
+        self.tls_contexts = tls_contexts    # None: plain HTTP; else TLS_CERTIFICATES name -> context
         super().__init__(address, Handler)
+
+
+def load_tls_contexts(directory):
+    """One server-side SSLContext per certificate of TLS_CERTIFICATES, from NAME.pem / NAME.key."""
+    contexts = {}
+    for name in TLS_CERTIFICATES:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(os.path.join(directory, f"{name}.pem"),
+                                os.path.join(directory, f"{name}.key"))
+        contexts[name] = context
+    return contexts
 
 
 def write_port_file(path, port):
@@ -1326,16 +1396,29 @@ def main(argv=None):
     parser.add_argument("--port-file", help="write the bound port here once listening")
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--tls-dir", help="also serve HTTPS on a second port, with the certificates "
+                        "in this directory (test/make-test-ca)")
+    parser.add_argument("--tls-port", type=int, default=0, help="0 = any free port")
+    parser.add_argument("--tls-port-file", help="write the bound TLS port here once listening")
     args = parser.parse_args(argv)
 
-    server = EmulatorServer((args.host, args.port), State(latency_ms=args.latency_ms), args.verbose)
+    state = State(latency_ms=args.latency_ms)
+    server = EmulatorServer((args.host, args.port), state, args.verbose)
     port = server.server_address[1]
+    tls_server = None
+    if args.tls_dir:
+        tls_server = EmulatorServer((args.host, args.tls_port), state, args.verbose,
+                                    load_tls_contexts(args.tls_dir))
+        threading.Thread(target=tls_server.serve_forever, kwargs={"poll_interval": 0.2},
+                         daemon=True).start()
 
     def stop(_signum, _frame):
         threading.Thread(target=server.shutdown, daemon=True).start()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
 
+    if tls_server and args.tls_port_file:
+        write_port_file(args.tls_port_file, tls_server.server_address[1])
     if args.port_file:
         write_port_file(args.port_file, port)
     if args.verbose:
@@ -1343,6 +1426,9 @@ def main(argv=None):
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
+        if tls_server:
+            tls_server.shutdown()
+            tls_server.server_close()
         server.server_close()
         if args.port_file:
             try:
