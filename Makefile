@@ -4,9 +4,11 @@ MODULE_big = wxa_fdw
 CORE_OBJS = src/core/wxa_date.o src/core/wxa_catalog.o src/core/wxa_period.o \
             src/core/wxa_error.o src/core/wxa_api.o src/core/wxa_response.o \
             src/core/wxa_http.o src/core/wxa_token.o src/core/wxa_wxacode.o \
-            src/core/wxa_session.o src/core/wxa_crypto.o src/core/wxa_werun.o
+            src/core/wxa_session.o src/core/wxa_crypto.o src/core/wxa_werun.o \
+            src/core/wxa_quota.o
 OBJS = src/wxa_fdw.o src/option.o src/connection.o src/errors.o src/quals.o \
-       src/import.o src/functions.o src/decrypt.o $(CORE_OBJS)
+       src/import.o src/functions.o src/code_batch.o src/quota.o src/decrypt.o \
+       $(CORE_OBJS)
 
 EXTENSION = wxa_fdw
 DATA = wxa_fdw--1.0.sql

@@ -48,8 +48,14 @@ sqlstate_for_errcode(long errcode)
 		case 47001:
 		case 61500:
 		case 61501:
+		case 76003:
+		case 76021:
+		case 76022:
 		case 85096:
 			return ERRCODE_INVALID_PARAMETER_VALUE;
+		case 61503:
+			/* the day exists but WeChat has not published it yet */
+			return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
 	}
 	return ERRCODE_FDW_ERROR;
 }

@@ -60,6 +60,14 @@ extern WxaTokenProvider wxa_token_provider(WxaTokenSession *session);
 extern const char *wxa_cached_token(const WxaConfig *config);
 extern void wxa_connection_init(void);
 
+/* functions.c: shared by the code-image functions (and the others that take a server) */
+struct WxaCodeRequest;
+extern char *wxa_required_text(FunctionCallInfo fcinfo, int argno, const char *name);
+extern WxaConfig *wxa_config_for_call(FunctionCallInfo fcinfo);
+extern void wxa_code_request_from_args(FunctionCallInfo fcinfo, struct WxaCodeRequest *req);
+extern bool wxa_code_answer_ok(const struct WxaCodeRequest *req, const char *response, size_t len,
+							   int attempts, WxaError *err);
+
 /* errors.c */
 extern void wxa_raise(const WxaError *err, const WxaConfig *config) pg_attribute_noreturn();
 extern char *wxa_message_text(const char *text, const WxaConfig *config, int max_bytes);

@@ -104,6 +104,12 @@ wxa_errcode_transient(long errcode)
 }
 
 bool
+wxa_errcode_rate_limited(long errcode)
+{
+	return errcode == 45009 || errcode == 45011;
+}
+
+bool
 wxa_errcode_token_rejected(long errcode)
 {
 	return errcode == 40001 || errcode == 40014 || errcode == 42001;
@@ -140,6 +146,13 @@ wxa_errcode_hint(long errcode)
 		case 61500:
 		case 61501:
 			return "WeChat rejected the requested dates.";
+		case 61503:
+			return "WeChat publishes a day's data the next morning, Beijing time, usually after 10:00 and some days later; query that day again after then (it is never retried).";
+		case 76021:
+		case 76003:
+			return "cgi_path must be the path of a WeChat API without host and query, with its leading '/', such as '/wxa/getwxacodeunlimit'.";
+		case 76022:
+			return "WeChat does not report the quota of this API (the /sns/ paths, such as /sns/jscode2session).";
 		case 40159:
 			return "path must be 1..128 bytes.";
 		case 40169:

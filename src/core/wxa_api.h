@@ -49,6 +49,8 @@ bool		wxa_json_errcode(const struct cJSON *root, long *errcode,
 
 /* -1 system busy, 61504 busy, 45009/45011 frequency limits: worth retrying. */
 bool		wxa_errcode_transient(long errcode);
+/* 45009, 45011: a frequency limit, which concerns every request to that API alike. */
+bool		wxa_errcode_rate_limited(long errcode);
 /* 40001, 40014, 42001: the token was rejected; fetch another and retry once. */
 bool		wxa_errcode_token_rejected(long errcode);
 /* A short, actionable explanation of well-known errcodes, or NULL. */
