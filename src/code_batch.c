@@ -231,38 +231,44 @@ requests_end(CodeRequests *r)
 
 /* ---------------------------------------------------------------- rows */
 
-/* Write element i's row: its image, or its failure. */
+/* Write element i's row with its image. */
 static void
-put_row(Tuplestorestate *store, TupleDesc desc, CodeBatch *cb, int i,
-		const char *response, size_t len, const WxaError *err)
+put_image_row(Tuplestorestate *store, TupleDesc desc, CodeBatch *cb, int i,
+			  const char *response, size_t len)
 {
 	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
+	bool		nulls[4] = {false, false, true, true};
+	bytea	   *image = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(image, VARHDRSZ + len);
+	memcpy(VARDATA(image), response, len);
+	values[0] = CStringGetTextDatum(cb->elements[i]);
+	values[1] = PointerGetDatum(image);
+	values[2] = values[3] = (Datum) 0;
+	tuplestore_putvalues(store, desc, values, nulls);
+}
+
+/* Write element i's row with its failure: WeChat's errcode, or none for a transport failure. */
+static void
+put_failure_row(Tuplestorestate *store, TupleDesc desc, CodeBatch *cb, int i,
+				const WxaError *err)
+{
+	Datum		values[4];
+	bool		nulls[4] = {false, true, false, false};
 
 	values[0] = CStringGetTextDatum(cb->elements[i]);
-	if (err == NULL)
+	values[1] = (Datum) 0;
+	if (err->kind == WXA_ERR_API)
 	{
-		bytea	   *image = palloc(VARHDRSZ + len);
-
-		SET_VARSIZE(image, VARHDRSZ + len);
-		memcpy(VARDATA(image), response, len);
-		values[1] = PointerGetDatum(image);
-		nulls[2] = nulls[3] = true;
+		values[2] = Int32GetDatum((int32) err->errcode);
+		values[3] = CStringGetTextDatum(wxa_message_text(err->errmsg, cb->config, 0));
 	}
 	else
 	{
-		nulls[1] = true;
-		if (err->kind == WXA_ERR_API)
-		{
-			values[2] = Int32GetDatum((int32) err->errcode);
-			values[3] = CStringGetTextDatum(wxa_message_text(err->errmsg, cb->config, 0));
-		}
-		else
-		{
-			/* a transport failure or an answer that is no image: no errcode */
-			nulls[2] = true;
-			values[3] = CStringGetTextDatum(wxa_message_text(err->message, cb->config, 0));
-		}
+		/* a transport failure or an answer that is no image: no errcode */
+		nulls[2] = true;
+		values[2] = (Datum) 0;
+		values[3] = CStringGetTextDatum(wxa_message_text(err->message, cb->config, 0));
 	}
 	tuplestore_putvalues(store, desc, values, nulls);
 }
@@ -298,9 +304,9 @@ run_batch(FunctionCallInfo fcinfo, CodeBatch *cb)
 				wxa_raise(&err, cb->config);
 			old = MemoryContextSwitchTo(row_context);
 			if (rc == 0 && wxa_code_answer_ok(&cb->base, response, len, attempts, &err))
-				put_row(rsinfo->setResult, rsinfo->setDesc, cb, i, response, len, NULL);
+				put_image_row(rsinfo->setResult, rsinfo->setDesc, cb, i, response, len);
 			else
-				put_row(rsinfo->setResult, rsinfo->setDesc, cb, i, NULL, 0, &err);
+				put_failure_row(rsinfo->setResult, rsinfo->setDesc, cb, i, &err);
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(row_context);
 			requests_release(&r, i);

@@ -225,7 +225,7 @@ wxa_parse_period_text(const char *text, wxa_day *first, wxa_day *last)
 bool
 wxa_day_maybe_unpublished(wxa_day d, time_t now)
 {
-	const long long beijing_offset = 8 * 3600;
+	const long long beijing_offset = 8LL * 3600;
 	long long	local = (long long) now + beijing_offset;
 	long long	days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
 	int			hour = (int) ((local - days * 86400) / 3600);
