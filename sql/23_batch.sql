@@ -55,7 +55,8 @@ SELECT :gateway AS gateway_attempts;
 -- 45029 (A and C's lifetime cap) is the row of each element that hit it
 \! python3 test/emulator/emuctl.py reset >/dev/null
 \! python3 test/emulator/emuctl.py config code_quota=2 >/dev/null
-SELECT path, image IS NOT NULL AS has_image, errcode, errmsg
+-- (which element is the third to arrive depends on the concurrent requests' timing)
+SELECT count(*) AS rows, count(image) AS images, min(errcode) AS errcode, min(errmsg) AS errmsg
 FROM wxa_create_qrcode_batch('wechat', ARRAY['pages/1', 'pages/2', 'pages/3']);
 
 -- what concerns the whole call raises: no USAGE, no user mapping, no token
@@ -91,7 +92,6 @@ FROM wxa_get_wxacode_unlimit_batch('wechat', ARRAY(SELECT 'n=' || i FROM generat
 \set limited `python3 test/emulator/emuctl.py outcomes 45009`
 -- 300 made; far fewer 45009 answers than 200 elements × (1 + max_retries)
 SELECT :made AS made, :limited > 0 AS was_limited, :limited <= 60 AS few_45009;
-\! echo "45009 answers for 300 scenes at 100 per 2 s: $(python3 test/emulator/emuctl.py outcomes 45009)" >&2
 
 -- a cancel or statement_timeout ends a batch at once, even with requests stalled
 \! python3 test/emulator/emuctl.py reset >/dev/null
