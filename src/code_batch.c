@@ -38,7 +38,8 @@ typedef struct CodeBatch
 	WxaConfig  *config;
 	WxaCodeRequest base;		/* the shared arguments; path or scene per element */
 	const char *array_name;		/* "paths" or "scenes", for messages */
-	char	  **elements;		/* distinct, in the order given */
+	char	  **elements;		/* distinct, in the order given, in UTF-8 (sent as such) */
+	Datum	   *given;			/* the same as given, in the database encoding (the rows) */
 	int			nelements;
 } CodeBatch;
 
@@ -115,6 +116,7 @@ read_elements(FunctionCallInfo fcinfo, CodeBatch *cb)
 #endif
 
 	cb->elements = palloc(sizeof(char *) * (n > 0 ? n : 1));
+	cb->given = palloc(sizeof(Datum) * (n > 0 ? n : 1));
 	cb->nelements = 0;
 	for (int i = 0; i < n; i++)
 	{
@@ -128,18 +130,21 @@ read_elements(FunctionCallInfo fcinfo, CodeBatch *cb)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("element %d of argument \"%s\" is NULL", i + 1, cb->array_name),
 					 errdetail("Nothing was sent.")));
-		element = TextDatumGetCString(datums[i]);
+		element = wxa_text_in_utf8(DatumGetTextPP(datums[i]));
 		set_element(&req, element);
 		if (!wxa_code_check(&req, &problem))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("element %d of argument \"%s\" %s", i + 1, cb->array_name, problem.rule),
 					 errdetail("The element is \"%s\". Nothing was sent.",
-							   element_for_message(element))));
+							   element_for_message(TextDatumGetCString(datums[i])))));
 		/* checked: at most WXA_CODE_MAX_PATH_BYTES, so the key holds it whole */
 		hash_search(seen, element, HASH_ENTER, &found);
 		if (!found)
+		{
+			cb->given[cb->nelements] = datums[i];
 			cb->elements[cb->nelements++] = element;
+		}
 	}
 	hash_destroy(seen);
 }
@@ -242,7 +247,7 @@ put_image_row(Tuplestorestate *store, TupleDesc desc, CodeBatch *cb, int i,
 
 	SET_VARSIZE(image, VARHDRSZ + len);
 	memcpy(VARDATA(image), response, len);
-	values[0] = CStringGetTextDatum(cb->elements[i]);
+	values[0] = cb->given[i];
 	values[1] = PointerGetDatum(image);
 	values[2] = values[3] = (Datum) 0;
 	tuplestore_putvalues(store, desc, values, nulls);
@@ -256,7 +261,7 @@ put_failure_row(Tuplestorestate *store, TupleDesc desc, CodeBatch *cb, int i,
 	Datum		values[4];
 	bool		nulls[4] = {false, true, false, false};
 
-	values[0] = CStringGetTextDatum(cb->elements[i]);
+	values[0] = cb->given[i];
 	values[1] = (Datum) 0;
 	if (err->kind == WXA_ERR_API)
 	{

@@ -62,6 +62,7 @@ extern void wxa_connection_init(void);
 
 /* functions.c: shared by the code-image functions (and the others that take a server) */
 struct WxaCodeRequest;
+extern char *wxa_text_in_utf8(text *value);
 extern char *wxa_required_text(FunctionCallInfo fcinfo, int argno, const char *name);
 extern WxaConfig *wxa_config_for_call(FunctionCallInfo fcinfo);
 extern void wxa_code_request_from_args(FunctionCallInfo fcinfo, struct WxaCodeRequest *req);
