@@ -56,6 +56,26 @@ RESET statement_timeout;
 SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000 - 200 AS cancel_ms \gset
 \! python3 test/emulator/emuctl.py reset >/dev/null
 
+-- code images: 200 scenes in one batch, against the one-at-a-time UPDATE, in the same run
+CREATE TEMP TABLE coupon (id int PRIMARY KEY, qr bytea);
+INSERT INTO coupon SELECT g, NULL FROM generate_series(1, 200) g;
+CREATE TEMP TABLE image_results (way text, requests int, concurrency int, wall_ms float8, made int);
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT timed_count($$WITH u AS (
+    UPDATE coupon c SET qr = b.image
+    FROM wxa_get_wxacode_unlimit_batch('wechat', ARRAY(SELECT 'c=' || id FROM coupon ORDER BY id)) b
+    WHERE b.scene = 'c=' || c.id RETURNING 1) SELECT count(*) FROM u$$) AS ms \gset
+\set reqs `python3 test/emulator/emuctl.py count getwxacodeunlimit`
+INSERT INTO image_results SELECT '200 scenes, wxa_get_wxacode_unlimit_batch', :reqs, 8, :ms, count(qr) FROM coupon;
+UPDATE coupon SET qr = NULL;
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT timed_count($$WITH u AS (
+    UPDATE coupon SET qr = wxa_get_wxacode_unlimit('wechat', 'c=' || id) RETURNING 1)
+    SELECT count(*) FROM u$$) AS ms \gset
+\set reqs `python3 test/emulator/emuctl.py count getwxacodeunlimit`
+INSERT INTO image_results SELECT '200 scenes, one-at-a-time UPDATE', :reqs, 1, :ms, count(qr) FROM coupon;
+\! python3 test/emulator/emuctl.py reset >/dev/null
+
 \set latency `python3 test/emulator/emuctl.py stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["latency_ms"])'`
 \pset footer off
 SELECT scan, requests, concurrency AS conc, connections AS new_conns, round(wall_ms) AS wall_ms,
@@ -65,3 +85,9 @@ FROM results ORDER BY wall_ms;
 SELECT round(((SELECT wall_ms FROM results WHERE concurrency = 1) /
               (SELECT wall_ms FROM results WHERE scan LIKE '365 days, default%'))::numeric, 2) AS speedup_over_sequential,
        round(:cancel_ms::numeric, 1) AS cancel_latency_ms_after_statement_timeout;
+SELECT way, requests, made, concurrency AS conc, round(wall_ms) AS wall_ms,
+       ceil(requests::numeric / concurrency) * :latency AS ideal_ms,
+       round((wall_ms / (ceil(requests::numeric / concurrency) * :latency))::numeric, 3) AS ratio_to_ideal
+FROM image_results ORDER BY wall_ms;
+SELECT round(((SELECT wall_ms FROM image_results WHERE concurrency = 1) /
+              (SELECT wall_ms FROM image_results WHERE concurrency = 8))::numeric, 2) AS batch_speedup_over_update;

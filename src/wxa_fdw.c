@@ -700,6 +700,29 @@ retire_batch(WxaScanState *state)
 }
 
 /*
+ * Some endpoints answer an empty list, not 61503, for a day WeChat has not
+ * published yet. Before 10:00 Beijing time an empty answer for yesterday is
+ * that far more often than a day without visitors: fail as 61503 does rather
+ * than return a day of no rows that a nightly job would store as a hole.
+ */
+static void
+raise_unpublished(WxaScanState *state, ScanPeriod *sp)
+{
+	char		when[32];
+
+	wxa_rows_free(&state->own_rows);
+	describe_period(&sp->period, when, sizeof(when));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("WeChat API request datacube/%s (%s) answered no data, probably because the day is not published yet",
+					state->ep->api, when),
+			 errdetail("It is before %d:00 Beijing time, and the period ends yesterday or later (server \"%s\").",
+					   WXA_PUBLISH_HOUR_BEIJING, state->config->server_name),
+			 errhint("WeChat publishes a day's data the next morning, Beijing time, usually after %d:00 and some days later; query it again after then.",
+					 WXA_PUBLISH_HOUR_BEIJING)));
+}
+
+/*
  * A copy of rows whose cells live in one palloc'd block of context, so that
  * the copy is freed with the context and never needs a callback.
  */
@@ -769,6 +792,8 @@ load_period(WxaScanState *state, int i)
 		wxa_raise(&err, state->config);
 	}
 	wxa_batch_forget(state->batch, sp->request);
+	if (state->own_rows.nrows == 0 && wxa_day_maybe_unpublished(sp->period.last, time(NULL)))
+		raise_unpublished(state, sp);
 	state->rows = &state->own_rows;
 
 	cells = (long) state->own_rows.nrows * state->own_rows.ncols;

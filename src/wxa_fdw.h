@@ -63,6 +63,15 @@ extern void wxa_token_cache_init(void);
 /* option.c: the validator named in wxa_fdw--1.0.sql */
 extern PGDLLEXPORT Datum wxa_fdw_validator(PG_FUNCTION_ARGS);
 
+/* functions.c: shared by the code-image functions (and the others that take a server) */
+struct WxaCodeRequest;
+extern char *wxa_text_in_utf8(text *value);
+extern char *wxa_required_text(FunctionCallInfo fcinfo, int argno, const char *name);
+extern WxaConfig *wxa_config_for_call(FunctionCallInfo fcinfo);
+extern void wxa_code_request_from_args(FunctionCallInfo fcinfo, struct WxaCodeRequest *req);
+extern bool wxa_code_answer_ok(const struct WxaCodeRequest *req, const char *response, size_t len,
+							   int attempts, WxaError *err);
+
 /* errors.c */
 extern void wxa_raise(const WxaError *err, const WxaConfig *config) pg_attribute_noreturn();
 extern char *wxa_message_text(const char *text, const WxaConfig *config, int max_bytes);

@@ -5,6 +5,7 @@
 #include "wxa_errcode.h"
 
 #include <stddef.h>
+#include <string.h>
 
 /* SQLSTATEs used below (PostgreSQL's names) */
 #define AUTHORIZATION "28000"	/* invalid_authorization_specification */
@@ -12,6 +13,7 @@
 #define LIMIT "53400"			/* configuration_limit_exceeded */
 #define PARAMETER "22023"		/* invalid_parameter_value */
 #define FDW_ERROR "HV000"		/* fdw_error */
+#define NOT_READY "55000"		/* object_not_in_prerequisite_state */
 
 static const char busy_hint[] =
 "WeChat is busy; the request was retried max_retries times. Try again later or raise max_retries.";
@@ -24,6 +26,8 @@ static const char static_token_hint[] =
 static const char whitelist_hint[] =
 "Add this database server's egress IP address to the IP whitelist of the mini program, or route through a whitelisted proxy (server option proxy).";
 static const char dates_hint[] = "WeChat rejected the requested dates.";
+static const char quota_path_hint[] =
+"The cgi_path must be the path of a WeChat API without host and query, with its leading '/', such as '/wxa/getwxacodeunlimit'.";
 static const char scene_hint[] =
 "The scene must be 1 to 32 characters of 0-9 A-Z a-z !#$&'()*+,/:;=?@-._~.";
 
@@ -59,7 +63,14 @@ static const WxaErrcodeFacts errcodes[] = {
 	{61004, AUTHORIZATION, false, false, whitelist_hint, NULL},
 	{61500, PARAMETER, false, false, dates_hint, NULL},
 	{61501, PARAMETER, false, false, dates_hint, NULL},
+	/* the day exists but WeChat has not published it yet: never retried */
+	{61503, NOT_READY, false, false,
+	"WeChat publishes a day's data the next morning, Beijing time, usually after 10:00 and some days later; query that day again after then (it is never retried).", NULL},
 	{61504, FDW_ERROR, true, false, busy_hint, NULL},
+	{76003, PARAMETER, false, false, quota_path_hint, NULL},
+	{76021, PARAMETER, false, false, quota_path_hint, NULL},
+	{76022, PARAMETER, false, false,
+	"WeChat does not report the quota of this API (the /sns/ paths, such as /sns/jscode2session).", NULL},
 	{85096, PARAMETER, false, false, NULL, NULL},
 };
 
@@ -84,6 +95,15 @@ bool
 wxa_errcode_token_rejected(long errcode)
 {
 	return wxa_errcode_facts(errcode)->token_rejected;
+}
+
+/* A frequency limit (45009, 45011) concerns every request to that API alike. */
+bool
+wxa_errcode_rate_limited(long errcode)
+{
+	const WxaErrcodeFacts *facts = wxa_errcode_facts(errcode);
+
+	return facts->transient && strcmp(facts->sqlstate, LIMIT) == 0;
 }
 
 const char *

@@ -24,6 +24,8 @@ const WxaErrcodeFacts *wxa_errcode_facts(long errcode);
 /* Shorthands for the fields above. */
 bool		wxa_errcode_transient(long errcode);
 bool		wxa_errcode_token_rejected(long errcode);
+/* 45009, 45011: a frequency limit, which concerns every request to that API alike. */
+bool		wxa_errcode_rate_limited(long errcode);
 const char *wxa_errcode_hint(long errcode);
 
 #endif

@@ -20,6 +20,8 @@
 
 #define POLL_SLICE_MS 20		/* how often a wait looks at interrupts */
 #define BACKOFF_CAP_MS 8000
+#define RATE_PAUSE_FIRST_MS 250	/* a frequency limit pauses the batch this long first */
+#define RATE_PAUSE_CAP_MS 10000	/* ... doubling while the limit holds, up to this */
 
 struct WxaRequest
 {
@@ -31,8 +33,11 @@ struct WxaRequest
 
 	WxaRequestState state;
 	int			attempts;
+	int			rate_waits;		/* attempts answered by a frequency limit that paused the batch */
 	bool		token_retried;
+	bool		token_failed;	/* no access token: concerns the whole batch */
 	double		retry_at_ms;
+	double		sent_at_ms;
 
 	/* the transfer in flight */
 	CURL	   *easy;
@@ -65,6 +70,13 @@ struct WxaBatch
 	int			running;
 	int			first_unfinished;
 	WxaHttpStats stats;
+
+	/* the shared pause on a frequency limit (options.rate_limit_patience_ms) */
+	double		paused_until_ms;
+	double		pause_started_ms;
+	double		limited_since_ms;	/* first limit since the last success; 0: none */
+	int			pause_step;
+	bool		probing;		/* after a pause: one request in flight until one succeeds */
 };
 
 bool		(*wxa_http_interrupted) (void) = NULL;
@@ -317,6 +329,7 @@ start_transfer(WxaRequest *req)
 		{
 			if (err.kind == WXA_OK)
 				wxa_error_set(&err, WXA_ERR_INTERNAL, "no access token available");
+			req->token_failed = true;
 			fail_request(req, &err);
 			return -1;
 		}
@@ -387,6 +400,7 @@ start_transfer(WxaRequest *req)
 	req->easy = easy;
 	req->state = WXA_REQ_RUNNING;
 	req->attempts++;
+	req->sent_at_ms = now_ms();
 	batch->running++;
 	batch->stats.sent++;
 	return 0;
@@ -398,7 +412,7 @@ backoff_ms(const WxaRequest *req)
 	double		base = req->batch->options.backoff_base_ms;
 	double		delay = base;
 
-	for (int i = 1; i < req->attempts && delay < BACKOFF_CAP_MS; i++)
+	for (int i = 1; i < req->attempts - req->rate_waits && delay < BACKOFF_CAP_MS; i++)
 		delay *= 2;
 	if (delay > BACKOFF_CAP_MS)
 		delay = BACKOFF_CAP_MS;
@@ -406,11 +420,51 @@ backoff_ms(const WxaRequest *req)
 	return delay * (0.5 + 0.5 * wxa_http_jitter());
 }
 
+/*
+ * A frequency limit answered req. With rate_limit_patience_ms, pause the whole
+ * batch until a common resume time and queue req again without counting the
+ * attempt; return false when patience has run out (the caller then treats the
+ * answer as an ordinary transient error).
+ */
+static bool
+pause_for_rate_limit(WxaRequest *req)
+{
+	WxaBatch   *batch = req->batch;
+	double		now = now_ms();
+	double		delay;
+
+	if (batch->options.rate_limit_patience_ms <= 0)
+		return false;
+	if (batch->limited_since_ms == 0)
+		batch->limited_since_ms = now;
+	else if (now - batch->limited_since_ms > batch->options.rate_limit_patience_ms)
+		return false;
+
+	/* answers to requests sent before the current pause began do not lengthen it */
+	if (req->sent_at_ms >= batch->pause_started_ms)
+	{
+		delay = RATE_PAUSE_FIRST_MS;
+		for (int i = 0; i < batch->pause_step && delay < RATE_PAUSE_CAP_MS; i++)
+			delay *= 2;
+		if (delay > RATE_PAUSE_CAP_MS)
+			delay = RATE_PAUSE_CAP_MS;
+		batch->pause_step++;
+		batch->pause_started_ms = now;
+		/* NOLINTNEXTLINE(cert-msc30-c,cert-msc50-cpp): spreads retries, guards no secret */
+		batch->paused_until_ms = now + delay * (0.75 + 0.25 * ((double) rand() / RAND_MAX));
+	}
+	batch->probing = true;
+	batch->stats.rate_limited++;
+	req->rate_waits++;
+	req->state = WXA_REQ_QUEUED;
+	return true;
+}
+
 /* Retry if attempts remain, else fail with err. */
 static void
 retry_or_fail(WxaRequest *req, WxaError *err)
 {
-	if (req->attempts <= req->batch->options.max_retries)
+	if (req->attempts - req->rate_waits <= req->batch->options.max_retries)
 	{
 		req->state = WXA_REQ_BACKOFF;
 		req->retry_at_ms = now_ms() + backoff_ms(req);
@@ -549,6 +603,7 @@ classify(WxaRequest *req)
 			if (batch->tokens.get(batch->tokens.arg, req->sent_token, &token_err) == NULL)
 			{
 				/* no error from the provider: it cannot renew (a static token) */
+				req->token_failed = true;
 				fail_request(req, token_err.kind != WXA_OK ? &token_err : &err);
 				return;
 			}
@@ -556,6 +611,8 @@ classify(WxaRequest *req)
 			req->state = WXA_REQ_QUEUED;	/* again at once, with the new token */
 			return;
 		}
+		if (wxa_errcode_rate_limited(errcode) && pause_for_rate_limit(req))
+			return;
 		if (wxa_errcode_transient(errcode))
 			retry_or_fail(req, &err);
 		else
@@ -563,6 +620,9 @@ classify(WxaRequest *req)
 		return;
 	}
 	req->state = WXA_REQ_DONE;
+	batch->limited_since_ms = 0;
+	batch->pause_step = 0;
+	batch->probing = false;
 }
 
 /* Record the outcome of every finished transfer, whichever batch it belongs to. */
@@ -599,13 +659,17 @@ start_eligible(WxaBatch *batch, int index, double now)
 	int			window = batch->options.max_concurrency * 4;
 	int			limit = index + window;
 
+	int			concurrency = batch->probing ? 1 : batch->options.max_concurrency;
+
+	if (now < batch->paused_until_ms)
+		return;
 	if (limit > batch->nrequests)
 		limit = batch->nrequests;
 	for (int i = batch->first_unfinished; i < limit; i++)
 	{
 		WxaRequest *req = batch->requests[i];
 
-		if (batch->running >= batch->options.max_concurrency)
+		if (batch->running >= concurrency)
 			break;
 		if (req->state == WXA_REQ_QUEUED ||
 			(req->state == WXA_REQ_BACKOFF && req->retry_at_ms <= now))
@@ -613,8 +677,12 @@ start_eligible(WxaBatch *batch, int index, double now)
 	}
 }
 
-int
-wxa_batch_wait(WxaBatch *batch, int index, WxaError *err)
+/*
+ * Drive transfers until request index has finished. own_only: another
+ * request's failure is that request's business (wxa_batch_wait_own).
+ */
+static int
+drive(WxaBatch *batch, int index, bool own_only, WxaError *err)
 {
 	WxaRequest *target = batch->requests[index];
 	double		started = now_ms();
@@ -633,9 +701,10 @@ wxa_batch_wait(WxaBatch *batch, int index, WxaError *err)
 
 			if (req->state == WXA_REQ_RUNNING && req->completed)
 				classify(req);
-			if (req->state == WXA_REQ_FAILED)
+			if (req->state == WXA_REQ_FAILED && (!own_only || req == target))
 			{
 				*err = req->err;
+				rc = own_only && !req->token_failed ? 1 : -1;
 				goto out;
 			}
 			if (req->state == WXA_REQ_BACKOFF && req->retry_at_ms < next_retry)
@@ -648,6 +717,13 @@ wxa_batch_wait(WxaBatch *batch, int index, WxaError *err)
 		if (target->state == WXA_REQ_DONE)
 		{
 			rc = 0;
+			goto out;
+		}
+		/* own_only: it may have failed while another request was waited for */
+		if (target->state == WXA_REQ_FAILED)
+		{
+			*err = target->err;
+			rc = own_only && !target->token_failed ? 1 : -1;
 			goto out;
 		}
 		if (wxa_http_interrupted && wxa_http_interrupted())
@@ -676,6 +752,18 @@ wxa_batch_wait(WxaBatch *batch, int index, WxaError *err)
 out:
 	batch->stats.wait_ms += now_ms() - started;
 	return rc;
+}
+
+int
+wxa_batch_wait(WxaBatch *batch, int index, WxaError *err)
+{
+	return drive(batch, index, false, err);
+}
+
+int
+wxa_batch_wait_own(WxaBatch *batch, int index, WxaError *err)
+{
+	return drive(batch, index, true, err);
 }
 
 const char *
@@ -710,6 +798,7 @@ wxa_http_stats_add(WxaHttpStats *into, const WxaHttpStats *from)
 	into->retries += from->retries;
 	into->bytes += from->bytes;
 	into->wait_ms += from->wait_ms;
+	into->rate_limited += from->rate_limited;
 }
 
 void

@@ -30,6 +30,15 @@ typedef struct WxaHttpOptions
 	const char *secret;			/* NULL or the AppSecret, scrubbed from errmsgs; copied */
 	size_t		max_body;		/* bytes; larger bodies fail the request */
 	long		backoff_base_ms;	/* first retry waits about this long */
+
+	/*
+	 * 0: a frequency limit (errcode 45009, 45011) is retried like any transient
+	 * error. > 0: it pauses every request of the batch until a common resume
+	 * time, the retry is not counted against max_retries, and one request
+	 * probes before the rest follow; after this long without a success the
+	 * limit is an ordinary transient error again (a daily quota used up).
+	 */
+	long		rate_limit_patience_ms;
 } WxaHttpOptions;
 
 /*
@@ -59,6 +68,7 @@ typedef struct WxaHttpStats
 	long		retries;
 	long		bytes;			/* response bytes received */
 	double		wait_ms;		/* time spent waiting on the network */
+	long		rate_limited;	/* answers that paused the batch (rate_limit_patience_ms) */
 } WxaHttpStats;
 
 typedef struct WxaRequest WxaRequest;
@@ -90,6 +100,16 @@ int			wxa_batch_size(const WxaBatch *batch);
  * failed for good, or the wait was interrupted (WXA_ERR_CANCELED).
  */
 int			wxa_batch_wait(WxaBatch *batch, int index, WxaError *err);
+
+/*
+ * The same, but reporting only request index's own outcome, for callers that
+ * keep the other requests' results whatever happens to this one: 0 when it
+ * succeeded; 1 with err filled when it failed for good (WeChat's errcode, or
+ * its transfer after the retries); -1 with err filled when what failed
+ * concerns the whole batch: no access token could be had, or the wait was
+ * interrupted (WXA_ERR_CANCELED).
+ */
+int			wxa_batch_wait_own(WxaBatch *batch, int index, WxaError *err);
 
 /* The body of a finished request; valid until wxa_batch_forget() or free. */
 const char *wxa_batch_response(const WxaBatch *batch, int index, size_t *len);

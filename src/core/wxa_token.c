@@ -83,6 +83,12 @@ wxa_token_parse(const char *response, size_t len, char **token, long *expires_in
 	return rc;
 }
 
+const char *
+wxa_token_api(WxaTokenEndpoint endpoint)
+{
+	return endpoint == WXA_TOKEN_STABLE ? "cgi-bin/stable_token" : "cgi-bin/token";
+}
+
 int
 wxa_token_fetch(const WxaHttpOptions *options, const char *base_url, WxaTokenEndpoint endpoint,
 				const char *appid, const char *secret, char **token, long *expires_in,
@@ -93,7 +99,7 @@ wxa_token_fetch(const WxaHttpOptions *options, const char *base_url, WxaTokenEnd
 	char	   *response = NULL;
 	size_t		len = 0;
 	int			rc = -1;
-	const char *what = endpoint == WXA_TOKEN_STABLE ? "cgi-bin/stable_token" : "cgi-bin/token";
+	const char *what = wxa_token_api(endpoint);
 	WxaHttpOptions with_secret = *options;
 	WxaHttpStats fetch_stats = {0};
 

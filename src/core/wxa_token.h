@@ -15,6 +15,9 @@ typedef enum WxaTokenEndpoint
 	WXA_TOKEN_CLASSIC			/* GET /cgi-bin/token: every fetch replaces the previous token */
 } WxaTokenEndpoint;
 
+/* The API path after the base URL ("cgi-bin/stable_token"). */
+const char *wxa_token_api(WxaTokenEndpoint endpoint);
+
 /*
  * Fetch a token. On success *token is malloc'd and *expires_in is the whole
  * seconds it has left, which may be 0 (the stable endpoint returns the

@@ -468,6 +468,47 @@ class ImageTests(EmuTestCase):
         self.assertErr(request("POST", "/wxa/getwxacode", {"path": "a"}), 41001)
 
 
+    def test_b_rate_limit_window(self):
+        control("POST", "config", {"unlimit_per_minute": 3, "unlimit_window_seconds": 0.5})
+        for i in range(3):
+            self.assertEqual(self.post("/wxa/getwxacodeunlimit", {"scene": f"s{i}"}).ctype, "image/jpeg")
+        self.assertErr(self.post("/wxa/getwxacodeunlimit", {"scene": "s3"}), 45009)
+        time.sleep(0.6)
+        self.assertEqual(self.post("/wxa/getwxacodeunlimit", {"scene": "s3"}).ctype, "image/jpeg")
+        self.assertEqual(control("GET", "stats")["outcomes"]["/wxa/getwxacodeunlimit 45009"], 1)
+
+
+class QuotaTests(EmuTestCase):
+    def quota(self, path):
+        return request("POST", f"/cgi-bin/openapi/quota/get?access_token={self.token}", {"cgi_path": path})
+
+    def test_used_is_the_request_count(self):
+        control("POST", "config", {"daily_quota": 10})
+        for i in range(3):
+            request("POST", f"/wxa/getwxacodeunlimit?access_token={self.token}", {"scene": f"q{i}"})
+        answer = self.quota("/wxa/getwxacodeunlimit").json()
+        self.assertEqual(answer["errcode"], 0)
+        self.assertEqual(answer["quota"], {"daily_limit": 10, "used": 3, "remain": 7})
+        self.assertEqual(self.quota(DC + "getweanalysisappiddailyvisittrend").json()["quota"]["used"], 0)
+
+    def test_errors(self):
+        self.assertErr(self.quota("/sns/jscode2session"), 76022)
+        self.assertErr(self.quota("/wxa/nope"), 76021)
+        self.assertErr(self.quota("wxa/getwxacode"), 76003)
+        self.assertErr(request("POST", "/cgi-bin/openapi/quota/get", {"cgi_path": "/wxa/getwxacode"}), 41001)
+
+
+class PublicationTests(EmuTestCase):
+    def test_yesterday_unpublished_before_publish_hour(self):
+        name = "getweanalysisappiddailyvisittrend"
+        yesterday = (datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date()
+                     - datetime.timedelta(days=1)).strftime("%Y%m%d")
+        self.assertNotIn("errcode", datacube(name, yesterday, yesterday, self.token).json())
+        control("POST", "config", {"publish_hour": 24})
+        self.assertErr(datacube(name, yesterday, yesterday, self.token), 61503)
+        self.assertNotIn("errcode", datacube(name, "20240301", "20240301", self.token).json())
+
+
 class Code2SessionTests(EmuTestCase):
     def login(self, code, appid=APP1, secret=SECRET1, grant="authorization_code"):
         return request("GET", f"/sns/jscode2session?appid={appid}&secret={secret}&js_code={code}&grant_type={grant}")

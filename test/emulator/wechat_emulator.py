@@ -51,7 +51,10 @@ DEFAULT_CONFIG = {
     "token_ttl": 7200,          # expires_in of new tokens, seconds
     "old_token_grace": 300,     # how long a replaced classic token keeps working, seconds
     "code_quota": 100000,       # codes interfaces A + C may make per app, ever (45029)
-    "unlimit_per_minute": 5000,  # interface B calls per app per minute (45009)
+    "unlimit_per_minute": 5000,  # interface B calls per app per window (45009)
+    "unlimit_window_seconds": 60,  # that window; tests shorten it to stay fast
+    "daily_quota": 100000,      # daily_limit that quota/get reports for every path
+    "publish_hour": 0,          # Beijing hour before which yesterday answers 61503 (24: never)
     "tls_certificate": "server",  # what the TLS port presents to new connections (TLS_CERTIFICATES)
 }
 
@@ -96,7 +99,11 @@ ERRMSG = {
     61004: "access clientip is not registered",
     61500: "date format error",
     61501: "date range error",
+    61503: "data not ready, please try later",
     61504: "system busy, please try again later",
+    76003: "invalid cgi_path",
+    76021: "cgi_path not found, please check",
+    76022: "could not use this cgi_path, no permission",
     85096: "not allow include scancode_time field",
 }
 
@@ -779,15 +786,27 @@ class State:
             self.codes_made[appid] += 1
 
     def take_unlimit_rate(self, appid):
-        """Interface B: unlimit_per_minute calls per app in any 60 s window."""
+        """Interface B: unlimit_per_minute calls per app in any window of unlimit_window_seconds."""
         now = time.monotonic()
         with self.lock:
             calls = self.unlimit_calls[appid]
-            while calls and calls[0] <= now - 60:
+            while calls and calls[0] <= now - self.config["unlimit_window_seconds"]:
                 calls.popleft()
             if len(calls) >= self.config["unlimit_per_minute"]:
                 raise ApiError(45009)
             calls.append(now)
+
+    def quota(self, path):
+        """quota/get's figures: the emulator's own count of requests to path is "used"."""
+        with self.lock:
+            limit = int(self.config["daily_quota"])
+            used = self.requests[path]
+            return {"daily_limit": limit, "used": used, "remain": max(0, limit - used)}
+
+    def published(self, day):
+        """Whether WeChat has published day's data: all days but yesterday before publish_hour."""
+        now = datetime.datetime.now(BEIJING)
+        return day < now.date() - datetime.timedelta(days=1) or now.hour >= self.config["publish_hour"]
 
     # -- control views
     def stats(self):
@@ -943,7 +962,23 @@ def handle_code2session(state, req, _appid):
 
 def handle_datacube(state, req, appid):
     name = req.path.rsplit("/", 1)[1]
-    return json_reply(datacube_response(appid, name, req.json()))
+    body = req.json()
+    response = datacube_response(appid, name, body)     # the request's own errors come first
+    if not state.published(parse_api_date(body["end_date"])):
+        raise ApiError(61503)
+    return json_reply(response)
+
+
+def handle_quota(state, req, _appid):
+    """POST /cgi-bin/openapi/quota/get: the daily quota of one API path (never clears it)."""
+    path = req.json_object().get("cgi_path")
+    if not isinstance(path, str) or not path.startswith("/") or "?" in path:
+        raise ApiError(76003)
+    if path.startswith("/sns/"):
+        raise ApiError(76022)
+    if path not in ROUTES:
+        raise ApiError(76021)
+    return json_reply({"errcode": 0, "errmsg": "ok", "quota": state.quota(path)})
 
 
 def handle_wxacode(state, req, appid):
@@ -988,6 +1023,7 @@ ROUTES = {
     "/wxa/getwxacode": ("POST", handle_wxacode, True),
     "/wxa/getwxacodeunlimit": ("POST", handle_wxacode_unlimit, True),
     "/cgi-bin/wxaapp/createwxaqrcode": ("POST", handle_create_qrcode, True),
+    "/cgi-bin/openapi/quota/get": ("POST", handle_quota, True),
 }
 ROUTES.update({f"/datacube/{name}": ("POST", handle_datacube, True) for name in DATACUBE})
 

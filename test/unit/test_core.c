@@ -13,6 +13,7 @@
 #include "wxa_date.h"
 #include "wxa_http.h"
 #include "wxa_period.h"
+#include "wxa_quota.h"
 #include "wxa_response.h"
 #include "wxa_token.h"
 #include "wxa_url.h"
@@ -24,6 +25,42 @@ static wxa_day
 D(int y, int m, int d)
 {
 	return wxa_day_from_ymd(y, m, d);
+}
+
+static void
+test_quota(void)
+{
+	char		paths[32][WXA_QUOTA_PATH_MAX];
+	int			n = wxa_quota_paths(WXA_TOKEN_STABLE, paths, 32);
+	bool		has_unlimit = false,
+				has_sns = false;
+	WxaQuota	quota;
+	WxaError	err;
+	char	   *body;
+	const char *ok = "{\"errcode\":0,\"errmsg\":\"ok\",\"quota\":{\"daily_limit\":100000,\"used\":7,\"remain\":99993}}";
+	const char *bad = "{\"errcode\":0,\"quota\":{\"daily_limit\":\"many\",\"used\":7,\"remain\":1}}";
+
+	/* the catalog's endpoints, the three code images and the token endpoint */
+	CHECK(n == wxa_endpoint_count + 4);
+	CHECK(strcmp(paths[0], "/datacube/getweanalysisappiddailysummarytrend") == 0);
+	for (int i = 0; i < n; i++)
+	{
+		has_unlimit |= strcmp(paths[i], "/wxa/getwxacodeunlimit") == 0;
+		has_sns |= strncmp(paths[i], "/sns/", 5) == 0;
+	}
+	CHECK(has_unlimit && !has_sns);
+	CHECK(strcmp(paths[n - 1], "/cgi-bin/stable_token") == 0);
+	CHECK(wxa_quota_paths(WXA_TOKEN_CLASSIC, paths, 2) == n);	/* counts past max */
+
+	body = wxa_quota_request_body("/wxa/getwxacode");
+	CHECK(body && strcmp(body, "{\"cgi_path\":\"/wxa/getwxacode\"}") == 0);
+	free(body);
+	wxa_error_clear(&err);
+	CHECK(wxa_quota_parse(ok, strlen(ok), &quota, &err) == 0 &&
+		  quota.daily_limit == 100000 && quota.used == 7 && quota.remain == 99993);
+	CHECK(wxa_quota_parse(bad, strlen(bad), &quota, &err) == -1 && err.kind == WXA_ERR_RESPONSE);
+	wxa_error_clear(&err);
+	CHECK(wxa_quota_parse("{}", 2, &quota, &err) == -1 && err.kind == WXA_ERR_RESPONSE);
 }
 
 static void
@@ -39,6 +76,14 @@ test_dates(void)
 
 	CHECK(D(2000, 1, 1) == 0);
 	CHECK(D(2024, 1, 1) == 8766);
+
+	/* publication: 2024-01-03 00:00 UTC is 08:00 in Beijing */
+	CHECK(wxa_day_maybe_unpublished(D(2024, 1, 2), 1704240000));
+	CHECK(wxa_day_maybe_unpublished(D(2024, 1, 2), 1704240000 + 2 * 3600 - 1));	/* 09:59:59 */
+	CHECK(!wxa_day_maybe_unpublished(D(2024, 1, 2), 1704240000 + 2 * 3600));	/* 10:00 */
+	CHECK(!wxa_day_maybe_unpublished(D(2024, 1, 1), 1704240000));	/* the day before */
+	CHECK(wxa_day_maybe_unpublished(D(2024, 1, 2), 1704240000 - 7 * 3600));	/* 01:00 on 01-03 */
+	CHECK(!wxa_day_maybe_unpublished(D(2024, 1, 1), 1704240000 - 9 * 3600));	/* 23:00 on 01-02 */
 	CHECK(wxa_day_weekday(D(2024, 1, 1)) == 1);
 	CHECK(wxa_day_weekday(D(2024, 1, 7)) == 7);
 	CHECK(wxa_day_weekday(D(1999, 12, 31)) == 5);
@@ -590,5 +635,6 @@ main(void)
 	test_catalog();
 	test_errcodes();
 	test_urls();
+	test_quota();
 	return unit_report();
 }
