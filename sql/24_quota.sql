@@ -50,7 +50,7 @@ END $$;
 \! python3 test/emulator/emuctl.py reset >/dev/null
 CREATE MATERIALIZED VIEW trend_recent AS
   SELECT ref_date, visit_uv FROM wxa.daily_visit_trend WHERE ref_date BETWEEN '2024-01-01' AND '2024-01-03';
-\! python3 test/emulator/emuctl.py fault getweanalysisappiddailyvisittrend errcode errcode=61503 times=-1 >/dev/null
+\! python3 test/emulator/emuctl.py fault getweanalysisappiddailyvisittrend errcode errcode=61503 times=-1 match=20240102 >/dev/null
 REFRESH MATERIALIZED VIEW trend_recent;
 SELECT count(*) AS rows_kept FROM trend_recent;
 DROP MATERIALIZED VIEW trend_recent;
