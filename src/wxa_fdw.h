@@ -12,6 +12,8 @@
 #include "nodes/pathnodes.h"
 #include "utils/date.h"
 
+#include "compat.h"
+
 #include "core/wxa_catalog.h"
 #include "core/wxa_error.h"
 #include "core/wxa_http.h"
@@ -61,7 +63,7 @@ extern const char *wxa_cached_token(const WxaConfig *config);
 extern void wxa_connection_init(void);
 
 /* errors.c */
-extern void wxa_raise(const WxaError *err, const WxaConfig *config) pg_attribute_noreturn();
+pg_noreturn extern void wxa_raise(const WxaError *err, const WxaConfig *config);
 extern char *wxa_message_text(const char *text, const WxaConfig *config, int max_bytes);
 extern DateADT wxa_yesterday(const char *timezone);
 
