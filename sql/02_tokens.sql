@@ -27,6 +27,9 @@ SELECT count(*) FROM short_trend WHERE ref_date BETWEEN '2024-02-01' AND '2024-0
 \set expired `python3 test/emulator/emuctl.py outcomes 42001`
 SELECT :tokens AS token_fetches, :expired AS rejected_as_expired;
 
+-- tokens live 2 hours again: the token fetched next must not expire (refresh at 2.4 s)
+-- before the revocation below, however slow the machine
+\! python3 test/emulator/emuctl.py config token_ttl=7200 >/dev/null
 -- revocation: the rejected token is dropped, a new one fetched, the request retried once
 -- (the reset above already revoked the token this session holds for server wechat)
 SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date = '2024-03-01';
