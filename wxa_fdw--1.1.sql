@@ -1,4 +1,4 @@
-/* wxa_fdw 1.1 — the WeChat mini-program server API in SQL (CREATE EXTENSION wxa_fdw) */
+/* wxa_fdw 1.1 - the WeChat mini-program server API in SQL (CREATE EXTENSION wxa_fdw) */
 /* Every object added in 1.1 is also created by wxa_fdw--1.0--1.1.sql, for ALTER EXTENSION UPDATE. */
 
 \echo Use "CREATE EXTENSION wxa_fdw" to load this file. \quit
