@@ -14,7 +14,9 @@ SELECT $q$
                      || format(' volatile=%s strict=%s parallel=%s setof=%s rows=%s cost=%s symbol=%s',
                                p.provolatile, p.proisstrict, p.proparallel, p.proretset,
                                p.prorows, p.procost, p.prosrc), '')
-         || coalesce(format(' handler=%s validator=%s', w.fdwhandler::regproc, w.fdwvalidator::regproc), '')
+         || CASE WHEN w.oid IS NOT NULL
+                 THEN format(' handler=%s validator=%s', w.fdwhandler::regproc, w.fdwvalidator::regproc)
+                 ELSE '' END
   FROM pg_depend d
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'wxa_fdw'
   LEFT JOIN pg_proc p ON d.classid = 'pg_proc'::regclass AND p.oid = d.objid
