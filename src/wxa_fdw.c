@@ -73,10 +73,16 @@ typedef struct WxaPlanInfo
 	double		requests;		/* estimated */
 } WxaPlanInfo;
 
+/*
+ * A parsed period kept for rescans. Its cells are palloc'd in the scan's
+ * context (copy_rows_into_context), so the cache needs no cleanup of its own:
+ * no reset callback ever walks the hash table, which dynahash keeps in a child
+ * context that MemoryContextDelete frees before it runs the callbacks.
+ */
 typedef struct CachedPeriod
 {
 	int64		key;			/* first day and window length */
-	WxaRows		rows;
+	WxaRows		rows;			/* palloc'd: never passed to wxa_rows_free */
 } CachedPeriod;
 
 typedef struct ScanPeriod
@@ -115,8 +121,8 @@ typedef struct WxaScanState
 	int			nperiods;
 	long		planned;		/* periods matching, even beyond max_requests */
 	int			current;
-	WxaRows    *rows;			/* rows of the current period */
-	WxaRows		own_rows;		/* holds them when the cache is full */
+	WxaRows    *rows;			/* rows of the current period: own_rows or a cached copy */
+	WxaRows		own_rows;		/* malloc'd by the parser; freed by free_scan_memory */
 	int			row;
 	WxaBatch   *batch;
 
@@ -444,6 +450,13 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 
 /* ---------------------------------------------------------------- execution */
 
+/*
+ * The scan context's reset callback. It frees only the malloc'd memory the
+ * state points to directly. It must never touch memory of a child context
+ * (the period cache, the restriction values): MemoryContextDelete deletes
+ * the children before it runs the callbacks. The state itself is palloc'd in
+ * the context that owns this callback, which is freed only after it.
+ */
 static void
 free_scan_memory(void *arg)
 {
@@ -452,16 +465,7 @@ free_scan_memory(void *arg)
 	wxa_batch_free(state->batch);
 	state->batch = NULL;
 	wxa_rows_free(&state->own_rows);
-	if (state->cache)
-	{
-		HASH_SEQ_STATUS seq;
-		CachedPeriod *entry;
-
-		hash_seq_init(&seq, state->cache);
-		while ((entry = hash_seq_search(&seq)) != NULL)
-			wxa_rows_free(&entry->rows);
-		state->cache = NULL;
-	}
+	state->rows = NULL;
 }
 
 static bool
@@ -600,6 +604,41 @@ retire_batch(WxaScanState *state)
 	}
 }
 
+/*
+ * A copy of rows whose cells live in one palloc'd block of context, so that
+ * the copy is freed with the context and never needs a callback.
+ */
+static WxaRows
+copy_rows_into_context(const WxaRows *rows, MemoryContext context)
+{
+	WxaRows		copy = {0};
+	long		ncells = (long) rows->nrows * rows->ncols;
+	Size		size = sizeof(char *) * (ncells + 1);
+	char	   *text;
+
+	for (long i = 0; i < ncells; i++)
+		if (rows->cells[i])
+			size += strlen(rows->cells[i]) + 1;
+	copy.ncols = rows->ncols;
+	copy.nrows = rows->nrows;
+	copy.capacity = rows->nrows;
+	copy.cells = MemoryContextAllocHuge(context, size);
+	text = (char *) (copy.cells + ncells + 1);
+	for (long i = 0; i < ncells; i++)
+	{
+		size_t		n;
+
+		copy.cells[i] = NULL;
+		if (rows->cells[i] == NULL)
+			continue;
+		n = strlen(rows->cells[i]) + 1;
+		memcpy(text, rows->cells[i], n);
+		copy.cells[i] = text;
+		text += n;
+	}
+	return copy;
+}
+
 /* Make the rows of period i current: from the cache, or wait for its response. */
 static void
 load_period(WxaScanState *state, int i)
@@ -607,7 +646,7 @@ load_period(WxaScanState *state, int i)
 	ScanPeriod *sp = &state->periods[i];
 	int64		key = period_key(&sp->period);
 	CachedPeriod *cached = hash_search(state->cache, &key, HASH_FIND, NULL);
-	WxaRows		rows = {0};
+	long		cells;
 	WxaError	err;
 	const char *body;
 	size_t		len;
@@ -622,11 +661,12 @@ load_period(WxaScanState *state, int i)
 	if (wxa_batch_wait(state->batch, sp->request, &err) != 0)
 		wxa_raise(&err, state->config);
 	body = wxa_batch_response(state->batch, sp->request, &len);
-	if (wxa_parse_datacube(state->ep, &sp->period, body, len, &rows, &err) != 0)
+	/* parsed straight into own_rows: the scan's callback frees them if anything below fails */
+	if (wxa_parse_datacube(state->ep, &sp->period, body, len, &state->own_rows, &err) != 0)
 	{
 		char		when[32];
 
-		wxa_rows_free(&rows);
+		wxa_rows_free(&state->own_rows);
 		wxa_batch_forget(state->batch, sp->request);
 		describe_period(&sp->period, when, sizeof(when));
 		snprintf(err.what, sizeof(err.what), "datacube/%s (%s)", state->ep->api, when);
@@ -634,18 +674,18 @@ load_period(WxaScanState *state, int i)
 		wxa_raise(&err, state->config);
 	}
 	wxa_batch_forget(state->batch, sp->request);
+	state->rows = &state->own_rows;
 
-	if (state->cached_cells + (long) rows.nrows * rows.ncols <= WXA_CACHE_CELLS)
+	cells = (long) state->own_rows.nrows * state->own_rows.ncols;
+	if (state->cached_cells + cells <= WXA_CACHE_CELLS)
 	{
+		WxaRows		copy = copy_rows_into_context(&state->own_rows, state->context);
+
 		cached = hash_search(state->cache, &key, HASH_ENTER, NULL);
-		cached->rows = rows;
-		state->cached_cells += (long) rows.nrows * rows.ncols;
+		cached->rows = copy;
+		state->cached_cells += cells;
+		wxa_rows_free(&state->own_rows);
 		state->rows = &cached->rows;
-	}
-	else
-	{
-		state->own_rows = rows;
-		state->rows = &state->own_rows;
 	}
 }
 
