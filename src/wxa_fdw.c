@@ -15,6 +15,10 @@
 #include "access/table.h"
 #include "commands/defrem.h"
 #include "commands/explain.h"
+#if PG_VERSION_NUM >= 180000
+#include "commands/explain_format.h"
+#include "commands/explain_state.h"
+#endif
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "mb/pg_wchar.h"
@@ -335,13 +339,8 @@ add_scan_path(PlannerInfo *root, RelOptInfo *baserel, const WxaEndpoint *ep, Lis
 	/* a scan that could never run must lose to any parameterized alternative */
 	if (!wxa_quals_have_date(quals))
 		total += WXA_UNRESTRICTED_COST;
-#if PG_VERSION_NUM >= 170000
-	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, rows, startup, total,
-													   NIL, required_outer, NULL, NIL, NIL));
-#else
-	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, rows, startup, total,
-													   NIL, required_outer, NULL, NIL));
-#endif
+	add_path(baserel, (Path *) wxa_create_foreignscan_path(root, baserel, NULL, rows, startup, total,
+														   NIL, required_outer, NULL, NIL));
 }
 
 /* Equivalence-class members that are this table's ref_date or end_date. */

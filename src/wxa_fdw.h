@@ -11,6 +11,8 @@
 #include "nodes/pathnodes.h"
 #include "utils/date.h"
 
+#include "compat.h"
+
 #include "core/wxa_catalog.h"
 #include "core/wxa_error.h"
 #include "core/wxa_http.h"
@@ -73,7 +75,7 @@ extern bool wxa_code_answer_ok(const struct WxaCodeRequest *req, const char *res
 							   int attempts, WxaError *err);
 
 /* errors.c */
-extern void wxa_raise(const WxaError *err, const WxaConfig *config) pg_attribute_noreturn();
+pg_noreturn extern void wxa_raise(const WxaError *err, const WxaConfig *config);
 extern char *wxa_message_text(const char *text, const WxaConfig *config, int max_bytes);
 
 /* quals.c: date restrictions from WHERE clauses */
