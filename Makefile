@@ -1,15 +1,14 @@
 # wxa_fdw — PGXS build. `make`, `make install`, then the tests: see README.md.
 
 MODULE_big = wxa_fdw
-CORE_OBJS = src/core/wxa_date.o src/core/wxa_catalog.o src/core/wxa_period.o \
-            src/core/wxa_error.o src/core/wxa_api.o src/core/wxa_response.o \
-            src/core/wxa_http.o src/core/wxa_engine.o src/core/wxa_token.o src/core/wxa_wxacode.o \
-            src/core/wxa_session.o src/core/wxa_crypto.o src/core/wxa_werun.o
-OBJS = src/wxa_fdw.o src/option.o src/connection.o src/errors.o src/quals.o \
-       src/import.o src/functions.o src/decrypt.o src/wait.o $(CORE_OBJS)
+include $(dir $(lastword $(MAKEFILE_LIST)))src/core/sources.mk
+CORE_OBJS = $(WXA_CORE_SOURCES:%.c=src/core/%.o)
+OBJS = src/wxa_fdw.o src/option.o src/token_cache.o src/errors.o src/quals.o \
+       src/import.o src/functions.o src/code_batch.o src/quota.o src/decrypt.o src/wait.o \
+       $(CORE_OBJS)
 
 EXTENSION = wxa_fdw
-DATA = wxa_fdw--1.0.sql
+DATA = wxa_fdw--1.0.sql wxa_fdw--1.1.sql wxa_fdw--1.0--1.1.sql
 PGFILEDESC = "wxa_fdw - WeChat mini-program API foreign-data wrapper"
 
 # pg_regress suites: sql/NAME.sql, expected/NAME.out (the PGXS convention)

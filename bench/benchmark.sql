@@ -1,14 +1,16 @@
 -- Driven by bench/run-benchmark: a 365-day daily_visit_trend scan at the
 -- default max_concurrency and at max_concurrency 1, against the emulator with
 -- a fixed latency. Prints one row of measurements per scan.
-\set emu_url 'http://127.0.0.1:' `echo "$WXA_EMULATOR_PORT"`
+-- http:// or https:// (bench/run-benchmark runs it over both)
+\set emu_url `echo "${WXA_EMULATOR_URL:-http://127.0.0.1:$WXA_EMULATOR_PORT}"`
+\set emu_ca `echo "$WXA_EMULATOR_CA"`
 \set emuctl 'python3 test/emulator/emuctl.py'
 SET client_min_messages = warning;
 CREATE EXTENSION wxa_fdw;
 CREATE SERVER wechat FOREIGN DATA WRAPPER wxa_fdw
-  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url');
+  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url', sslrootcert :'emu_ca');
 CREATE SERVER wechat_seq FOREIGN DATA WRAPPER wxa_fdw
-  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url', max_concurrency '1');
+  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url', sslrootcert :'emu_ca', max_concurrency '1');
 CREATE USER MAPPING FOR CURRENT_USER SERVER wechat OPTIONS (secret '0123456789abcdef0123456789abcdef');
 CREATE USER MAPPING FOR CURRENT_USER SERVER wechat_seq OPTIONS (secret '0123456789abcdef0123456789abcdef');
 CREATE FOREIGN TABLE trend (ref_date date, visit_pv bigint) SERVER wechat OPTIONS (endpoint 'daily_visit_trend');
@@ -76,6 +78,26 @@ RESET statement_timeout;
 SELECT extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000 - 200 AS cancel_ms \gset
 \! python3 test/emulator/emuctl.py reset >/dev/null
 
+-- code images: 200 scenes in one batch, against the one-at-a-time UPDATE, in the same run
+CREATE TEMP TABLE coupon (id int PRIMARY KEY, qr bytea);
+INSERT INTO coupon SELECT g, NULL FROM generate_series(1, 200) g;
+CREATE TEMP TABLE image_results (way text, requests int, concurrency int, wall_ms float8, made int);
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT timed_count($$WITH u AS (
+    UPDATE coupon c SET qr = b.image
+    FROM wxa_get_wxacode_unlimit_batch('wechat', ARRAY(SELECT 'c=' || id FROM coupon ORDER BY id)) b
+    WHERE b.scene = 'c=' || c.id RETURNING 1) SELECT count(*) FROM u$$) AS ms \gset
+\set reqs `python3 test/emulator/emuctl.py count getwxacodeunlimit`
+INSERT INTO image_results SELECT '200 scenes, wxa_get_wxacode_unlimit_batch', :reqs, 8, :ms, count(qr) FROM coupon;
+UPDATE coupon SET qr = NULL;
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT timed_count($$WITH u AS (
+    UPDATE coupon SET qr = wxa_get_wxacode_unlimit('wechat', 'c=' || id) RETURNING 1)
+    SELECT count(*) FROM u$$) AS ms \gset
+\set reqs `python3 test/emulator/emuctl.py count getwxacodeunlimit`
+INSERT INTO image_results SELECT '200 scenes, one-at-a-time UPDATE', :reqs, 1, :ms, count(qr) FROM coupon;
+\! python3 test/emulator/emuctl.py reset >/dev/null
+
 \set latency `python3 test/emulator/emuctl.py stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["config"]["latency_ms"])'`
 \pset footer off
 SELECT scan, requests, concurrency AS conc, connections AS new_conns, round(wall_ms) AS wall_ms,
@@ -86,3 +108,9 @@ FROM results ORDER BY wall_ms;
 SELECT round(((SELECT wall_ms FROM results WHERE concurrency = 1) /
               (SELECT wall_ms FROM results WHERE scan LIKE '365 days, default%'))::numeric, 2) AS speedup_over_sequential,
        round(:cancel_ms::numeric, 1) AS cancel_latency_ms_after_statement_timeout;
+SELECT way, requests, made, concurrency AS conc, round(wall_ms) AS wall_ms,
+       ceil(requests::numeric / concurrency) * :latency AS ideal_ms,
+       round((wall_ms / (ceil(requests::numeric / concurrency) * :latency))::numeric, 3) AS ratio_to_ideal
+FROM image_results ORDER BY wall_ms;
+SELECT round(((SELECT wall_ms FROM image_results WHERE concurrency = 1) /
+              (SELECT wall_ms FROM image_results WHERE concurrency = 8))::numeric, 2) AS batch_speedup_over_update;

@@ -1,6 +1,8 @@
 -- Access tokens: fetched once and reused, renewed before expiry and after
 -- revocation, static tokens, the classic endpoint. Counted on the emulator.
-\set emu_url 'http://127.0.0.1:' `echo "$WXA_EMULATOR_PORT"`
+-- http:// by default; test/run-tests runs this suite again over https (README: "Testing")
+\set emu_url `echo "${WXA_EMULATOR_URL:-http://127.0.0.1:$WXA_EMULATOR_PORT}"`
+\set emu_ca `echo "$WXA_EMULATOR_CA"`
 \set emuctl 'python3 test/emulator/emuctl.py'
 
 -- one stable_token fetch serves many requests, in one scan and the next
@@ -15,7 +17,7 @@ SELECT :tokens AS token_fetches, :data AS data_requests;
 \! python3 test/emulator/emuctl.py reset --tokens >/dev/null
 \! python3 test/emulator/emuctl.py config token_ttl=3 >/dev/null
 CREATE SERVER wechat_short FOREIGN DATA WRAPPER wxa_fdw
-  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url');
+  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url', sslrootcert :'emu_ca');
 CREATE USER MAPPING FOR CURRENT_USER SERVER wechat_short
   OPTIONS (secret '0123456789abcdef0123456789abcdef');
 CREATE FOREIGN TABLE short_trend (ref_date date, visit_pv bigint)
@@ -98,7 +100,7 @@ SELECT :tokens AS token_fetches;
 \! python3 test/emulator/emuctl.py reset >/dev/null
 \set token `python3 test/emulator/emuctl.py expect-token wx1234567890abcdef`
 CREATE SERVER wechat_static FOREIGN DATA WRAPPER wxa_fdw
-  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url');
+  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url', sslrootcert :'emu_ca');
 CREATE USER MAPPING FOR CURRENT_USER SERVER wechat_static OPTIONS (access_token :'token');
 CREATE FOREIGN TABLE static_trend (ref_date date, visit_pv bigint)
   SERVER wechat_static OPTIONS (endpoint 'daily_visit_trend');
@@ -113,7 +115,7 @@ SELECT count(*) FROM static_trend WHERE ref_date = '2024-04-08';
 -- the classic endpoint: GET /cgi-bin/token
 \! python3 test/emulator/emuctl.py reset >/dev/null
 CREATE SERVER wechat_classic FOREIGN DATA WRAPPER wxa_fdw
-  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url', token_endpoint 'classic');
+  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url', sslrootcert :'emu_ca', token_endpoint 'classic');
 CREATE USER MAPPING FOR CURRENT_USER SERVER wechat_classic
   OPTIONS (secret '0123456789abcdef0123456789abcdef');
 CREATE FOREIGN TABLE classic_trend (ref_date date, visit_pv bigint)

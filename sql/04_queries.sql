@@ -1,6 +1,8 @@
 -- Queries as users write them: joins with business tables (parameterized
 -- nested loops), LATERAL, stable expressions, parameters, EXPLAIN, estimates,
 -- materialized views. Requests counted on the emulator.
+-- expected/04_queries_1.out: PostgreSQL 16 and later print a derived join clause
+-- the other way round (ref_date = o.day); everything else is the same.
 CREATE TABLE orders_daily (day date, revenue numeric);
 INSERT INTO orders_daily
   SELECT d::date, 100 + extract(day FROM d) FROM generate_series('2024-03-25'::date, '2024-04-05', '1 day') d;
@@ -82,6 +84,7 @@ PREPARE week_of(date) AS
   SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date >= $1 AND ref_date < $1 + 7;
 \! python3 test/emulator/emuctl.py reset >/dev/null
 EXECUTE week_of('2024-01-01');
+-- a generic plan: plain EXPLAIN evaluates no parameter, so "determined at run time"
 SET plan_cache_mode = force_generic_plan;
 EXPLAIN (COSTS OFF) EXECUTE week_of('2024-02-01');
 EXECUTE week_of('2024-02-01');
@@ -99,12 +102,31 @@ EXPLAIN SELECT * FROM wxa.visit_page WHERE ref_date BETWEEN '2024-01-01' AND '20
 EXPLAIN (COSTS OFF) SELECT * FROM wxa.weekly_retain WHERE ref_date >= '2024-01-01' AND end_date <= '2024-01-31';
 EXPLAIN (VERBOSE, COSTS OFF) SELECT visit_pv FROM wxa.daily_visit_trend WHERE ref_date IN ('2024-01-09', '2024-01-02');
 EXPLAIN (COSTS OFF) SELECT * FROM wxa.daily_visit_trend WHERE ref_date >= '2020-01-01' AND ref_date < '2024-01-01';
+-- EXPLAIN ANALYZE the same on every version: no buffers (printed by default since 18), and
+-- actual rows as whole numbers (18 prints rows=10.00)
+CREATE FUNCTION pg_temp.explain_analyze(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF) ' || query LOOP
+    RETURN NEXT regexp_replace(line, '(rows=[0-9]+)\.00([ )])', '\1\2', 'g');
+  END LOOP;
+END $$;
+-- plain EXPLAIN evaluates no expression (the NOTICE would show it): run-time
+-- values give "determined at run time"; EXPLAIN ANALYZE runs them, once
+CREATE FUNCTION noisy_day(d date) RETURNS date LANGUAGE plpgsql STABLE
+  AS $$ BEGIN RAISE NOTICE 'noisy_day evaluated'; RETURN d; END $$;
+EXPLAIN (COSTS OFF) SELECT * FROM wxa.daily_visit_trend
+WHERE ref_date BETWEEN noisy_day('2024-01-01') AND '2024-01-03';
+SELECT * FROM pg_temp.explain_analyze($$SELECT * FROM wxa.daily_visit_trend
+WHERE ref_date BETWEEN noisy_day('2024-01-01') AND '2024-01-03'$$);
+DROP FUNCTION noisy_day(date);
 \! python3 test/emulator/emuctl.py reset >/dev/null
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT * FROM wxa.daily_visit_trend WHERE ref_date BETWEEN '2024-01-01' AND '2024-01-10';
-EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT * FROM pg_temp.explain_analyze($$
+SELECT * FROM wxa.daily_visit_trend WHERE ref_date BETWEEN '2024-01-01' AND '2024-01-10'$$);
+SELECT * FROM pg_temp.explain_analyze($$
 SELECT o.day, t.visit_uv FROM orders_daily o JOIN wxa.daily_visit_trend t ON t.ref_date = o.day
-WHERE o.day >= '2024-04-01';
+WHERE o.day >= '2024-04-01'$$);
 -- aggregates over the scan plan on the estimate (requests x rows per request)
 EXPLAIN (COSTS OFF)
 SELECT o.day, sum(t.value) FROM orders_daily o JOIN wxa.visit_distribution t ON t.ref_date = o.day
@@ -126,4 +148,31 @@ CREATE MATERIALIZED VIEW portrait_30d AS
   SELECT * FROM wxa.user_portrait WHERE end_date = '2024-03-31' AND days = 30;
 SELECT attribute, count(*) > 0 AS has_rows FROM portrait_30d GROUP BY 1 ORDER BY 1;
 DROP MATERIALIZED VIEW visits_30d, portrait_30d;
+-- operators are recognised by meaning (the btree families of date and the
+-- integers), not by name: a user's own "=" earlier on search_path, meaning
+-- "the same day or the day before", is a local filter, not an equality
+CREATE SCHEMA evil;
+CREATE FUNCTION evil.same_or_day_before(a date, b date) RETURNS boolean
+  LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog
+  AS $$ BEGIN RETURN a = b OR a = b - 1; END $$;
+CREATE OPERATOR evil.= (LEFTARG = date, RIGHTARG = date, FUNCTION = evil.same_or_day_before);
+CREATE FUNCTION evil.int_eq_or_less(a integer, b integer) RETURNS boolean
+  LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog
+  AS $$ BEGIN RETURN a <= b; END $$;
+CREATE OPERATOR evil.= (LEFTARG = integer, RIGHTARG = integer, FUNCTION = evil.int_eq_or_less);
+SET search_path = evil, pg_catalog, public;
+-- refused: no restriction the wrapper recognises ...
+SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date = '2024-01-10';
+-- ... and with a real range too, both days are returned
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT ref_date FROM wxa.daily_visit_trend
+WHERE ref_date = '2024-01-10' AND ref_date OPERATOR(pg_catalog.>=) '2024-01-01'
+  AND ref_date OPERATOR(pg_catalog.<=) '2024-01-31' ORDER BY 1;
+\set n `python3 test/emulator/emuctl.py count datacube`
+SELECT :n AS requests;
+-- days: evil.= on integer is "days <= 30", so all three windows of that end date
+SELECT DISTINCT days FROM wxa.user_portrait
+WHERE end_date OPERATOR(pg_catalog.=) '2024-03-31' AND days = 30 ORDER BY 1;
+RESET search_path;
+DROP SCHEMA evil CASCADE;
 DROP TABLE orders_daily, campaigns;

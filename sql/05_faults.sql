@@ -1,9 +1,11 @@
 -- Transient failures are retried with backoff, persistent ones fail the query
 -- with WeChat's errcode; timeouts and cancels end a stalled scan; nothing is
 -- left behind. Counted on the emulator.
-\set emu_url 'http://127.0.0.1:' `echo "$WXA_EMULATOR_PORT"`
+-- http:// by default; test/run-tests runs this suite again over https (README: "Testing")
+\set emu_url `echo "${WXA_EMULATOR_URL:-http://127.0.0.1:$WXA_EMULATOR_PORT}"`
+\set emu_ca `echo "$WXA_EMULATOR_CA"`
 CREATE SERVER wechat_fast FOREIGN DATA WRAPPER wxa_fdw
-  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url', timeout_ms '1000', max_retries '3');
+  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url', sslrootcert :'emu_ca', timeout_ms '1000', max_retries '3');
 CREATE USER MAPPING FOR CURRENT_USER SERVER wechat_fast
   OPTIONS (secret '0123456789abcdef0123456789abcdef');
 CREATE FOREIGN TABLE trend (ref_date date, visit_pv bigint)

@@ -44,65 +44,32 @@ CREATE TEMP VIEW expected_retain AS
        jsonb_array_elements(body->user_type) AS item;
 
 -- weekly_visit_trend: the weeks that lie within October 2023
-\! python3 test/emulator/emuctl.py reset >/dev/null
-CREATE TEMP TABLE got_weekly AS
-  SELECT * FROM wxa.weekly_visit_trend WHERE ref_date >= '2023-10-01' AND end_date <= '2023-10-31';
-\set n `python3 test/emulator/emuctl.py count getweanalysisappidweeklyvisittrend`
-SELECT :n AS requests, count(*) AS rows FROM got_weekly;
-\copy served FROM PROGRAM 'python3 test/emulator/emuctl.py served getweanalysisappidweeklyvisittrend'
-SELECT * FROM served_requests, served_weeks;
-SELECT count(*) AS served_rows FROM expected_trend;
-(SELECT * FROM got_weekly EXCEPT ALL SELECT * FROM expected_trend)
-UNION ALL
-(SELECT * FROM expected_trend EXCEPT ALL SELECT * FROM got_weekly);
-SELECT ref_date, end_date, visit_uv, visit_uv_new FROM got_weekly ORDER BY ref_date;
+\set scan 'SELECT * FROM wxa.weekly_visit_trend WHERE ref_date >= ''2023-10-01'' AND end_date <= ''2023-10-31'''
+\set expected expected_trend
+\set periods served_weeks
+\i sql/include/scan_and_compare.sql
+SELECT ref_date, end_date, visit_uv, visit_uv_new FROM got ORDER BY ref_date;
 
 -- weekly_retain: the weeks that start in October 2023 (the last one ends in November)
-\! python3 test/emulator/emuctl.py reset >/dev/null
-CREATE TEMP TABLE got_weekly_retain AS
-  SELECT * FROM wxa.weekly_retain WHERE ref_date BETWEEN '2023-10-01' AND '2023-10-31';
-\set n `python3 test/emulator/emuctl.py count getweanalysisappidweeklyretaininfo`
-SELECT :n AS requests, count(*) AS rows FROM got_weekly_retain;
-TRUNCATE served;
-\copy served FROM PROGRAM 'python3 test/emulator/emuctl.py served getweanalysisappidweeklyretaininfo'
-SELECT * FROM served_requests, served_weeks;
-SELECT count(*) AS served_rows FROM expected_retain;
-(SELECT * FROM got_weekly_retain EXCEPT ALL SELECT * FROM expected_retain)
-UNION ALL
-(SELECT * FROM expected_retain EXCEPT ALL SELECT * FROM got_weekly_retain);
+\set scan 'SELECT * FROM wxa.weekly_retain WHERE ref_date BETWEEN ''2023-10-01'' AND ''2023-10-31'''
+\set expected expected_retain
+\i sql/include/scan_and_compare.sql
 SELECT ref_date, end_date, user_type, array_agg(key ORDER BY key) AS keys
-FROM got_weekly_retain GROUP BY 1, 2, 3 ORDER BY 1, 3 DESC;
+FROM got GROUP BY 1, 2, 3 ORDER BY 1, 3 DESC;
 
 -- monthly_visit_trend: a year of months, restricted on ref_date
-\! python3 test/emulator/emuctl.py reset >/dev/null
-CREATE TEMP TABLE got_monthly AS
-  SELECT * FROM wxa.monthly_visit_trend WHERE ref_date >= '2023-01-01' AND ref_date < '2024-01-01';
-\set n `python3 test/emulator/emuctl.py count getweanalysisappidmonthlyvisittrend`
-SELECT :n AS requests, count(*) AS rows FROM got_monthly;
-TRUNCATE served;
-\copy served FROM PROGRAM 'python3 test/emulator/emuctl.py served getweanalysisappidmonthlyvisittrend'
-SELECT * FROM served_requests, served_months;
-SELECT count(*) AS served_rows FROM expected_trend;
-(SELECT * FROM got_monthly EXCEPT ALL SELECT * FROM expected_trend)
-UNION ALL
-(SELECT * FROM expected_trend EXCEPT ALL SELECT * FROM got_monthly);
-SELECT ref_date, end_date, visit_uv, visit_uv_new FROM got_monthly ORDER BY ref_date;
+\set scan 'SELECT * FROM wxa.monthly_visit_trend WHERE ref_date >= ''2023-01-01'' AND ref_date < ''2024-01-01'''
+\set expected expected_trend
+\set periods served_months
+\i sql/include/scan_and_compare.sql
+SELECT ref_date, end_date, visit_uv, visit_uv_new FROM got ORDER BY ref_date;
 
 -- monthly_retain: a year of months, restricted on end_date only
-\! python3 test/emulator/emuctl.py reset >/dev/null
-CREATE TEMP TABLE got_monthly_retain AS
-  SELECT * FROM wxa.monthly_retain WHERE end_date BETWEEN '2023-01-01' AND '2023-12-31';
-\set n `python3 test/emulator/emuctl.py count getweanalysisappidmonthlyretaininfo`
-SELECT :n AS requests, count(*) AS rows FROM got_monthly_retain;
-TRUNCATE served;
-\copy served FROM PROGRAM 'python3 test/emulator/emuctl.py served getweanalysisappidmonthlyretaininfo'
-SELECT * FROM served_requests, served_months;
-SELECT count(*) AS served_rows FROM expected_retain;
-(SELECT * FROM got_monthly_retain EXCEPT ALL SELECT * FROM expected_retain)
-UNION ALL
-(SELECT * FROM expected_retain EXCEPT ALL SELECT * FROM got_monthly_retain);
+\set scan 'SELECT * FROM wxa.monthly_retain WHERE end_date BETWEEN ''2023-01-01'' AND ''2023-12-31'''
+\set expected expected_retain
+\i sql/include/scan_and_compare.sql
 SELECT user_type, array_agg(DISTINCT key ORDER BY key) AS keys, count(DISTINCT ref_date) AS months
-FROM got_monthly_retain GROUP BY 1 ORDER BY 1;
+FROM got GROUP BY 1 ORDER BY 1;
 
 -- EXPLAIN shows the planned requests
 EXPLAIN (COSTS OFF)

@@ -1,7 +1,9 @@
 -- Code images: the bytes exactly as WeChat sent them, every argument checked
 -- before a request spends quota, WeChat's errors with errcode and errmsg, and
 -- the caller's own privileges and user mapping. Counted on the emulator.
-\set emu_url 'http://127.0.0.1:' `echo "$WXA_EMULATOR_PORT"`
+-- http:// by default; test/run-tests runs this suite again over https (README: "Testing")
+\set emu_url `echo "${WXA_EMULATOR_URL:-http://127.0.0.1:$WXA_EMULATOR_PORT}"`
+\set emu_ca `echo "$WXA_EMULATOR_CA"`
 
 -- the bytes returned are the bytes served: sha256 and length against the
 -- emulator's journal, which also shows each request body as sent

@@ -61,21 +61,13 @@ SELECT :requests AS requests_sent;
 
 -- the secret never appears in an error: a wrong secret, an unreachable host
 CREATE FUNCTION pg_temp.error_of(call text, secret text) RETURNS text
-LANGUAGE plpgsql AS $$
-DECLARE
-  msg text;
-  detail text;
-  hint text;
-  state text;
-BEGIN
-  EXECUTE call;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL,
-                          hint = PG_EXCEPTION_HINT, state = RETURNED_SQLSTATE;
-  RETURN state || ': ' || CASE WHEN position(secret IN concat_ws(' ', msg, detail, hint)) > 0
-                               THEN 'the secret is in the error' ELSE 'no secret in the error' END;
-END $$;
+LANGUAGE sql AS $$
+  SELECT CASE WHEN c.state = '00000' THEN 'no error'
+              ELSE c.state || ': ' ||
+                   CASE WHEN position(secret IN concat_ws(' ', c.message, c.detail, c.hint)) > 0
+                        THEN 'the secret is in the error' ELSE 'no secret in the error' END END
+  FROM wxa_test.caught(call) c
+$$;
 ALTER USER MAPPING FOR CURRENT_USER SERVER wechat_login
   OPTIONS (SET secret 'not-the-secret-0000');
 SELECT * FROM wxa_code2session('wechat_login', 'code_7');

@@ -23,18 +23,13 @@ CREATE FOREIGN TABLE portrait (end_date date, days integer, user_type text, attr
 -- runs a query; its rows as text, or its SQLSTATE, message and (for a value
 -- that does not fit) the context naming column and value
 CREATE FUNCTION pg_temp.try(query text, OUT state text, OUT result text)
-LANGUAGE plpgsql AS $$
-DECLARE
-  context text;
-BEGIN
-  EXECUTE format('SELECT coalesce(string_agg(t::text, '' ''), ''(no rows)'') FROM (%s) t', query) INTO result;
-  state := '00000';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, result = MESSAGE_TEXT, context = PG_EXCEPTION_CONTEXT;
-  IF context LIKE 'column %' THEN
-    result := result || ' [' || split_part(context, E'\n', 1) || ']';
-  END IF;
-END $$;
+LANGUAGE sql AS $$
+  SELECT c.state,
+         CASE WHEN c.state = '00000' THEN c.result
+              WHEN c.context LIKE 'column %' THEN c.message || ' [' || split_part(c.context, E'\n', 1) || ']'
+              ELSE c.message END
+  FROM wxa_test.caught(format('SELECT coalesce(string_agg(t::text, '' ''), ''(no rows)'') FROM (%s) t', query)) c
+$$;
 
 CREATE TEMP TABLE cases (day date, tbl text, what text, kind text DEFAULT 'body', body text, depth int);
 INSERT INTO cases (day, tbl, what, body) VALUES

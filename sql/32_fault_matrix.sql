@@ -40,23 +40,12 @@ SELECT count(*) FROM m_emu_trend WHERE ref_date = '2024-01-02';   -- m_emu has i
 -- runs a failing query, records what it raised, then checks the backend with
 -- a normal scan
 CREATE TEMP TABLE matrix (n serial, failure text, sqlstate text, message text, detail text, hint text, then_ok boolean);
-CREATE FUNCTION pg_temp.fail(failure text, query text) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  s text := '00000';
-  m text;
-  d text;
-  h text;
-  ok boolean;
-BEGIN
-  BEGIN
-    EXECUTE query;
-  EXCEPTION WHEN query_canceled OR others THEN
-    GET STACKED DIAGNOSTICS s = RETURNED_SQLSTATE, m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL,
-                            h = PG_EXCEPTION_HINT;
-  END;
-  SELECT count(*) = 1 INTO ok FROM m_emu_trend WHERE ref_date = '2024-01-02';
-  INSERT INTO matrix (failure, sqlstate, message, detail, hint, then_ok) VALUES (failure, s, m, d, h, ok);
-END $$;
+CREATE FUNCTION pg_temp.fail(failure text, query text) RETURNS void LANGUAGE sql AS $$
+  INSERT INTO matrix (failure, sqlstate, message, detail, hint, then_ok)
+  SELECT failure, c.state, c.message, c.detail, c.hint,
+         (SELECT count(*) = 1 FROM m_emu_trend WHERE ref_date = '2024-01-02')
+  FROM wxa_test.caught(query) c
+$$;
 
 \o /dev/null
 -- could not connect

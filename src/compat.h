@@ -1,5 +1,6 @@
 /*
- * compat.h — what newer PostgreSQL versions provide and older ones (13, 14) lack.
+ * compat.h — what newer PostgreSQL versions provide and older ones (13, 14) lack, and the
+ * few interfaces that changed between 13 and 18, behind one spelling.
  */
 #ifndef WXA_COMPAT_H
 #define WXA_COMPAT_H
@@ -9,6 +10,32 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/tuplestore.h"
+
+/* 18 replaced pg_attribute_noreturn() (after the declaration) by pg_noreturn (before it) */
+#ifndef pg_noreturn
+#define pg_noreturn pg_attribute_noreturn()
+#endif
+
+/*
+ * create_foreignscan_path: 17 added fdw_restrictinfo, 18 disabled_nodes (never disabled here:
+ * foreign scans are the only way to read a foreign table).
+ */
+#if PG_VERSION_NUM >= 180000
+#define wxa_create_foreignscan_path(root, rel, target, rows, startup, total, pathkeys, \
+									required_outer, outerpath, private) \
+	create_foreignscan_path(root, rel, target, rows, 0, startup, total, pathkeys, \
+							required_outer, outerpath, NIL, private)
+#elif PG_VERSION_NUM >= 170000
+#define wxa_create_foreignscan_path(root, rel, target, rows, startup, total, pathkeys, \
+									required_outer, outerpath, private) \
+	create_foreignscan_path(root, rel, target, rows, startup, total, pathkeys, \
+							required_outer, outerpath, NIL, private)
+#else
+#define wxa_create_foreignscan_path(root, rel, target, rows, startup, total, pathkeys, \
+									required_outer, outerpath, private) \
+	create_foreignscan_path(root, rel, target, rows, startup, total, pathkeys, \
+							required_outer, outerpath, private)
+#endif
 
 #if PG_VERSION_NUM < 150000
 /* A materialized set-returning call: rsinfo->setResult and setDesc ready (as 15's funcapi.c). */
@@ -44,6 +71,26 @@ pg_is_ascii(const char *s)
 			return false;
 	return true;
 }
+#endif
+
+/*
+ * Waiting (wait.c): 17 gave CreateWaitEventSet a ResourceOwner instead of a
+ * MemoryContext, and custom wait event names (WaitEventExtensionNew); before
+ * 17 every extension wait shows as "Extension".
+ */
+#if PG_VERSION_NUM >= 170000
+#define wxa_create_wait_event_set(nevents) CreateWaitEventSet(CurrentResourceOwner, nevents)
+#define WXA_HAVE_CUSTOM_WAIT_EVENTS 1
+#else
+#define wxa_create_wait_event_set(nevents) CreateWaitEventSet(CurrentMemoryContext, nevents)
+#endif
+
+/* The asynchronous foreign-scan API (Append over foreign scans) exists from 14 on. */
+#if PG_VERSION_NUM >= 140000
+#define WXA_HAVE_ASYNC_FDW 1
+#define wxa_plan_async_capable(plan) ((plan)->async_capable)
+#else
+#define wxa_plan_async_capable(plan) false
 #endif
 
 #endif

@@ -7,6 +7,8 @@
  * STRICT, and a STRICT function with appid DEFAULT NULL would return NULL
  * whenever appid is left out.
  */
+#include "postgres.h"
+
 #include "wxa_fdw.h"
 #include "compat.h"
 

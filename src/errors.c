@@ -2,56 +2,23 @@
  * errors.c — turning core failures into PostgreSQL errors, one SQLSTATE per
  * class of failure (the table is in README.md, "Errors").
  */
+#include "postgres.h"
+
 #include "wxa_fdw.h"
 
 #include "common/string.h"
-#include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "pgtime.h"
-#include "utils/datetime.h"
-#include "utils/timestamp.h"
 
 #include "core/wxa_api.h"
 
+/* An errcode's SQLSTATE, from the core's table (core/wxa_errcode.c). */
 static int
 sqlstate_for_errcode(long errcode)
 {
-	switch (errcode)
-	{
-		case 40001:
-		case 40002:
-		case 40013:
-		case 40014:
-		case 40125:
-		case 40164:
-		case 41001:
-		case 41002:
-		case 41004:
-		case 42001:
-		case 61004:
-			return ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION;
-		case 48001:
-			return ERRCODE_INSUFFICIENT_PRIVILEGE;
-		case 45009:
-		case 45011:
-		case 45029:
-			return ERRCODE_CONFIGURATION_LIMIT_EXCEEDED;
-		case 40029:
-		case 40097:
-		case 40129:
-		case 40159:
-		case 40163:
-		case 40169:
-		case 40226:
-		case 41030:
-		case 47001:
-		case 61500:
-		case 61501:
-		case 85096:
-			return ERRCODE_INVALID_PARAMETER_VALUE;
-	}
-	return ERRCODE_FDW_ERROR;
+	const char *s = wxa_errcode_facts(errcode)->sqlstate;
+
+	return MAKE_SQLSTATE(s[0], s[1], s[2], s[3], s[4]);
 }
 
 static int
@@ -60,6 +27,7 @@ sqlstate_for(const WxaError *err)
 	switch (err->kind)
 	{
 		case WXA_ERR_CONNECT:
+		case WXA_ERR_TLS:
 			return ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
 		case WXA_ERR_TIMEOUT:
 			return ERRCODE_CONNECTION_FAILURE;
@@ -88,11 +56,18 @@ hint_for(const WxaError *err, const WxaConfig *config)
 	switch (err->kind)
 	{
 		case WXA_ERR_API:
-			if (config && config->access_token && wxa_errcode_token_rejected(err->errcode))
-				return "The user mapping holds a static access_token, which wxa_fdw cannot renew: update it with ALTER USER MAPPING ... OPTIONS (SET access_token '...').";
-			return wxa_errcode_hint(err->errcode);
+			{
+				const WxaErrcodeFacts *facts = wxa_errcode_facts(err->errcode);
+
+				/* a token of the user mapping's own cannot be renewed */
+				if (config && config->access_token && facts->static_token_hint)
+					return facts->static_token_hint;
+				return facts->hint;
+			}
 		case WXA_ERR_CONNECT:
 			return "Check the server options api_base_url and proxy, that this host can reach them and, for https://, that they speak TLS with a certificate this host trusts.";
+		case WXA_ERR_TLS:
+			return "Set the server option sslrootcert to a PEM file of the CA that issued the certificate (behind a TLS-inspecting proxy, the proxy's CA), and check that the host name in api_base_url is one the certificate names.";
 		case WXA_ERR_TIMEOUT:
 			return "Raise the server options timeout_ms or connect_timeout_ms if WeChat is slow to answer.";
 		case WXA_ERR_HTTP:
@@ -168,37 +143,20 @@ wxa_raise(const WxaError *err, const WxaConfig *config)
 		ereport(ERROR,
 				(errcode(sqlstate_for(err)),
 				 errmsg("WeChat API request %s failed with errcode %ld", err->what, err->errcode),
-				 errdetail("errcode %ld, errmsg \"%s\" (server \"%s\", appid \"%s\", %d attempt%s)",
-						   err->errcode, scrubbed_errmsg, server, appid, err->attempts,
-						   err->attempts == 1 ? "" : "s"),
+				 errdetail_plural("The request to server \"%s\" (appid \"%s\") was sent %d time; WeChat's errmsg was \"%s\".",
+								  "The request to server \"%s\" (appid \"%s\") was sent %d times; WeChat's errmsg was \"%s\".",
+								  err->attempts, server, appid, err->attempts, scrubbed_errmsg),
 				 hint ? errhint("%s", hint) : 0));
 	ereport(ERROR,
 			(errcode(sqlstate_for(err)),
 			 errmsg("WeChat API request %s failed: %s", err->what, message),
 			 err->http_status ?
-			 errdetail("HTTP status %ld (server \"%s\", appid \"%s\", %d attempt%s)", err->http_status,
-					   server, appid, err->attempts, err->attempts == 1 ? "" : "s") :
-			 errdetail("server \"%s\", appid \"%s\", %d attempt%s", server, appid, err->attempts,
-					   err->attempts == 1 ? "" : "s"),
+			 errdetail_plural("The request to server \"%s\" (appid \"%s\") was sent %d time; the last HTTP status was %ld.",
+							  "The request to server \"%s\" (appid \"%s\") was sent %d times; the last HTTP status was %ld.",
+							  err->attempts, server, appid, err->attempts, err->http_status) :
+			 errdetail_plural("The request to server \"%s\" (appid \"%s\") was sent %d time.",
+							  "The request to server \"%s\" (appid \"%s\") was sent %d times.",
+							  err->attempts, server, appid, err->attempts),
 			 hint ? errhint("%s", hint) : 0));
 	pg_unreachable();
-}
-
-DateADT
-wxa_yesterday(const char *timezone)
-{
-	pg_tz	   *tz = pg_tzset(timezone);
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			tzoff;
-
-	if (tz == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown time zone \"%s\" in server option timezone", timezone)));
-	if (timestamp2tm(GetCurrentTimestamp(), &tzoff, &tm, &fsec, NULL, tz) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
-	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE - 1;
 }

@@ -7,6 +7,8 @@
  * rules about arguments, bodies and answers live in core/wxa_wxacode.c and
  * core/wxa_session.c; this file reads arguments and makes datums.
  */
+#include "postgres.h"
+
 #include "wxa_fdw.h"
 
 #include "access/htup_details.h"
@@ -20,35 +22,32 @@
 #include "core/wxa_session.h"
 #include "core/wxa_wxacode.h"
 
-/* option.c: tells our servers from other wrappers' */
-extern PGDLLEXPORT Datum wxa_fdw_validator(PG_FUNCTION_ARGS);
-
 /*
  * A text argument in UTF-8, what WeChat reads whatever the database encoding:
  * its limits (path: 128 bytes) are checked on these bytes.
  */
-static char *
-text_in_utf8(text *value)
+char *
+wxa_text_in_utf8(text *value)
 {
 	char	   *s = text_to_cstring(value);
 
 	return pg_server_to_any(s, strlen(s), PG_UTF8);
 }
 
-static char *
-required_text(FunctionCallInfo fcinfo, int argno, const char *name)
+char *
+wxa_required_text(FunctionCallInfo fcinfo, int argno, const char *name)
 {
 	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("argument \"%s\" must not be NULL", name)));
-	return text_in_utf8(PG_GETARG_TEXT_PP(argno));
+	return wxa_text_in_utf8(PG_GETARG_TEXT_PP(argno));
 }
 
 static char *
 optional_text(FunctionCallInfo fcinfo, int argno)
 {
-	return PG_ARGISNULL(argno) ? NULL : text_in_utf8(PG_GETARG_TEXT_PP(argno));
+	return PG_ARGISNULL(argno) ? NULL : wxa_text_in_utf8(PG_GETARG_TEXT_PP(argno));
 }
 
 /* WeChat's UTF-8 as text in the database encoding (an error when a character has no equivalent). */
@@ -94,10 +93,10 @@ is_wxa_server(const ForeignServer *server)
  * The configuration for a call on the server named by argument 0, for the
  * current user, who must have USAGE on it and a user mapping for it.
  */
-static WxaConfig *
-config_for_call(FunctionCallInfo fcinfo)
+WxaConfig *
+wxa_config_for_call(FunctionCallInfo fcinfo)
 {
-	char	   *name = required_text(fcinfo, 0, "server");
+	char	   *name = wxa_required_text(fcinfo, 0, "server");
 	ForeignServer *server = GetForeignServerByName(name, false);
 	Oid			userid = GetUserId();
 	AclResult	aclresult;
@@ -114,6 +113,46 @@ config_for_call(FunctionCallInfo fcinfo)
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_FOREIGN_SERVER, server->servername);
 	return wxa_get_config(server->serverid, userid, true);
+}
+
+/*
+ * The arguments of a code function after the first two (server and the path
+ * or scene, which the caller reads: a text or an array). Arguments are
+ * numbered as in wxa_fdw--*.sql.
+ */
+void
+wxa_code_request_from_args(FunctionCallInfo fcinfo, WxaCodeRequest *req)
+{
+	int			argno = 2;
+
+	if (req->interface == WXA_CODE_B)
+	{
+		req->page = optional_text(fcinfo, argno++);
+		req->check_path = required_bool(fcinfo, argno++, "check_path");
+	}
+	req->width = required_int(fcinfo, argno++, "width");
+	if (req->interface == WXA_CODE_C)
+		return;
+	req->auto_color = required_bool(fcinfo, argno++, "auto_color");
+	req->line_color = optional_text(fcinfo, argno++);
+	req->is_hyaline = required_bool(fcinfo, argno++, "is_hyaline");
+	req->env_version = wxa_required_text(fcinfo, argno, "env_version");
+}
+
+/*
+ * Whether a successful answer of a code interface is an image; otherwise fill
+ * err as for a failed request of that interface.
+ */
+bool
+wxa_code_answer_ok(const WxaCodeRequest *req, const char *response, size_t len,
+				   int attempts, WxaError *err)
+{
+	wxa_error_clear(err);
+	if (wxa_code_image_check(response, len, err))
+		return true;
+	snprintf(err->what, sizeof(err->what), "%s", wxa_code_api(req->interface));
+	err->attempts = attempts;
+	return false;
 }
 
 /* Send a checked request to its interface and return the image as WeChat sent it. */
@@ -153,18 +192,23 @@ fetch_code(WxaConfig *config, const WxaCodeRequest *req)
 	if (rc != 0)
 		wxa_raise(&err, config);
 
-	wxa_error_clear(&err);
-	if (!wxa_code_image_check(response, len, &err))
+	if (!wxa_code_answer_ok(req, response, len, (int) stats.sent, &err))
 	{
 		free(response);
-		snprintf(err.what, sizeof(err.what), "%s", api);
-		err.attempts = (int) stats.sent;
 		wxa_raise(&err, config);
 	}
-	image = palloc(VARHDRSZ + len);
-	SET_VARSIZE(image, VARHDRSZ + len);
-	memcpy(VARDATA(image), response, len);
-	free(response);
+	/* palloc may fail (up to WXA_MAX_BODY_BYTES): the malloc'd response is freed either way */
+	PG_TRY();
+	{
+		image = palloc(VARHDRSZ + len);
+		SET_VARSIZE(image, VARHDRSZ + len);
+		memcpy(VARDATA(image), response, len);
+	}
+	PG_FINALLY();
+	{
+		free(response);
+	}
+	PG_END_TRY();
 	return image;
 }
 
@@ -174,15 +218,11 @@ PG_FUNCTION_INFO_V1(wxa_get_wxacode);
 Datum
 wxa_get_wxacode(PG_FUNCTION_ARGS)
 {
-	WxaConfig  *config = config_for_call(fcinfo);
+	WxaConfig  *config = wxa_config_for_call(fcinfo);
 	WxaCodeRequest req = {.interface = WXA_CODE_A};
 
-	req.path = required_text(fcinfo, 1, "path");
-	req.width = required_int(fcinfo, 2, "width");
-	req.auto_color = required_bool(fcinfo, 3, "auto_color");
-	req.line_color = optional_text(fcinfo, 4);
-	req.is_hyaline = required_bool(fcinfo, 5, "is_hyaline");
-	req.env_version = required_text(fcinfo, 6, "env_version");
+	req.path = wxa_required_text(fcinfo, 1, "path");
+	wxa_code_request_from_args(fcinfo, &req);
 	PG_RETURN_BYTEA_P(fetch_code(config, &req));
 }
 
@@ -192,17 +232,11 @@ PG_FUNCTION_INFO_V1(wxa_get_wxacode_unlimit);
 Datum
 wxa_get_wxacode_unlimit(PG_FUNCTION_ARGS)
 {
-	WxaConfig  *config = config_for_call(fcinfo);
+	WxaConfig  *config = wxa_config_for_call(fcinfo);
 	WxaCodeRequest req = {.interface = WXA_CODE_B};
 
-	req.scene = required_text(fcinfo, 1, "scene");
-	req.page = optional_text(fcinfo, 2);
-	req.check_path = required_bool(fcinfo, 3, "check_path");
-	req.width = required_int(fcinfo, 4, "width");
-	req.auto_color = required_bool(fcinfo, 5, "auto_color");
-	req.line_color = optional_text(fcinfo, 6);
-	req.is_hyaline = required_bool(fcinfo, 7, "is_hyaline");
-	req.env_version = required_text(fcinfo, 8, "env_version");
+	req.scene = wxa_required_text(fcinfo, 1, "scene");
+	wxa_code_request_from_args(fcinfo, &req);
 	PG_RETURN_BYTEA_P(fetch_code(config, &req));
 }
 
@@ -212,11 +246,11 @@ PG_FUNCTION_INFO_V1(wxa_create_qrcode);
 Datum
 wxa_create_qrcode(PG_FUNCTION_ARGS)
 {
-	WxaConfig  *config = config_for_call(fcinfo);
+	WxaConfig  *config = wxa_config_for_call(fcinfo);
 	WxaCodeRequest req = {.interface = WXA_CODE_C};
 
-	req.path = required_text(fcinfo, 1, "path");
-	req.width = required_int(fcinfo, 2, "width");
+	req.path = wxa_required_text(fcinfo, 1, "path");
+	wxa_code_request_from_args(fcinfo, &req);
 	PG_RETURN_BYTEA_P(fetch_code(config, &req));
 }
 
@@ -226,8 +260,8 @@ PG_FUNCTION_INFO_V1(wxa_code2session);
 Datum
 wxa_code2session(PG_FUNCTION_ARGS)
 {
-	WxaConfig  *config = config_for_call(fcinfo);
-	char	   *js_code = required_text(fcinfo, 1, "js_code");
+	WxaConfig  *config = wxa_config_for_call(fcinfo);
+	char	   *js_code = wxa_required_text(fcinfo, 1, "js_code");
 	TupleDesc	desc;
 	WxaHttpOptions options;
 	WxaSession	session;
@@ -279,12 +313,20 @@ wxa_code2session(PG_FUNCTION_ARGS)
 	if (rc != 0)
 		wxa_raise(&err, config);
 
-	values[0] = utf8_to_text_datum(session.openid);
-	values[1] = utf8_to_text_datum(session.session_key);
-	if (session.unionid)
-		values[2] = utf8_to_text_datum(session.unionid);
-	else
-		nulls[2] = true;
-	wxa_session_free(&session);
+	/* the malloc'd session strings are wiped and freed even if a palloc fails */
+	PG_TRY();
+	{
+		values[0] = utf8_to_text_datum(session.openid);
+		values[1] = utf8_to_text_datum(session.session_key);
+		if (session.unionid)
+			values[2] = utf8_to_text_datum(session.unionid);
+		else
+			nulls[2] = true;
+	}
+	PG_FINALLY();
+	{
+		wxa_session_free(&session);
+	}
+	PG_END_TRY();
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }

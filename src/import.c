@@ -2,6 +2,8 @@
  * import.c — IMPORT FOREIGN SCHEMA wxa: one foreign table per catalog endpoint,
  * with the canonical names, columns and types.
  */
+#include "postgres.h"
+
 #include "wxa_fdw.h"
 
 #include "commands/defrem.h"
@@ -75,7 +77,7 @@ wxaImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_SCHEMA_NOT_FOUND),
 				 errmsg("wxa_fdw has no remote schema \"%s\"", stmt->remote_schema),
-				 errhint("Use IMPORT FOREIGN SCHEMA %s FROM SERVER %s INTO ...;",
+				 errhint("Use IMPORT FOREIGN SCHEMA %s FROM SERVER %s INTO a local schema.",
 						 WXA_REMOTE_SCHEMA, quote_identifier(server->servername))));
 	check_listed_tables(stmt);
 

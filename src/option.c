@@ -5,10 +5,11 @@
  * Options live in one table {name, context, kind, range}; errors name the
  * option and list the valid names or the valid range.
  */
-#include "wxa_fdw.h"
+#include "postgres.h"
 
-#include <arpa/inet.h>
-#include <curl/curl.h>
+#include <sys/stat.h>
+
+#include "wxa_fdw.h"
 
 #include "access/reloptions.h"
 #include "catalog/pg_attribute.h"
@@ -20,9 +21,12 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "pgtime.h"
+#include "storage/fd.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+
+#include "core/wxa_url.h"
 
 typedef enum OptionKind
 {
@@ -30,6 +34,7 @@ typedef enum OptionKind
 	OPT_INT,					/* integer within [min, max] */
 	OPT_API_URL,				/* http(s) URL, plain http only to loopback */
 	OPT_PROXY_URL,				/* proxy URL */
+	OPT_CA_FILE,				/* absolute path of a readable PEM file of certificates */
 	OPT_TOKEN_ENDPOINT,			/* stable | classic */
 	OPT_TIMEZONE,
 	OPT_ENDPOINT,				/* a catalog endpoint name */
@@ -58,6 +63,7 @@ static const WxaOption wxa_options[] = {
 	{"timezone", ForeignServerRelationId, OPT_TIMEZONE},
 	{"proxy", ForeignServerRelationId, OPT_PROXY_URL, 0, 0, true},
 	{"async_capable", ForeignServerRelationId, OPT_BOOL},
+	{"sslrootcert", ForeignServerRelationId, OPT_CA_FILE, 0, 0, true},
 	{"secret", UserMappingRelationId, OPT_TEXT},
 	{"access_token", UserMappingRelationId, OPT_TEXT},
 	{"endpoint", ForeignTableRelationId, OPT_ENDPOINT},
@@ -117,77 +123,45 @@ valid_names(Oid context)
 	return buf.data;
 }
 
-static bool
-host_is_loopback(const char *host)
-{
-	struct in_addr v4;
-	struct in6_addr v6;
-	char		bare[64];
-	size_t		len = strlen(host);
-
-	if (pg_strcasecmp(host, "localhost") == 0)
-		return true;
-	if (inet_pton(AF_INET, host, &v4) == 1)
-		return (ntohl(v4.s_addr) >> 24) == 127;
-	/* curl reports IPv6 hosts in brackets */
-	if (len >= 2 && len < sizeof(bare) && host[0] == '[' && host[len - 1] == ']')
-	{
-		memcpy(bare, host + 1, len - 2);
-		bare[len - 2] = '\0';
-		host = bare;
-	}
-	if (inet_pton(AF_INET6, host, &v6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&v6);
-	return false;
-}
-
-/* Parse a URL with libcurl; report what is wrong with it, or NULL. */
+/*
+ * What is wrong with a CA file for curl, or NULL. Checked when the option is
+ * set, by the server process that will read it, so that a typo fails there
+ * and not at the first query; curl reports a file that went away later.
+ */
 static const char *
-url_problem(const char *url, bool proxy)
+ca_file_problem(const char *path)
 {
-	CURLU	   *u = curl_url();
-	char	   *scheme = NULL;
-	char	   *host = NULL;
-	char	   *query = NULL;
-	char	   *user = NULL;
-	char	   *password = NULL;
-	char	   *fragment = NULL;
-	const char *problem = NULL;
+	FILE	   *file;
+	char		chunk[8192];
+	size_t		n;
+	bool		has_certificate = false;
+	const char *marker = "-----BEGIN CERTIFICATE-----";
+	size_t		keep = strlen(marker) - 1;
+	size_t		carried = 0;
+	struct stat st;
 
-	if (u == NULL)
-		elog(ERROR, "out of memory");
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-		curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-		problem = "it is not a valid URL";
-	else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
-			 curl_url_get(u, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK)
-		problem = proxy ?
-			"a user name or password in it would be readable by every database user (server options are public in pg_foreign_server); use a proxy that admits this host by its address" :
-			"a user name or password in it would be readable by every database user (server options are public in pg_foreign_server), and WeChat's API takes none";
-	else if (proxy)
+	if (!is_absolute_path(path))
+		return "it must be an absolute path (the server's working directory is its data directory)";
+	if (stat(path, &st) != 0)
+		return psprintf("could not access file \"%s\": %m", path);
+	if (!S_ISREG(st.st_mode))
+		return psprintf("\"%s\" is not a regular file", path);
+	file = AllocateFile(path, "r");
+	if (file == NULL)
+		return psprintf("could not open file \"%s\" for reading: %m", path);
+	/* look for the marker, also across chunk boundaries */
+	while (!has_certificate && (n = fread(chunk + carried, 1, sizeof(chunk) - 1 - carried, file)) > 0)
 	{
-		if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0 &&
-			strcmp(scheme, "socks5") != 0 && strcmp(scheme, "socks5h") != 0)
-			problem = "a proxy URL must start with http://, https://, socks5:// or socks5h://";
+		n += carried;
+		chunk[n] = '\0';
+		has_certificate = strstr(chunk, marker) != NULL;
+		carried = n < keep ? n : keep;
+		memmove(chunk, chunk + n - carried, carried);
 	}
-	else if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)
-		problem = "the URL must start with https://";
-	else if (strcmp(scheme, "http") == 0 && !host_is_loopback(host))
-		problem = "plain http:// is accepted only for loopback hosts (localhost, 127.0.0.0/8, [::1]); use https://";
-	/* curl drops an empty "?" or "#": look at the text as well */
-	else if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK || strchr(url, '?'))
-		problem = "the URL must not have a query string (\"?\"): every request appends its own path and parameters";
-	else if (curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0) == CURLUE_OK || strchr(url, '#'))
-		problem = "the URL must not have a fragment (\"#\"): everything after it would never be sent";
-	curl_free(scheme);
-	curl_free(password);
-	curl_free(fragment);
-	curl_free(host);
-	curl_free(query);
-	curl_free(user);
-	curl_url_cleanup(u);
-	return problem;
+	FreeFile(file);
+	if (!has_certificate)
+		return psprintf("\"%s\" holds no PEM certificate (-----BEGIN CERTIFICATE-----)", path);
+	return NULL;
 }
 
 static void
@@ -222,12 +196,29 @@ validate_value(const WxaOption *opt, DefElem *def)
 		case OPT_API_URL:
 		case OPT_PROXY_URL:
 			{
-				const char *problem = url_problem(value, opt->kind == OPT_PROXY_URL);
+				bool		proxy = opt->kind == OPT_PROXY_URL;
+				WxaUrlCheck check = wxa_url_check(value, proxy);
+				const char *hint = wxa_url_hint(check, proxy);
+
+				if (check == WXA_URL_NO_MEMORY)
+					ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+				if (check != WXA_URL_OK)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("invalid value for option \"%s\": %s",
+									opt->name, wxa_url_problem(check, proxy)),
+							 hint ? errhint("%s", hint) : 0));
+			}
+			break;
+		case OPT_CA_FILE:
+			{
+				const char *problem = ca_file_problem(value);
 
 				if (problem)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("invalid value for option \"%s\": %s", opt->name, problem)));
+							 errmsg("invalid value for option \"sslrootcert\": %s", problem),
+							 errhint("Give the absolute path of a PEM file of the CA certificates to trust, readable by the database server's operating-system user.")));
 			}
 			break;
 		case OPT_TOKEN_ENDPOINT:
@@ -305,6 +296,8 @@ wxa_fdw_validator(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("only superusers may set option \"%s\"", opt->name),
+					 opt->kind == OPT_CA_FILE ?
+					 errdetail("It decides which certificates the database server trusts, and names a file that the database server reads.") :
 					 errdetail("It decides where the database server sends requests.")));
 		validate_value(opt, def);
 		if (strcmp(opt->name, "appid") == 0)
@@ -371,6 +364,8 @@ apply_server_option(WxaConfig *config, DefElem *def)
 		config->timezone = defGetString(def);
 	else if (strcmp(name, "proxy") == 0)
 		config->proxy = defGetString(def);
+	else if (strcmp(name, "sslrootcert") == 0)
+		config->sslrootcert = defGetString(def);
 }
 
 /* The user's own mapping or a PUBLIC one, as GetUserMapping() looks for them. */
@@ -401,7 +396,7 @@ wxa_get_config(Oid serverid, Oid userid, bool with_mapping)
 				 errmsg("user mapping not found for user \"%s\" on server \"%s\"",
 						user, server->servername),
 				 errdetail("wxa_fdw calls WeChat with the credentials of the user mapping of the user who runs the query (of a view's owner, for a view)."),
-				 errhint("CREATE USER MAPPING FOR %s SERVER %s OPTIONS (secret '...');",
+				 errhint("Create one with CREATE USER MAPPING FOR %s SERVER %s OPTIONS (secret '...').",
 						 quote_identifier(user), quote_identifier(server->servername))));
 	}
 	if (with_mapping)
@@ -452,6 +447,7 @@ wxa_http_options_for(const WxaConfig *config, WxaHttpOptions *options)
 	options->max_concurrency = config->max_concurrency;
 	options->server_key = config->serverid;
 	options->proxy = config->proxy;
+	options->ca_file = config->sslrootcert;
 	options->secret = config->secret;
 	options->max_body = WXA_MAX_BODY_BYTES;
 	options->backoff_base_ms = 100;

@@ -9,15 +9,24 @@
  * executor start and at every rescan. Every clause also stays in the plan's
  * local quals, so results are correct SQL whatever the wrapper fetched.
  */
+#include "postgres.h"
+
 #include "wxa_fdw.h"
 
+#include "access/stratnum.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "optimizer/optimizer.h"
 #include "utils/array.h"
 #include "utils/date.h"
 #include "utils/timestamp.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "access/xact.h"
+#include "datatype/timestamp.h"
+#include "pgtime.h"
+#include "utils/datetime.h"
 
 /* The column a Var (possibly under a no-op cast) refers to, if it is ours. */
 static bool
@@ -79,10 +88,34 @@ value_type_ok(Oid coltype, Oid valuetype)
 		(coltype == DATEOID && (valuetype == TIMESTAMPOID || valuetype == TIMESTAMPTZOID));
 }
 
+/*
+ * The btree operator family that gives comparisons on a column of this type
+ * their meaning: the type's default one (datetime_ops for date, integer_ops
+ * for the integers). Their members are built-in operators whose strategy
+ * numbers say what they do, whatever an operator's name or schema.
+ */
+static Oid
+column_opfamily(Oid coltype)
+{
+	static Oid	date_family = InvalidOid;
+	static Oid	integer_family = InvalidOid;
+	Oid		   *family = coltype == DATEOID ? &date_family : &integer_family;
+
+	if (!OidIsValid(*family))
+		*family = get_opclass_family(GetDefaultOpClass(coltype == DATEOID ? DATEOID : INT4OID,
+													   BTREE_AM_OID));
+	return *family;
+}
+
+/*
+ * The comparison opno makes between our column (of type type) and a value:
+ * recognised by its strategy number in the column type's btree family, never
+ * by its name (a user's own "=" earlier on search_path means something else).
+ * commuted: the column is the right operand. -1 when not a comparison we know.
+ */
 static int
 compare_op(Oid opno, Oid type, bool commuted)
 {
-	char	   *name;
 	Oid			left,
 				right;
 
@@ -90,20 +123,21 @@ compare_op(Oid opno, Oid type, bool commuted)
 	if (commuted ? (right != type || !value_type_ok(type, left))
 		: (left != type || !value_type_ok(type, right)))
 		return -1;
-	name = get_opname(opno);
-	if (name == NULL)
-		return -1;
-	if (strcmp(name, "=") == 0)
-		return WXA_CMP_EQ;
-	if (strcmp(name, "<") == 0)
-		return commuted ? WXA_CMP_GT : WXA_CMP_LT;
-	if (strcmp(name, "<=") == 0)
-		return commuted ? WXA_CMP_GE : WXA_CMP_LE;
-	if (strcmp(name, ">") == 0)
-		return commuted ? WXA_CMP_LT : WXA_CMP_GT;
-	if (strcmp(name, ">=") == 0)
-		return commuted ? WXA_CMP_LE : WXA_CMP_GE;
-	return -1;
+	switch (get_op_opfamily_strategy(opno, column_opfamily(type)))
+	{
+		case BTEqualStrategyNumber:
+			return WXA_CMP_EQ;
+		case BTLessStrategyNumber:
+			return commuted ? WXA_CMP_GT : WXA_CMP_LT;
+		case BTLessEqualStrategyNumber:
+			return commuted ? WXA_CMP_GE : WXA_CMP_LE;
+		case BTGreaterStrategyNumber:
+			return commuted ? WXA_CMP_LT : WXA_CMP_GT;
+		case BTGreaterEqualStrategyNumber:
+			return commuted ? WXA_CMP_LE : WXA_CMP_GE;
+		default:
+			return -1;			/* 0: not a member of the family */
+	}
 }
 
 bool
@@ -179,7 +213,7 @@ wxa_quals_have_date(List *quals)
 	return false;
 }
 
-/* Quals as an integer list (target * 1000 + op) for fdw_private, values as fdw_exprs. */
+/* Quals as an integer list of WXA_QUAL_CODEs for fdw_private, values as fdw_exprs. */
 List *
 wxa_quals_encode(List *quals, List **exprs)
 {
@@ -191,7 +225,7 @@ wxa_quals_encode(List *quals, List **exprs)
 	{
 		WxaQual    *q = lfirst(lc);
 
-		codes = lappend_int(codes, q->target * 1000 + q->op);
+		codes = lappend_int(codes, WXA_QUAL_CODE(q->target, q->op));
 		*exprs = lappend(*exprs, q->value);
 	}
 	return codes;
@@ -324,8 +358,8 @@ wxa_restriction_build(WxaRestriction *r, List *codes, Datum *values, bool *nulls
 	foreach(lc, codes)
 	{
 		int			code = lfirst_int(lc);
-		WxaQualTarget target = code / 1000;
-		int			op = code % 1000;
+		WxaQualTarget target = WXA_QUAL_CODE_TARGET(code);
+		int			op = WXA_QUAL_CODE_OP(code);
 
 		if (target != WXA_QUAL_DAYS)
 		{
@@ -342,4 +376,28 @@ wxa_restriction_build(WxaRestriction *r, List *codes, Datum *values, bool *nulls
 		i++;
 	}
 	return true;
+}
+
+/*
+ * The last day WeChat can have published: the day before today in the
+ * server's timezone, today being the statement's start (as current_date is
+ * fixed for a statement): every request of a statement agrees on it.
+ */
+DateADT
+wxa_statement_yesterday(const char *timezone)
+{
+	pg_tz	   *tz = pg_tzset(timezone);
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tzoff;
+
+	if (tz == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown time zone \"%s\" in server option timezone", timezone)));
+	if (timestamp2tm(GetCurrentStatementStartTimestamp(), &tzoff, &tm, &fsec, NULL, tz) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE - 1;
 }

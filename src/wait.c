@@ -8,6 +8,8 @@
  * in pg_stat_activity (wait_event_type 'Extension'), and interrupts are
  * handled between waits, never inside curl.
  */
+#include "postgres.h"
+
 #include "wxa_fdw.h"
 
 #include <time.h>
@@ -40,7 +42,7 @@ monotonic_ms(void)
 uint32
 wxa_wait_event(void)
 {
-#if PG_VERSION_NUM >= 170000
+#ifdef WXA_HAVE_CUSTOM_WAIT_EVENTS
 	static uint32 event = 0;
 
 	if (event == 0)
@@ -54,11 +56,7 @@ wxa_wait_event(void)
 static WaitEventSet *
 new_wait_set(int nevents)
 {
-#if PG_VERSION_NUM >= 170000
-	return CreateWaitEventSet(CurrentResourceOwner, nevents);
-#else
-	return CreateWaitEventSet(CurrentMemoryContext, nevents);
-#endif
+	return wxa_create_wait_event_set(nevents);
 }
 
 static void
@@ -161,6 +159,35 @@ wxa_batch_wait(WxaBatch *batch, int index, WxaError *err)
 				return 0;
 			case WXA_POLL_FAILED:
 				return -1;
+			case WXA_POLL_PENDING:
+				break;
+		}
+		started = monotonic_ms();
+		wxa_wait_engine();
+		wxa_batch_add_wait(batch, monotonic_ms() - started);
+	}
+}
+
+/*
+ * Request index's own outcome (the batch code images keep the other requests'
+ * results whatever happens to this one): 0 when it succeeded; 1 with err when
+ * it failed for good; -1 with err when the failure concerns the whole batch
+ * (no access token could be had). A cancel ends the wait with an ERROR.
+ */
+int
+wxa_batch_wait_own(WxaBatch *batch, int index, WxaError *err)
+{
+	for (;;)
+	{
+		double		started;
+		bool		whole_batch;
+
+		switch (wxa_batch_poll_own(batch, index, &whole_batch, err))
+		{
+			case WXA_POLL_DONE:
+				return 0;
+			case WXA_POLL_FAILED:
+				return whole_batch ? -1 : 1;
 			case WXA_POLL_PENDING:
 				break;
 		}

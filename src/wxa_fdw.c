@@ -8,12 +8,20 @@
  * period order as responses arrive. Parsed periods are kept for the rest of
  * the scan so that a rescan (nested loop) never fetches the same period twice.
  */
+#include "postgres.h"
+
 #include "wxa_fdw.h"
 
 #include "access/table.h"
 #include "commands/defrem.h"
 #include "commands/explain.h"
+#if PG_VERSION_NUM >= 140000
 #include "executor/execAsync.h"
+#endif
+#if PG_VERSION_NUM >= 180000
+#include "commands/explain_format.h"
+#include "commands/explain_state.h"
+#endif
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "mb/pg_wchar.h"
@@ -65,12 +73,18 @@ PG_MODULE_MAGIC;
 /* Longest the engine's one fd sleeps in an Append's wait: a cancel is seen within this. */
 #define WXA_ASYNC_WAIT_MS 100
 
-/* fdw_private of the ForeignScan plan */
-enum WxaScanPrivate
+/*
+ * The positions in the ForeignScan plan's fdw_private list (as postgres_fdw's
+ * FdwScanPrivateIndex). The EXPLAIN texts are computed at plan time, from
+ * constant restrictions only: plain EXPLAIN evaluates no expression.
+ */
+enum FdwScanPrivateIndex
 {
-	WXA_PRIVATE_ENDPOINT,		/* String: endpoint name */
-	WXA_PRIVATE_QUAL_CODES,		/* IntList: target * 1000 + op, parallel to fdw_exprs */
-	WXA_PRIVATE_APPID_EXCLUDES	/* Integer: 1 when a condition on appid excludes the server */
+	FdwScanPrivateEndpoint,		/* String: the endpoint's name */
+	FdwScanPrivateQualCodes,	/* IntList: WXA_QUAL_CODE(target, op), parallel to fdw_exprs */
+	FdwScanPrivateRequests,		/* String: EXPLAIN's "Requests", "" when known only at run time */
+	FdwScanPrivateFirstBody,	/* String: EXPLAIN VERBOSE's first request body, or "" */
+	FdwScanPrivateAppidExcludes /* Integer: 1 when a condition on appid excludes the server */
 };
 
 /* baserel->fdw_private while planning */
@@ -97,7 +111,7 @@ typedef struct CachedPeriod
 
 typedef struct ScanPeriod
 {
-	WxaPeriod	period;
+	WxaPeriod	period;			/* first: describe_requests() reads it */
 	int			request;		/* index in the batch, -1 when served from the cache */
 } ScanPeriod;
 
@@ -115,7 +129,7 @@ typedef struct WxaScanState
 	FmgrInfo   *in_functions;
 	Oid		   *typioparams;
 	int32	   *typmods;
-	Oid		   *types;			/* declared column types, for errors */
+	char	  **type_names;		/* declared column types, for errors (no catalog lookups then) */
 
 	/* restriction */
 	List	   *qual_codes;
@@ -159,7 +173,7 @@ _PG_init(void)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("wxa_fdw could not initialize libcurl")));
-	wxa_connection_init();
+	wxa_token_cache_init();
 	wxa_wait_init();
 }
 
@@ -228,7 +242,7 @@ has_equality(List *codes)
 	{
 		int			code = lfirst_int(lc);
 
-		if (code / 1000 != WXA_QUAL_DAYS && code % 1000 == WXA_CMP_EQ)
+		if (WXA_QUAL_CODE_TARGET(code) != WXA_QUAL_DAYS && WXA_QUAL_CODE_OP(code) == WXA_CMP_EQ)
 			return true;
 	}
 	return false;
@@ -247,14 +261,14 @@ plan_from_values(const WxaEndpoint *ep, const WxaConfig *config, List *codes,
 
 	if (!wxa_restriction_build(&r, codes, values, nulls, types))
 		return false;
-	*status = wxa_plan_periods(ep->period, &r, wxa_yesterday(config->timezone),
+	*status = wxa_plan_periods(ep->period, &r, wxa_statement_yesterday(config->timezone),
 							   config->max_requests, periods, count);
 	wxa_restriction_free(&r);
 	return true;
 }
 
 /*
- * Count the periods when every value is known now (constants after folding);
+ * Count the periods when every value is a constant;
  * otherwise guess: one per execution for an equality, else a month's worth.
  */
 static double
@@ -274,15 +288,16 @@ estimate_requests(PlannerInfo *root, Oid serverid, const WxaEndpoint *ep, List *
 	WxaPlanStatus status;
 
 	codes = wxa_quals_encode(quals, &exprs);
+	/* constants only: planning (and so plain EXPLAIN) calls no stable function */
 	foreach(lc, exprs)
 	{
-		Node	   *folded = estimate_expression_value(root, (Node *) lfirst(lc));
+		Const	   *c = lfirst(lc);
 
-		if (!IsA(folded, Const))
+		if (!IsA(c, Const))
 			return has_equality(codes) ? 1 : WXA_UNKNOWN_REQUESTS;
-		values[i] = ((Const *) folded)->constvalue;
-		nulls[i] = ((Const *) folded)->constisnull;
-		types[i] = ((Const *) folded)->consttype;
+		values[i] = c->constvalue;
+		nulls[i] = c->constisnull;
+		types[i] = c->consttype;
 		i++;
 	}
 	config = wxa_get_config(serverid, InvalidOid, false);
@@ -428,13 +443,8 @@ add_scan_path(PlannerInfo *root, RelOptInfo *baserel, const WxaEndpoint *ep, Lis
 	/* a scan that could never run must lose to any parameterized alternative */
 	if (!wxa_quals_have_date(quals) && !info->appid_excludes)
 		total += WXA_UNRESTRICTED_COST;
-#if PG_VERSION_NUM >= 170000
-	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, rows, startup, total,
-													   NIL, required_outer, NULL, NIL, NIL));
-#else
-	add_path(baserel, (Path *) create_foreignscan_path(root, baserel, NULL, rows, startup, total,
-													   NIL, required_outer, NULL, NIL));
-#endif
+	add_path(baserel, (Path *) wxa_create_foreignscan_path(root, baserel, NULL, rows, startup, total,
+														   NIL, required_outer, NULL, NIL));
 }
 
 /* Equivalence-class members that are this table's ref_date or end_date. */
@@ -520,6 +530,91 @@ wxaGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	}
 }
 
+/*
+ * EXPLAIN's "Requests": how many, and the days they cover. periods is an
+ * array of nperiods elements of stride bytes, each starting with a WxaPeriod.
+ */
+static void
+describe_requests(StringInfo buf, long planned, int max_requests, int nperiods,
+				  const void *periods, size_t stride)
+{
+	appendStringInfo(buf, "%ld", planned);
+	if (planned > max_requests)
+		appendStringInfo(buf, " (more than max_requests %d: the scan would fail)", max_requests);
+	else if (nperiods > 0)
+	{
+		char		first[11],
+					last[11];
+		const WxaPeriod *p = periods;
+		wxa_day		lo = p->first;
+		wxa_day		hi = p->last;
+
+		/* periods are ordered by first day: a longer portrait window may end later */
+		for (int i = 1; i < nperiods; i++)
+		{
+			p = (const WxaPeriod *) ((const char *) periods + i * stride);
+			if (p->last > hi)
+				hi = p->last;
+		}
+		wxa_day_format_iso(lo, first);
+		wxa_day_format_iso(hi, last);
+		appendStringInfo(buf, " (%s .. %s)", first, last);
+	}
+}
+
+/*
+ * EXPLAIN's texts for a plan whose restriction values are all constants,
+ * computed now so that plain EXPLAIN needs to evaluate nothing. Both stay
+ * empty when a value is known only at run time.
+ */
+static void
+explain_texts_at_plan_time(Oid foreigntableid, const WxaEndpoint *ep, List *codes, List *exprs,
+						   char **requests, char **first_body)
+{
+	int			n = list_length(exprs);
+	Datum	   *values = palloc(sizeof(Datum) * (n + 1));
+	bool	   *nulls = palloc(sizeof(bool) * (n + 1));
+	Oid		   *types = palloc(sizeof(Oid) * (n + 1));
+	ListCell   *lc;
+	int			i = 0;
+	WxaConfig  *config;
+	WxaPeriod  *periods;
+	long		count = 0;
+	WxaPlanStatus status;
+	StringInfoData buf;
+
+	*requests = "";
+	*first_body = "";
+	foreach(lc, exprs)
+	{
+		Const	   *c = lfirst(lc);
+
+		if (!IsA(c, Const))
+			return;
+		values[i] = c->constvalue;
+		nulls[i] = c->constisnull;
+		types[i] = c->consttype;
+		i++;
+	}
+	config = wxa_get_config(GetForeignTable(foreigntableid)->serverid, InvalidOid, false);
+	periods = palloc(sizeof(WxaPeriod) * config->max_requests);
+	if (!plan_from_values(ep, config, codes, values, nulls, types, periods, &count, &status))
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	initStringInfo(&buf);
+	describe_requests(&buf, count, config->max_requests, status == WXA_PLAN_OK ? (int) count : 0,
+					  periods, sizeof(WxaPeriod));
+	*requests = buf.data;
+	if (status == WXA_PLAN_OK && count > 0)
+	{
+		char	   *body = wxa_datacube_request_body(&periods[0]);
+
+		if (body == NULL)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		*first_body = pstrdup(body);
+		free(body);
+	}
+}
+
 static ForeignScan *
 wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 				  ForeignPath *best_path, List *tlist, List *scan_clauses, Plan *outer_plan)
@@ -530,6 +625,8 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	List	   *quals = quals_from_clauses(scan_clauses, baserel, outer, foreigntableid, info->ep);
 	List	   *exprs;
 	List	   *codes;
+	char	   *requests;
+	char	   *first_body;
 
 	if (!wxa_quals_have_date(quals) && !info->appid_excludes)
 		ereport(ERROR,
@@ -539,16 +636,24 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 						wxa_endpoint_column(info->ep, "end_date") >= 0 ? " or end_date" : ""),
 				 errdetail("Every row is one API request per %s; without a date range there is no end to them.",
 						   wxa_period_kind_name(info->ep->period)),
-				 errhint("Add a condition such as: %s", example_where(info->ep))));
+				 errhint("Add a condition such as %s.", example_where(info->ep))));
 
 	/* outer columns in exprs become nestloop parameters (replace_nestloop_params) */
 	codes = wxa_quals_encode(quals, &exprs);
+	if (info->appid_excludes)
+	{
+		requests = "0 (the condition on appid excludes this server)";
+		first_body = "";
+	}
+	else
+		explain_texts_at_plan_time(foreigntableid, info->ep, codes, exprs, &requests, &first_body);
 	/* every clause is checked again locally: the periods only narrow what is fetched */
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid, exprs,
-							/* cppcheck-suppress unknownEvaluationOrder ; it misreads list_make2's compound literal */
-							list_make3(makeString(pstrdup(info->ep->name)), codes,
-									   makeInteger(info->appid_excludes ? 1 : 0)),
+							/* cppcheck-suppress unknownEvaluationOrder ; it misreads list_make4's compound literal */
+							lappend(list_make4(makeString(pstrdup(info->ep->name)), codes,
+											   makeString(requests), makeString(first_body)),
+									makeInteger(info->appid_excludes ? 1 : 0)),
 							NIL, NIL, outer_plan);
 }
 
@@ -602,12 +707,9 @@ describe_period(const WxaPeriod *p, char *buf, size_t size)
 		snprintf(buf, size, "%s .. %s", first, last);
 }
 
-/*
- * Evaluate the restriction values and plan the periods. With raise = false
- * (EXPLAIN) a plan that cannot run is described instead of raised.
- */
-static WxaPlanStatus
-plan_periods(WxaScanState *state, ExprContext *econtext, bool raise)
+/* Evaluate the restriction values and plan the periods; raise when the plan cannot run. */
+static void
+plan_periods(WxaScanState *state, ExprContext *econtext)
 {
 	int			n = list_length(state->qual_states);
 	Datum	   *values;
@@ -630,19 +732,19 @@ plan_periods(WxaScanState *state, ExprContext *econtext, bool raise)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	MemoryContextSwitchTo(old);
 
-	if (raise && status == WXA_PLAN_NO_LOWER_BOUND)
+	if (status == WXA_PLAN_NO_LOWER_BOUND)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("the date restriction on foreign table \"%s\" has no lower bound",
 						state->table_name),
-				 errhint("Add a condition such as: %s", example_where(state->ep))));
-	if (raise && status == WXA_PLAN_UNRESTRICTED)
+				 errhint("Add a condition such as %s.", example_where(state->ep))));
+	if (status == WXA_PLAN_UNRESTRICTED)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("a scan of foreign table \"%s\" needs a restriction on ref_date",
 						state->table_name),
-				 errhint("Add a condition such as: %s", example_where(state->ep))));
-	if (raise && status == WXA_PLAN_TOO_MANY)
+				 errhint("Add a condition such as %s.", example_where(state->ep))));
+	if (status == WXA_PLAN_TOO_MANY)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("a scan of foreign table \"%s\" would send %ld API requests, more than max_requests (%d)",
@@ -660,7 +762,6 @@ plan_periods(WxaScanState *state, ExprContext *econtext, bool raise)
 		state->periods[i].period = periods[i];
 		state->periods[i].request = -1;
 	}
-	return status;
 }
 
 static void
@@ -706,6 +807,29 @@ retire_batch(WxaScanState *state)
 		wxa_batch_free(state->batch);
 		state->batch = NULL;
 	}
+}
+
+/*
+ * Some endpoints answer an empty list, not 61503, for a day WeChat has not
+ * published yet. Before 10:00 Beijing time an empty answer for yesterday is
+ * that far more often than a day without visitors: fail as 61503 does rather
+ * than return a day of no rows that a nightly job would store as a hole.
+ */
+static void
+raise_unpublished(WxaScanState *state, ScanPeriod *sp)
+{
+	char		when[32];
+
+	wxa_rows_free(&state->own_rows);
+	describe_period(&sp->period, when, sizeof(when));
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("WeChat API request datacube/%s (%s) answered no data, probably because the day is not published yet",
+					state->ep->api, when),
+			 errdetail("It is before %d:00 Beijing time, and the period ends yesterday or later (server \"%s\").",
+					   WXA_PUBLISH_HOUR_BEIJING, state->config->server_name),
+			 errhint("WeChat publishes a day's data the next morning, Beijing time, usually after %d:00 and some days later; query it again after then.",
+					 WXA_PUBLISH_HOUR_BEIJING)));
 }
 
 /*
@@ -778,6 +902,8 @@ load_period(WxaScanState *state, int i)
 		wxa_raise(&err, state->config);
 	}
 	wxa_batch_forget(state->batch, sp->request);
+	if (state->own_rows.nrows == 0 && wxa_day_maybe_unpublished(sp->period.last, time(NULL)))
+		raise_unpublished(state, sp);
 	state->rows = &state->own_rows;
 
 	cells = (long) state->own_rows.nrows * state->own_rows.ncols;
@@ -816,6 +942,13 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	ListCell   *lc;
 	int			i = 0;
 
+	/*
+	 * Plain EXPLAIN: nothing to set up and no expression to evaluate, as in
+	 * postgres_fdw; ExplainForeignScan reads what the planner computed.
+	 */
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
 	context = AllocSetContextCreate(estate->es_query_cxt, "wxa_fdw scan", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(context);
 	state = palloc0(sizeof(WxaScanState));
@@ -825,7 +958,7 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	MemoryContextRegisterResetCallback(context, &state->cleanup);
 	node->fdw_state = state;
 
-	state->ep = wxa_endpoint_by_name(strVal(list_nth(plan->fdw_private, WXA_PRIVATE_ENDPOINT)));
+	state->ep = wxa_endpoint_by_name(strVal(list_nth(plan->fdw_private, FdwScanPrivateEndpoint)));
 	state->table_name = pstrdup(RelationGetRelationName(rel));
 	/* the user whose mapping is used: the view owner under a view */
 #if PG_VERSION_NUM >= 160000
@@ -837,16 +970,14 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 	}
 #endif
-	/* plain EXPLAIN sends nothing: it needs no credentials, as in postgres_fdw */
-	state->config = wxa_get_config(GetForeignTable(RelationGetRelid(rel))->serverid, userid,
-								   (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0);
+	state->config = wxa_get_config(GetForeignTable(RelationGetRelid(rel))->serverid, userid, true);
 
 	state->natts = desc->natts;
 	state->att_column = palloc(sizeof(int) * desc->natts);
 	state->in_functions = palloc(sizeof(FmgrInfo) * desc->natts);
 	state->typioparams = palloc(sizeof(Oid) * desc->natts);
 	state->typmods = palloc(sizeof(int32) * desc->natts);
-	state->types = palloc(sizeof(Oid) * desc->natts);
+	state->type_names = palloc0(sizeof(char *) * desc->natts);
 	for (i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -862,10 +993,10 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 		getTypeInputInfo(att->atttypid, &infunc, &state->typioparams[i]);
 		fmgr_info(infunc, &state->in_functions[i]);
 		state->typmods[i] = att->atttypmod;
-		state->types[i] = att->atttypid;
+		state->type_names[i] = format_type_with_typemod(att->atttypid, att->atttypmod);
 	}
 
-	state->qual_codes = (List *) list_nth(plan->fdw_private, WXA_PRIVATE_QUAL_CODES);
+	state->qual_codes = (List *) list_nth(plan->fdw_private, FdwScanPrivateQualCodes);
 	state->qual_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
 	state->qual_types = palloc(sizeof(Oid) * (list_length(plan->fdw_exprs) + 1));
 	i = 0;
@@ -873,22 +1004,17 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	foreach(lc, plan->fdw_exprs)
 		state->qual_types[i++] = exprType(lfirst(lc));
 	state->has_exec_params = contains_exec_param((Node *) plan->fdw_exprs, NULL);
-	state->appid_excludes = intVal(list_nth(plan->fdw_private, WXA_PRIVATE_APPID_EXCLUDES)) != 0;
+	state->appid_excludes = intVal(list_nth(plan->fdw_private, FdwScanPrivateAppidExcludes)) != 0;
 
 	ctl.keysize = sizeof(int64);
 	ctl.entrysize = sizeof(CachedPeriod);
 	ctl.hcxt = context;
 	state->cache = hash_create("wxa_fdw periods", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
-		wxa_token_session_init(&state->tokens, state->config);
+	wxa_token_session_init(&state->tokens, state->config);
 	state->plan_context = AllocSetContextCreate(context, "wxa_fdw restriction", ALLOCSET_SMALL_SIZES);
 	state->period_buffer = palloc(sizeof(WxaPeriod) * state->config->max_requests);
 	state->current = -1;
 	MemoryContextSwitchTo(old);
-
-	/* plain EXPLAIN: show the periods when their values are known without running */
-	if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) && !state->has_exec_params && !state->appid_excludes)
-		(void) plan_periods(state, node->ss.ps.ps_ExprContext, false);
 }
 
 static void
@@ -900,7 +1026,7 @@ store_error_callback(void *arg)
 	errcontext("column \"%s\" (%s) of foreign table \"%s\", value \"%s\"",
 			   state->att_column[att] == WXA_ATT_APPID ? WXA_APPID_COLUMN :
 			   state->ep->columns[state->att_column[att]].name,
-			   format_type_with_typemod(state->types[att], state->typmods[att]),
+			   state->type_names[att],
 			   state->table_name,
 			   wxa_message_text(state->value_for_error, state->config, WXA_VALUE_IN_ERROR));
 }
@@ -952,7 +1078,7 @@ start_scan(ForeignScanState *node)
 		state->nperiods = 0;
 		return;
 	}
-	plan_periods(state, node->ss.ps.ps_ExprContext, true);
+	plan_periods(state, node->ss.ps.ps_ExprContext);
 	start_requests(state);
 }
 
@@ -1016,12 +1142,13 @@ wxaIterateForeignScan(ForeignScanState *node)
 	WxaScanState *state = node->fdw_state;
 
 	/* under an async Append, never wait here: the Append waits for all its children */
-	state->would_wait = !next_row(node, !node->ss.ps.plan->async_capable);
+	state->would_wait = !next_row(node, !wxa_plan_async_capable(node->ss.ps.plan));
 	if (state->would_wait)
 		return ExecClearTuple(node->ss.ss_ScanTupleSlot);
 	return node->ss.ss_ScanTupleSlot;
 }
 
+#ifdef WXA_HAVE_ASYNC_FDW
 /* ---------------------------------------------------------------- async execution (Append) */
 
 static bool
@@ -1104,6 +1231,7 @@ wxaForeignAsyncNotify(AsyncRequest *areq)
 	CHECK_FOR_INTERRUPTS();
 	produce_async(areq);
 }
+#endif							/* WXA_HAVE_ASYNC_FDW */
 
 static void
 wxaReScanForeignScan(ForeignScanState *node)
@@ -1130,50 +1258,30 @@ wxaEndForeignScan(ForeignScanState *node)
 static void
 wxaExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
-	WxaScanState *state = node->fdw_state;
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	WxaScanState *state = node->fdw_state;	/* NULL under plain EXPLAIN */
+	const char *requests = strVal(list_nth(plan->fdw_private, FdwScanPrivateRequests));
+	const char *first_body = strVal(list_nth(plan->fdw_private, FdwScanPrivateFirstBody));
 	char		api[160];
 
-	snprintf(api, sizeof(api), "datacube/%s", state->ep->api);
+	snprintf(api, sizeof(api), "datacube/%s",
+			 wxa_endpoint_by_name(strVal(list_nth(plan->fdw_private, FdwScanPrivateEndpoint)))->api);
 	ExplainPropertyText("WeChat API", api, es);
-	/* a parameterized scan plans anew for every outer row */
-	if (state->appid_excludes)
-		ExplainPropertyText("Requests", "0 (the condition on appid excludes this server)", es);
-	else if (state->periods == NULL || state->has_exec_params)
-		ExplainPropertyText("Requests", "determined at run time", es);
-	else
+	/* after a run (ANALYZE), what was planned then: run-time values included */
+	if (state && state->periods && !state->has_exec_params)
 	{
 		StringInfoData buf;
 
 		initStringInfo(&buf);
-		appendStringInfo(&buf, "%ld", state->planned);
-		if (state->planned > state->config->max_requests)
-			appendStringInfo(&buf, " (more than max_requests %d: the scan would fail)",
-							 state->config->max_requests);
-		else if (state->nperiods > 0)
-		{
-			char		first[11],
-						last[11];
-			wxa_day		lo = state->periods[0].period.first;
-			wxa_day		hi = state->periods[0].period.last;
-
-			/* periods are ordered by first day: a longer portrait window may end later */
-			for (int i = 1; i < state->nperiods; i++)
-				if (state->periods[i].period.last > hi)
-					hi = state->periods[i].period.last;
-			wxa_day_format_iso(lo, first);
-			wxa_day_format_iso(hi, last);
-			appendStringInfo(&buf, " (%s .. %s)", first, last);
-		}
-		ExplainPropertyText("Requests", buf.data, es);
-		if (es->verbose && state->nperiods > 0 && state->planned <= state->config->max_requests)
-		{
-			char	   *body = wxa_datacube_request_body(&state->periods[0].period);
-
-			ExplainPropertyText("First request body", body ? body : "", es);
-			free(body);
-		}
+		describe_requests(&buf, state->planned, state->config->max_requests,
+						  state->nperiods, state->periods, sizeof(ScanPeriod));
+		requests = buf.data;
 	}
-	if (es->analyze)
+	/* a parameterized scan plans anew for every outer row */
+	ExplainPropertyText("Requests", requests[0] ? requests : "determined at run time", es);
+	if (es->verbose && first_body[0])
+		ExplainPropertyText("First request body", first_body, es);
+	if (es->analyze && state)
 	{
 		WxaHttpStats total = state->totals;
 
@@ -1204,9 +1312,11 @@ wxa_fdw_handler(PG_FUNCTION_ARGS)
 	routine->EndForeignScan = wxaEndForeignScan;
 	routine->ExplainForeignScan = wxaExplainForeignScan;
 	routine->ImportForeignSchema = wxaImportForeignSchema;
+#ifdef WXA_HAVE_ASYNC_FDW
 	routine->IsForeignPathAsyncCapable = wxaIsForeignPathAsyncCapable;
 	routine->ForeignAsyncRequest = wxaForeignAsyncRequest;
 	routine->ForeignAsyncConfigureWait = wxaForeignAsyncConfigureWait;
 	routine->ForeignAsyncNotify = wxaForeignAsyncNotify;
+#endif
 	PG_RETURN_POINTER(routine);
 }

@@ -1,16 +1,17 @@
 /*
  * wxa_fdw.h — declarations shared by the PostgreSQL side of wxa_fdw,
- * grouped by the file that defines them.
+ * grouped by the file that defines them. Each .c file includes postgres.h
+ * first, then this.
  */
 #ifndef WXA_FDW_H
 #define WXA_FDW_H
-
-#include "postgres.h"
 
 #include "fmgr.h"
 #include "foreign/foreign.h"
 #include "nodes/pathnodes.h"
 #include "utils/date.h"
+
+#include "compat.h"
 
 #include "core/wxa_catalog.h"
 #include "core/wxa_error.h"
@@ -37,6 +38,7 @@ typedef struct WxaConfig
 	int			max_requests;
 	char	   *timezone;
 	char	   *proxy;
+	char	   *sslrootcert;	/* PEM file of the CAs to trust; NULL: the system's */
 	char	   *secret;			/* from the user mapping; never printed */
 	char	   *access_token;	/* static token from the user mapping; never printed */
 } WxaConfig;
@@ -47,7 +49,7 @@ extern void wxa_http_options_for(const WxaConfig *config, WxaHttpOptions *option
 extern const WxaEndpoint *wxa_table_endpoint(Oid foreigntableid);
 extern bool wxa_table_async_capable(Oid foreigntableid);
 
-/* connection.c: access tokens per (server, user mapping) */
+/* token_cache.c: access tokens per (server, user mapping) */
 typedef struct WxaTokenSession
 {
 	WxaConfig  *config;
@@ -56,7 +58,19 @@ typedef struct WxaTokenSession
 extern void wxa_token_session_init(WxaTokenSession *session, WxaConfig *config);
 extern WxaTokenProvider wxa_token_provider(WxaTokenSession *session);
 extern const char *wxa_cached_token(const WxaConfig *config);
-extern void wxa_connection_init(void);
+extern void wxa_token_cache_init(void);
+
+/* option.c: the validator named in wxa_fdw--1.0.sql */
+extern PGDLLEXPORT Datum wxa_fdw_validator(PG_FUNCTION_ARGS);
+
+/* functions.c: shared by the code-image functions (and the others that take a server) */
+struct WxaCodeRequest;
+extern char *wxa_text_in_utf8(text *value);
+extern char *wxa_required_text(FunctionCallInfo fcinfo, int argno, const char *name);
+extern WxaConfig *wxa_config_for_call(FunctionCallInfo fcinfo);
+extern void wxa_code_request_from_args(FunctionCallInfo fcinfo, struct WxaCodeRequest *req);
+extern bool wxa_code_answer_ok(const struct WxaCodeRequest *req, const char *response, size_t len,
+							   int attempts, WxaError *err);
 
 /* wait.c: the backend waits for the request engine */
 extern int	wxa_max_total_concurrency;
@@ -64,15 +78,15 @@ extern void wxa_wait_init(void);
 extern uint32 wxa_wait_event(void);
 extern void wxa_wait_engine(void);
 extern int	wxa_batch_wait(WxaBatch *batch, int index, WxaError *err);
+extern int	wxa_batch_wait_own(WxaBatch *batch, int index, WxaError *err);
 extern int	wxa_http_fetch(const WxaHttpOptions *options, const WxaTokenProvider *tokens,
 						   const char *url, const char *body, bool with_token,
 						   const char *what, char **response, size_t *len,
 						   WxaHttpStats *stats, WxaError *err);
 
 /* errors.c */
-extern void wxa_raise(const WxaError *err, const WxaConfig *config) pg_attribute_noreturn();
+pg_noreturn extern void wxa_raise(const WxaError *err, const WxaConfig *config);
 extern char *wxa_message_text(const char *text, const WxaConfig *config, int max_bytes);
-extern DateADT wxa_yesterday(const char *timezone);
 
 /* quals.c: date restrictions from WHERE clauses */
 typedef enum WxaQualTarget
@@ -83,6 +97,15 @@ typedef enum WxaQualTarget
 } WxaQualTarget;
 
 #define WXA_QUAL_OP_IN 100		/* column = ANY(array) */
+
+/*
+ * A qual in the plan's fdw_private is one integer, WXA_QUAL_CODE(target, op):
+ * the target times 1000 plus the operator (a WxaCompare or WXA_QUAL_OP_IN,
+ * both below 1000). Encoded by wxa_quals_encode(), decoded by the macros.
+ */
+#define WXA_QUAL_CODE(target, op) ((int) (target) * 1000 + (op))
+#define WXA_QUAL_CODE_TARGET(code) ((WxaQualTarget) ((code) / 1000))
+#define WXA_QUAL_CODE_OP(code) ((code) % 1000)
 
 /* one restriction: target, operator (WxaCompare or WXA_QUAL_OP_IN) and value expression */
 typedef struct WxaQual
@@ -98,6 +121,7 @@ extern List *wxa_quals_encode(List *quals, List **exprs);
 extern bool wxa_restriction_build(WxaRestriction *r, List *codes, Datum *values,
 								  bool *nulls, Oid *types);
 extern bool wxa_quals_have_date(List *quals);
+extern DateADT wxa_statement_yesterday(const char *timezone);
 
 /* import.c */
 extern List *wxaImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);

@@ -97,60 +97,6 @@ wxa_body_errcode(const char *body, size_t len, long *errcode, char *errmsg, size
 	return found;
 }
 
-bool
-wxa_errcode_transient(long errcode)
-{
-	return errcode == -1 || errcode == 61504 || errcode == 45009 || errcode == 45011;
-}
-
-bool
-wxa_errcode_token_rejected(long errcode)
-{
-	return errcode == 40001 || errcode == 40014 || errcode == 42001;
-}
-
-const char *
-wxa_errcode_hint(long errcode)
-{
-	switch (errcode)
-	{
-		case -1:
-		case 61504:
-			return "WeChat is busy; the request was retried max_retries times. Try again later or raise max_retries.";
-		case 40001:
-		case 40014:
-		case 42001:
-			return "The access token was rejected even after fetching a new one. If the user mapping holds a static access_token, update it with ALTER USER MAPPING.";
-		case 40013:
-			return "Check the server option appid.";
-		case 40125:
-			return "Check the secret in the user mapping (ALTER USER MAPPING ... OPTIONS (SET secret '...')).";
-		case 40164:
-		case 61004:
-			return "Add this database server's egress IP address to the IP whitelist of the mini program, or route through a whitelisted proxy (server option proxy).";
-		case 41001:
-			return "The request reached WeChat without an access token.";
-		case 45009:
-		case 45011:
-			return "WeChat's frequency limit was hit; the request was retried max_retries times. Slow down or lower max_concurrency.";
-		case 45029:
-			return "Interfaces A and C have generated their lifetime maximum of codes; use wxa_get_wxacode_unlimit (interface B).";
-		case 48001:
-			return "The mini program is not authorized for this API.";
-		case 61500:
-		case 61501:
-			return "WeChat rejected the requested dates.";
-		case 40159:
-			return "path must be 1..128 bytes.";
-		case 40169:
-		case 40129:
-			return "scene must be 1..32 characters of 0-9 A-Z a-z !#$&'()*+,/:;=?@-._~";
-		case 41030:
-			return "page must be a page of the published mini program, without a leading '/' and without a query string (or pass check_path => false).";
-	}
-	return NULL;
-}
-
 char *
 wxa_datacube_request_body(const WxaPeriod *period)
 {

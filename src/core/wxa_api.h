@@ -1,6 +1,6 @@
 /*
  * wxa_api.h — facts about WeChat's responses and requests that do not depend
- * on the transport: errcode classes, body kinds, request bodies, redaction.
+ * on the transport: errcodes (wxa_errcode.h), body kinds, request bodies, redaction.
  */
 #ifndef WXA_API_H
 #define WXA_API_H
@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "wxa_errcode.h"
 #include "wxa_error.h"
 #include "wxa_period.h"
 
@@ -46,13 +47,6 @@ bool		wxa_body_errcode(const char *body, size_t len, long *errcode,
 bool		wxa_json_errcode(const struct cJSON *root, long *errcode,
 							 char *errmsg, size_t errmsg_size,
 							 const char *secret, const char *token);
-
-/* -1 system busy, 61504 busy, 45009/45011 frequency limits: worth retrying. */
-bool		wxa_errcode_transient(long errcode);
-/* 40001, 40014, 42001: the token was rejected; fetch another and retry once. */
-bool		wxa_errcode_token_rejected(long errcode);
-/* A short, actionable explanation of well-known errcodes, or NULL. */
-const char *wxa_errcode_hint(long errcode);
 
 /* {"begin_date":"YYYYMMDD","end_date":"YYYYMMDD"}; malloc'd. */
 char	   *wxa_datacube_request_body(const WxaPeriod *period);

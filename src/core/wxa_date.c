@@ -221,3 +221,15 @@ wxa_parse_period_text(const char *text, wxa_day *first, wxa_day *last)
 	}
 	return false;
 }
+
+bool
+wxa_day_maybe_unpublished(wxa_day d, time_t now)
+{
+	const long long beijing_offset = 8LL * 3600;
+	long long	local = (long long) now + beijing_offset;
+	long long	days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+	int			hour = (int) ((local - days * 86400) / 3600);
+	wxa_day		today = (wxa_day) (days + wxa_day_from_ymd(1970, 1, 1));
+
+	return d >= today - 1 && hour < WXA_PUBLISH_HOUR_BEIJING;
+}

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 typedef int32_t wxa_day;
 
@@ -31,6 +32,19 @@ wxa_day		wxa_week_start(wxa_day d);
 void		wxa_day_format_compact(wxa_day d, char *buf);
 /* "YYYY-MM-DD" into buf (at least 11 bytes). */
 void		wxa_day_format_iso(wxa_day d, char *buf);
+
+/*
+ * WeChat publishes a day's analysis data the next morning, Beijing time,
+ * usually after this hour (some days later).
+ */
+#define WXA_PUBLISH_HOUR_BEIJING 10
+
+/*
+ * Whether, at now, WeChat has probably not published day d yet: d is
+ * yesterday (or later) in Beijing time and it is not yet 10:00 there. Days it
+ * publishes late cannot be told from days without data.
+ */
+bool		wxa_day_maybe_unpublished(wxa_day d, time_t now);
 
 /*
  * Parse the API's period strings: "YYYYMMDD", "YYYYMMDD-YYYYMMDD" or "YYYYMM"

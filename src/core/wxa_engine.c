@@ -16,9 +16,12 @@
 #include <time.h>
 
 #include "wxa_api.h"
+#include "wxa_errcode.h"
 #include "wxa_token.h"
 
 #define BACKOFF_CAP_MS 8000
+#define RATE_PAUSE_FIRST_MS 250	/* a frequency limit pauses the batch this long first */
+#define RATE_PAUSE_CAP_MS 10000	/* ... doubling while the limit holds, up to this */
 #define DEFAULT_MAX_TOTAL 64
 #define TOKEN_MAX 512
 /* Seconds a token must have left to be sent with a request. */
@@ -56,6 +59,7 @@ typedef struct OwnOptions
 {
 	WxaHttpOptions o;
 	char	   *proxy;
+	char	   *ca_file;
 	char	   *secret;
 } OwnOptions;
 
@@ -74,9 +78,12 @@ struct Request
 
 	WxaRequestState state;
 	int			attempts;
+	int			rate_waits;		/* attempts answered by a frequency limit that paused the batch */
 	bool		token_retried;
+	bool		token_failed;	/* no access token: concerns the whole batch */
 	double		retry_at_ms;
 	double		sent_at;		/* epoch seconds the last attempt started */
+	double		sent_at_ms;		/* the same, monotonic */
 
 	/* the transfer in flight */
 	WxaTransfer transfer;
@@ -104,6 +111,14 @@ struct WxaBatch
 	int			first_unfinished;
 	int			wanted;			/* the request last asked for: the window starts here */
 	WxaHttpStats stats;
+
+	/* the shared pause on a frequency limit (options.rate_limit_patience_ms) */
+	double		paused_until_ms;
+	double		pause_started_ms;
+	double		limited_since_ms;	/* first limit since the last success; 0: none */
+	int			pause_step;
+	bool		probing;		/* after a pause: one request in flight until one succeeds */
+	int			running;		/* its transfers in flight */
 };
 
 typedef struct Engine
@@ -139,10 +154,10 @@ now_seconds(void)
 }
 
 /* xorshift64*: a private generator for jitter, leaving the C library's alone */
-static double
-jitter_unit(void)
+double
+wxa_http_jitter(void)
 {
-	uint64_t	x = engine.jitter_state;
+	uint64_t	x = engine.jitter_state ? engine.jitter_state : 0x9E3779B97F4A7C15ULL;
 
 	x ^= x >> 12;
 	x ^= x << 25;
@@ -304,9 +319,12 @@ own_options(OwnOptions *own, const WxaHttpOptions *options, const char *secret)
 	own->o = *options;
 	if (options->proxy && options->proxy[0] && (own->proxy = strdup(options->proxy)) == NULL)
 		return false;
+	if (options->ca_file && options->ca_file[0] && (own->ca_file = strdup(options->ca_file)) == NULL)
+		return false;
 	if (secret && secret[0] && (own->secret = strdup(secret)) == NULL)
 		return false;
 	own->o.proxy = own->proxy;
+	own->o.ca_file = own->ca_file;
 	own->o.secret = own->secret;
 	if (own->o.max_concurrency < 1)
 		own->o.max_concurrency = 1;
@@ -317,10 +335,11 @@ static void
 free_options(OwnOptions *own)
 {
 	free(own->proxy);
+	free(own->ca_file);
 	if (own->secret)
 		explicit_bzero(own->secret, strlen(own->secret));
 	free(own->secret);
-	own->proxy = own->secret = NULL;
+	own->proxy = own->ca_file = own->secret = NULL;
 }
 
 static char *
@@ -483,6 +502,8 @@ release_transfer(Request *req)
 		req->in_transport = false;
 		engine.running--;
 		req->server->running--;
+		if (req->batch)
+			req->batch->running--;
 	}
 	free(req->sent_url);
 	req->sent_url = NULL;
@@ -576,9 +597,12 @@ start_transfer(Request *req, const char *token)
 	req->in_transport = true;
 	req->state = WXA_REQ_RUNNING;
 	req->sent_at = now_seconds();
+	req->sent_at_ms = now_ms();
 	req->attempts++;
 	engine.running++;
 	req->server->running++;
+	if (req->batch)
+		req->batch->running++;
 	/* a token fetch counts as one, in token_fetches */
 	if (stats && req->fills == NULL)
 		stats->sent++;
@@ -590,12 +614,12 @@ backoff_ms(const Request *req)
 {
 	double		delay = req->options->o.backoff_base_ms;
 
-	for (int i = 1; i < req->attempts && delay < BACKOFF_CAP_MS; i++)
+	for (int i = 1; i < req->attempts - req->rate_waits && delay < BACKOFF_CAP_MS; i++)
 		delay *= 2;
 	if (delay > BACKOFF_CAP_MS)
 		delay = BACKOFF_CAP_MS;
 	/* jitter: between half and all of the delay, so clients do not retry in step */
-	return delay * (0.5 + 0.5 * jitter_unit());
+	return delay * (0.5 + 0.5 * wxa_http_jitter());
 }
 
 /* Retry if attempts remain, else fail with err. */
@@ -604,7 +628,7 @@ retry_or_fail(Request *req, WxaError *err)
 {
 	WxaHttpStats *stats = stats_of(req);
 
-	if (req->attempts <= req->options->o.max_retries)
+	if (req->attempts - req->rate_waits <= req->options->o.max_retries)
 	{
 		req->state = WXA_REQ_BACKOFF;
 		req->retry_at_ms = now_ms() + backoff_ms(req);
@@ -613,6 +637,45 @@ retry_or_fail(Request *req, WxaError *err)
 		return;
 	}
 	fail_request(req, err);
+}
+
+/*
+ * A frequency limit answered req. With rate_limit_patience_ms, pause the whole
+ * batch until a common resume time and queue req again without counting the
+ * attempt; false when patience has run out (the caller then treats the answer
+ * as an ordinary transient error).
+ */
+static bool
+pause_for_rate_limit(Request *req)
+{
+	WxaBatch   *batch = req->batch;
+	double		now = now_ms();
+	double		delay;
+
+	if (batch == NULL || req->options->o.rate_limit_patience_ms <= 0)
+		return false;
+	if (batch->limited_since_ms == 0)
+		batch->limited_since_ms = now;
+	else if (now - batch->limited_since_ms > req->options->o.rate_limit_patience_ms)
+		return false;
+
+	/* answers to requests sent before the current pause began do not lengthen it */
+	if (req->sent_at_ms >= batch->pause_started_ms)
+	{
+		delay = RATE_PAUSE_FIRST_MS;
+		for (int i = 0; i < batch->pause_step && delay < RATE_PAUSE_CAP_MS; i++)
+			delay *= 2;
+		if (delay > RATE_PAUSE_CAP_MS)
+			delay = RATE_PAUSE_CAP_MS;
+		batch->pause_step++;
+		batch->pause_started_ms = now;
+		batch->paused_until_ms = now + delay * (0.75 + 0.25 * wxa_http_jitter());
+	}
+	batch->probing = true;
+	batch->stats.rate_limited++;
+	req->rate_waits++;
+	req->state = WXA_REQ_QUEUED;
+	return true;
 }
 
 /* ---------------------------------------------------------------- tokens */
@@ -629,7 +692,10 @@ wake_token_waiters(TokenSlot *slot, const WxaError *err)
 		if (r->state != WXA_REQ_WAIT_TOKEN || r->batch == NULL || r->batch->tokens.key != slot->key)
 			continue;
 		if (err)
+		{
+			r->token_failed = true;
 			fail_request(r, err);
+		}
 		else
 			r->state = WXA_REQ_QUEUED;
 	}
@@ -763,7 +829,7 @@ begin_token_fetch(TokenSlot *slot, WxaBatch *batch)
 		wxa_token_request(p->base_url ? p->base_url : "", p->endpoint, p->appid ? p->appid : "",
 						  p->secret ? p->secret : "", &url, &body) == 0)
 		fetch = request_new(options, url, body,
-							p->endpoint == WXA_TOKEN_STABLE ? "cgi-bin/stable_token" : "cgi-bin/token");
+							wxa_token_api(p->endpoint));
 	if (url)
 		explicit_bzero(url, strlen(url));
 	if (body)
@@ -806,12 +872,14 @@ token_for(Request *req, const char **token)
 	}
 	if (batch->tokens.appid == NULL)
 	{
+		req->token_failed = true;
 		fail_requestf(req, WXA_ERR_INTERNAL, "no access token available");
 		return false;
 	}
 	slot = slot_for(batch->tokens.key, true);
 	if (slot == NULL)
 	{
+		req->token_failed = true;
 		fail_requestf(req, WXA_ERR_INTERNAL, "out of memory");
 		return false;
 	}
@@ -898,11 +966,19 @@ classify(Request *req)
 			req->state = WXA_REQ_QUEUED;	/* again at once, with a new token */
 			return;
 		}
+		if (wxa_errcode_rate_limited(errcode) && pause_for_rate_limit(req))
+			return;
 		if (wxa_errcode_transient(errcode))
 			retry_or_fail(req, &err);
 		else
 			fail_request(req, &err);
 		return;
+	}
+	if (req->batch)
+	{
+		req->batch->limited_since_ms = 0;
+		req->batch->pause_step = 0;
+		req->batch->probing = false;
 	}
 	finish(req, WXA_REQ_DONE);
 }
@@ -936,12 +1012,26 @@ window_allows(const Request *req)
 	return req->index < batch->wanted + batch->options.o.max_concurrency * 4;
 }
 
+/* A batch paused by a frequency limit starts nothing, then one probe until one succeeds. */
+static bool
+batch_allows(const Request *req, double now)
+{
+	const WxaBatch *batch = req->batch;
+
+	if (batch == NULL)
+		return true;
+	if (now < batch->paused_until_ms)
+		return false;
+	return !batch->probing || batch->running < 1;
+}
+
 static bool
 startable(const Request *req, double now)
 {
 	return (req->state == WXA_REQ_QUEUED ||
 			(req->state == WXA_REQ_BACKOFF && req->retry_at_ms <= now)) &&
-		req->server->running < req->server->max_concurrency && window_allows(req);
+		req->server->running < req->server->max_concurrency && window_allows(req) &&
+		batch_allows(req, now);
 }
 
 /*
@@ -1021,6 +1111,26 @@ wxa_batch_poll(WxaBatch *batch, int index, WxaError *err)
 	return batch->requests[index]->state == WXA_REQ_DONE ? WXA_POLL_DONE : WXA_POLL_PENDING;
 }
 
+WxaPollResult
+wxa_batch_poll_own(WxaBatch *batch, int index, bool *whole_batch, WxaError *err)
+{
+	Request    *target = batch->requests[index];
+
+	*whole_batch = false;
+	batch->wanted = index;
+	step();
+	while (batch->first_unfinished < batch->nrequests &&
+		   batch->requests[batch->first_unfinished]->state == WXA_REQ_DONE)
+		batch->first_unfinished++;
+	if (target->state == WXA_REQ_FAILED)
+	{
+		*err = target->err;
+		*whole_batch = target->token_failed;
+		return WXA_POLL_FAILED;
+	}
+	return target->state == WXA_REQ_DONE ? WXA_POLL_DONE : WXA_POLL_PENDING;
+}
+
 /* Milliseconds until the first retry is due, or -1. */
 static long
 retry_timeout(void)
@@ -1030,9 +1140,17 @@ retry_timeout(void)
 
 	for (Request *req = engine.head; req; req = req->next)
 	{
+		double		at = -1;
+
 		if (req->state == WXA_REQ_BACKOFF)
+			at = req->retry_at_ms;
+		/* a batch paused by a frequency limit resumes at a time of its own */
+		if ((req->state == WXA_REQ_BACKOFF || req->state == WXA_REQ_QUEUED) &&
+			req->batch && req->batch->paused_until_ms > now && req->batch->paused_until_ms > at)
+			at = req->batch->paused_until_ms;
+		if (at >= 0)
 		{
-			long		due = req->retry_at_ms <= now ? 0 : (long) (req->retry_at_ms - now) + 1;
+			long		due = at <= now ? 0 : (long) (at - now) + 1;
 
 			if (timeout < 0 || due < timeout)
 				timeout = due;
@@ -1119,6 +1237,7 @@ wxa_http_stats_add(WxaHttpStats *into, const WxaHttpStats *from)
 	into->token_fetches += from->token_fetches;
 	into->bytes += from->bytes;
 	into->wait_ms += from->wait_ms;
+	into->rate_limited += from->rate_limited;
 }
 
 /* A token fetch nobody waits for any more is abandoned: no transfer outlives its requests. */

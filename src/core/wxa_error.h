@@ -14,6 +14,7 @@ typedef enum WxaErrorKind
 {
 	WXA_OK = 0,
 	WXA_ERR_CONNECT,			/* DNS, refused, TLS handshake */
+	WXA_ERR_TLS,				/* the server's certificate was not trusted */
 	WXA_ERR_TIMEOUT,			/* connect_timeout_ms or timeout_ms ran out */
 	WXA_ERR_NETWORK,			/* connection broke during the transfer */
 	WXA_ERR_HTTP,				/* an HTTP status other than 200 */

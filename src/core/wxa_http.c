@@ -34,6 +34,7 @@ typedef struct CurlTransfer
 	CURL	   *easy;
 	struct curl_slist *headers;
 	bool		too_large;
+	char		curl_detail[CURL_ERROR_SIZE];	/* curl's own words, for TLS failures */
 } CurlTransfer;
 
 typedef struct CurlState
@@ -49,6 +50,7 @@ typedef struct CurlState
 	int			capdone;
 	int			epoll_fd;
 	int			timer_fd;
+	CURLSH	   *tls_sessions;	/* a new connection resumes a TLS session, no full handshake */
 } CurlState;
 
 static CurlState curl_state = {.curl_deadline = -1, .alarm_deadline = -1, .epoll_fd = -1, .timer_fd = -1};
@@ -206,6 +208,20 @@ curl_start(void *arg, WxaTransfer *t)
 	curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, o->timeout_ms);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o->ca_file)
+	{
+		/* these CAs and no others, as libpq's sslrootcert; also for an https:// proxy */
+		curl_easy_setopt(easy, CURLOPT_CAINFO, o->ca_file);
+		curl_easy_setopt(easy, CURLOPT_CAPATH, NULL);
+#if LIBCURL_VERSION_NUM >= 0x073400
+		curl_easy_setopt(easy, CURLOPT_PROXY_CAINFO, o->ca_file);
+		curl_easy_setopt(easy, CURLOPT_PROXY_CAPATH, NULL);
+#endif
+	}
+	if (cs->tls_sessions != NULL)
+		curl_easy_setopt(easy, CURLOPT_SHARE, cs->tls_sessions);
+	ct->curl_detail[0] = '\0';
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, ct->curl_detail);
 	curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -268,12 +284,13 @@ curl_error_kind(CURLcode code)
 		case CURLE_COULDNT_RESOLVE_PROXY:
 		case CURLE_COULDNT_CONNECT:
 		case CURLE_SSL_CONNECT_ERROR:
-		case CURLE_PEER_FAILED_VERIFICATION:
 		case CURLE_SSL_CERTPROBLEM:
 		case CURLE_SSL_CIPHER:
-		case CURLE_SSL_CACERT_BADFILE:
 		case CURLE_UNSUPPORTED_PROTOCOL:
 			return WXA_ERR_CONNECT;
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CACERT_BADFILE:
+			return WXA_ERR_TLS;
 		default:
 			return WXA_ERR_NETWORK;
 	}
@@ -312,13 +329,17 @@ record_outcome(CurlState *cs, CurlTransfer *ct, CURLcode result)
 		else if (result == CURLE_OPERATION_TIMEDOUT)
 			snprintf(t->fail_message, sizeof(t->fail_message),
 					 "could not connect within connect_timeout_ms (%ld ms)", t->options->connect_timeout_ms);
+		else if (t->fail_kind == WXA_ERR_TLS)
+			/* curl's words name the problem (untrusted issuer, wrong host name); no URL in them */
+			snprintf(t->fail_message, sizeof(t->fail_message), "the TLS certificate was not accepted: %.200s",
+					 ct->curl_detail[0] ? ct->curl_detail : curl_easy_strerror(result));
 		else if (result == CURLE_PARTIAL_FILE)
 			snprintf(t->fail_message, sizeof(t->fail_message),
 					 "the connection closed after %zu bytes, before the whole answer arrived", t->response_len);
 		else
 			snprintf(t->fail_message, sizeof(t->fail_message), "%s", curl_easy_strerror(result));
-		/* a protocol we refused will not start working on retry */
-		t->fail_permanent = result == CURLE_UNSUPPORTED_PROTOCOL;
+		/* a refused protocol or certificate will not be accepted on retry */
+		t->fail_permanent = result == CURLE_UNSUPPORTED_PROTOCOL || t->fail_kind == WXA_ERR_TLS;
 	}
 	else if (announced_length >= 0 && (size_t) announced_length != t->response_len)
 	{
@@ -488,6 +509,9 @@ wxa_curl_transport(void)
 	if (cs->multi == NULL)
 		return NULL;
 	curl_multi_setopt(cs->multi, CURLMOPT_MAXCONNECTS, MAX_IDLE_CONNECTIONS);
+	cs->tls_sessions = curl_share_init();
+	if (cs->tls_sessions != NULL)
+		curl_share_setopt(cs->tls_sessions, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	curl_multi_setopt(cs->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(cs->multi, CURLMOPT_SOCKETDATA, cs);
 	curl_multi_setopt(cs->multi, CURLMOPT_TIMERFUNCTION, on_timer);

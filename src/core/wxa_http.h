@@ -37,9 +37,19 @@ typedef struct WxaHttpOptions
 	int			max_concurrency;	/* of the server, over all its batches */
 	unsigned long long server_key;	/* requests with the same key share max_concurrency */
 	const char *proxy;			/* NULL or "" for none; copied */
+	const char *ca_file;		/* PEM file of the CAs to trust, NULL for the system's; copied */
 	const char *secret;			/* NULL or the AppSecret, scrubbed from errmsgs; copied */
 	size_t		max_body;		/* bytes; larger bodies fail the request */
 	long		backoff_base_ms;	/* first retry waits about this long */
+
+	/*
+	 * 0: a frequency limit (errcode 45009, 45011) is retried like any transient
+	 * error. > 0: it pauses every request of the batch until a common resume
+	 * time, the retry is not counted against max_retries, and one request
+	 * probes before the rest follow; after this long without a success the
+	 * limit is an ordinary transient error again (a daily quota used up).
+	 */
+	long		rate_limit_patience_ms;
 } WxaHttpOptions;
 
 typedef enum WxaTokenEndpoint
@@ -81,6 +91,7 @@ typedef struct WxaHttpStats
 	long		token_fetches;	/* token fetches this batch's requests started */
 	long		bytes;			/* response bytes received */
 	double		wait_ms;		/* time spent waiting for this batch's requests */
+	long		rate_limited;	/* answers that paused the batch (rate_limit_patience_ms) */
 } WxaHttpStats;
 
 typedef struct WxaBatch WxaBatch;
@@ -173,6 +184,9 @@ int			wxa_engine_running(void);
 
 /* ---------------------------------------------------------------- batches */
 
+/* A number in [0, 1) for backoff jitter, from a generator of our own (never rand()). */
+double		wxa_http_jitter(void);
+
 WxaBatch   *wxa_batch_new(const WxaHttpOptions *options, const WxaTokenProvider *tokens);
 
 /*
@@ -201,6 +215,15 @@ WxaPollResult wxa_batch_poll(WxaBatch *batch, int index, WxaError *err);
 WxaRequestState wxa_batch_state(const WxaBatch *batch, int index);
 /* Count time spent waiting for this batch (the caller measures it). */
 void		wxa_batch_add_wait(WxaBatch *batch, double ms);
+
+/*
+ * The same, but reporting only request index's own outcome, for callers that
+ * keep the other requests' results whatever happens to this one (the batch
+ * code images): WXA_POLL_FAILED with err when it failed for good (WeChat's
+ * errcode, or its transfer after the retries), *whole_batch true when what
+ * failed concerns the whole batch (no access token could be had).
+ */
+WxaPollResult wxa_batch_poll_own(WxaBatch *batch, int index, bool *whole_batch, WxaError *err);
 
 /* The body of a finished request; valid until wxa_batch_forget() or free. */
 const char *wxa_batch_response(const WxaBatch *batch, int index, size_t *len);

@@ -110,6 +110,12 @@ field_text(RowContext *cx, const cJSON *object, const char *key, char **value)
 					  key, json_type_name(item));
 		return -1;
 	}
+	if (*value == NULL)
+	{
+		/* out of memory is an error, never a NULL cell */
+		wxa_error_set(cx->err, WXA_ERR_INTERNAL, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -147,53 +153,59 @@ emit_row(RowContext *cx, const cJSON *item)
 	for (int c = 0; c < ep->ncolumns; c++)
 	{
 		const WxaColumn *col = &ep->columns[c];
+		const char *text = NULL;	/* the cell's text, copied below; NULL: a NULL cell */
 
 		switch (col->source)
 		{
 			case WXA_SRC_REF_DATE:
 				wxa_day_format_iso(cx->period->first, buf);
-				row[c] = copy_string(buf);
+				text = buf;
 				break;
 			case WXA_SRC_END_DATE:
 				wxa_day_format_iso(cx->period->last, buf);
-				row[c] = copy_string(buf);
+				text = buf;
 				break;
 			case WXA_SRC_DAYS:
 				snprintf(buf, sizeof(buf), "%d", cx->period->days);
-				row[c] = copy_string(buf);
+				text = buf;
 				break;
 			case WXA_SRC_GROUP:
-				row[c] = cx->group ? copy_string(cx->group) : NULL;
+				text = cx->group;
 				break;
 			case WXA_SRC_ATTRIBUTE:
-				row[c] = cx->attribute ? copy_string(cx->attribute) : NULL;
+				text = cx->attribute;
 				break;
 			case WXA_SRC_FIELD:
+				/* copies the text itself */
 				if (field_text(cx, item, col->name, &row[c]) != 0)
 					return -1;
-				break;
+				continue;
 			case WXA_SRC_LABEL:
 				{
 					const cJSON *key = cJSON_GetObjectItemCaseSensitive(item, "key");
-					const char *label = NULL;
 
 					/*
 					 * Only whole keys have labels (valueint saturates where a cast
 					 * could overflow); the key column takes "3" as 3, so the label does too.
 					 */
 					if (cJSON_IsNumber(key) && key->valuedouble == (double) key->valueint)
-						label = wxa_distribution_label(cx->group, key->valueint);
+						text = wxa_distribution_label(cx->group, key->valueint);
 					else if (cJSON_IsString(key))
 					{
 						char	   *end;
 						long		k = strtol(key->valuestring, &end, 10);
 
 						if (end != key->valuestring && *end == '\0')
-							label = wxa_distribution_label(cx->group, k);
+							text = wxa_distribution_label(cx->group, k);
 					}
-					row[c] = label ? copy_string(label) : NULL;
 				}
 				break;
+		}
+		if (text != NULL && (row[c] = copy_string(text)) == NULL)
+		{
+			/* out of memory is an error, never a NULL cell */
+			wxa_error_set(cx->err, WXA_ERR_INTERNAL, "out of memory");
+			return -1;
 		}
 	}
 	return 0;

@@ -83,6 +83,12 @@ wxa_token_parse(const char *response, size_t len, char **token, long *expires_in
 	return rc;
 }
 
+const char *
+wxa_token_api(WxaTokenEndpoint endpoint)
+{
+	return endpoint == WXA_TOKEN_STABLE ? "cgi-bin/stable_token" : "cgi-bin/token";
+}
+
 int
 wxa_token_request(const char *base_url, WxaTokenEndpoint endpoint, const char *appid,
 				  const char *secret, char **url, char **body)

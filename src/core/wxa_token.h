@@ -10,6 +10,9 @@
 #include "wxa_http.h"
 
 
+/* The API path after the base URL ("cgi-bin/stable_token"). */
+const char *wxa_token_api(WxaTokenEndpoint endpoint);
+
 /*
  * The request that fetches a token: *url and *body (NULL for GET) malloc'd;
  * -1 when out of memory. Both may hold the secret: wipe before freeing.

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Control the WeChat API emulator from tests and scripts.
 
-    emuctl.py start --port-file F [--latency-ms N]    start in the background, print the port
+    emuctl.py start --port-file F [--latency-ms N] [--tls-dir D]
+                                                      start in the background, print the port;
+                                                      with --tls-dir also HTTPS, its port in F.tls
     emuctl.py stop --port-file F                      stop the one started with that port file
     emuctl.py reset [--tokens] | stats | count [PATH_SUBSTRING] | outcomes CODE [PATH_SUBSTRING]
     emuctl.py config key=value ...
@@ -198,11 +200,13 @@ def cmd_start(args, out):
     pid = _read_pid(port_file)
     if pid and _is_our_emulator(pid):
         raise Failure(f"an emulator is already running for {port_file} (pid {pid}); stop it first")
-    for stale in (port_file, _pid_file(port_file)):
+    for stale in (port_file, _pid_file(port_file), port_file + ".tls"):
         if os.path.exists(stale):
             os.unlink(stale)
     command = [sys.executable, EMULATOR, "--host", args.host, "--port", str(args.listen_port),
                "--port-file", port_file, "--latency-ms", str(args.latency_ms)]
+    if args.tls_dir:
+        command += ["--tls-dir", os.path.abspath(args.tls_dir), "--tls-port-file", port_file + ".tls"]
     if args.verbose:
         command.append("--verbose")
     with open(port_file + ".log", "ab") as log, open(os.devnull, "rb") as devnull:
@@ -236,7 +240,7 @@ def cmd_stop(args, out):
         out(f"stopped {pid}")
     else:
         out("not running")
-    for path in (port_file, _pid_file(port_file)):
+    for path in (port_file, _pid_file(port_file), port_file + ".tls"):
         if os.path.exists(path):
             os.unlink(path)
 
@@ -254,6 +258,8 @@ def build_parser():
     p.add_argument("--port-file", required=True)
     p.add_argument("--latency-ms", type=int, default=0)
     p.add_argument("--listen-port", type=int, default=0, help="default: any free port")
+    p.add_argument("--tls-dir", help="also serve HTTPS on a second port (written to PORT_FILE.tls) "
+                   "with the certificates test/make-test-ca made in this directory")
     p.add_argument("--verbose", action="store_true")
     p.set_defaults(func=cmd_start)
 
@@ -274,7 +280,8 @@ def build_parser():
     p.add_argument("substring", nargs="?")
     p.set_defaults(func=cmd_count)
 
-    p = sub.add_parser("config", help="latency_ms=N token_ttl=S old_token_grace=S code_quota=N ...")
+    p = sub.add_parser("config", help="latency_ms=N token_ttl=S old_token_grace=S code_quota=N "
+                       "tls_certificate=server|otherhost|untrusted ...")
     p.add_argument("pairs", nargs="+")
     p.set_defaults(func=cmd_config)
 

@@ -8,6 +8,8 @@ import http.client
 import json
 import os
 import shutil
+import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -466,6 +468,47 @@ class ImageTests(EmuTestCase):
         self.assertErr(request("POST", "/wxa/getwxacode", {"path": "a"}), 41001)
 
 
+    def test_b_rate_limit_window(self):
+        control("POST", "config", {"unlimit_per_minute": 3, "unlimit_window_seconds": 0.5})
+        for i in range(3):
+            self.assertEqual(self.post("/wxa/getwxacodeunlimit", {"scene": f"s{i}"}).ctype, "image/jpeg")
+        self.assertErr(self.post("/wxa/getwxacodeunlimit", {"scene": "s3"}), 45009)
+        time.sleep(0.6)
+        self.assertEqual(self.post("/wxa/getwxacodeunlimit", {"scene": "s3"}).ctype, "image/jpeg")
+        self.assertEqual(control("GET", "stats")["outcomes"]["/wxa/getwxacodeunlimit 45009"], 1)
+
+
+class QuotaTests(EmuTestCase):
+    def quota(self, path):
+        return request("POST", f"/cgi-bin/openapi/quota/get?access_token={self.token}", {"cgi_path": path})
+
+    def test_used_is_the_request_count(self):
+        control("POST", "config", {"daily_quota": 10})
+        for i in range(3):
+            request("POST", f"/wxa/getwxacodeunlimit?access_token={self.token}", {"scene": f"q{i}"})
+        answer = self.quota("/wxa/getwxacodeunlimit").json()
+        self.assertEqual(answer["errcode"], 0)
+        self.assertEqual(answer["quota"], {"daily_limit": 10, "used": 3, "remain": 7})
+        self.assertEqual(self.quota(DC + "getweanalysisappiddailyvisittrend").json()["quota"]["used"], 0)
+
+    def test_errors(self):
+        self.assertErr(self.quota("/sns/jscode2session"), 76022)
+        self.assertErr(self.quota("/wxa/nope"), 76021)
+        self.assertErr(self.quota("wxa/getwxacode"), 76003)
+        self.assertErr(request("POST", "/cgi-bin/openapi/quota/get", {"cgi_path": "/wxa/getwxacode"}), 41001)
+
+
+class PublicationTests(EmuTestCase):
+    def test_yesterday_unpublished_before_publish_hour(self):
+        name = "getweanalysisappiddailyvisittrend"
+        yesterday = (datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date()
+                     - datetime.timedelta(days=1)).strftime("%Y%m%d")
+        self.assertNotIn("errcode", datacube(name, yesterday, yesterday, self.token).json())
+        control("POST", "config", {"publish_hour": 24})
+        self.assertErr(datacube(name, yesterday, yesterday, self.token), 61503)
+        self.assertNotIn("errcode", datacube(name, "20240301", "20240301", self.token).json())
+
+
 class Code2SessionTests(EmuTestCase):
     def login(self, code, appid=APP1, secret=SECRET1, grant="authorization_code"):
         return request("GET", f"/sns/jscode2session?appid={appid}&secret={secret}&js_code={code}&grant_type={grant}")
@@ -787,6 +830,110 @@ class ControlTests(EmuTestCase):
         self.assertEqual(stop.returncode, 0, stop.stderr)
         self.assertFalse(os.path.exists(port_file))
         self.assertFalse(os.path.exists(port_file + ".pid"))
+
+
+class TlsTests(unittest.TestCase):
+    """The TLS port (--tls-dir): certificates by name, handshakes counted, sessions resumed."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="wxa-emu-tls-")
+        subprocess.run([os.path.join(HERE, "..", "make-test-ca"), os.path.join(cls.dir, "tls")], check=True)
+        cls.port_file = os.path.join(cls.dir, "port")
+        cls.port = int(subprocess.run([sys.executable, EMUCTL, "start", "--port-file", cls.port_file,
+                                       "--tls-dir", os.path.join(cls.dir, "tls")],
+                                      check=True, capture_output=True, text=True).stdout)
+        with open(cls.port_file + ".tls") as f:
+            cls.tls_port = int(f.read())
+        cls.context = ssl.create_default_context(cafile=os.path.join(cls.dir, "tls", "ca.pem"))
+
+    @classmethod
+    def tearDownClass(cls):
+        subprocess.run([sys.executable, EMUCTL, "stop", "--port-file", cls.port_file], capture_output=True)
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def control(self, method, what, body=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request(method, "/__emu/" + what, body=json.dumps(body) if body is not None else None)
+            r = conn.getresponse()
+            return r.status, json.loads(r.read())
+        finally:
+            conn.close()
+
+    def setUp(self):
+        self.control("POST", "reset")
+
+    def connect(self, host="localhost", session=None):
+        conn = http.client.HTTPSConnection(host, self.tls_port, context=self.context, timeout=10)
+        if session is None:
+            conn.connect()
+        else:
+            conn.sock = self.context.wrap_socket(socket.create_connection(("127.0.0.1", self.tls_port)),
+                                                 server_hostname=host, session=session)
+        return conn
+
+    def get(self, conn, path="/cgi-bin/token?grant_type=client_credential&appid=" + APP1 + "&secret=" + SECRET1):
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r.read()
+
+    def tls_stats(self):
+        return self.control("GET", "stats")[1]["tls"]
+
+    def test_keep_alive_and_resumption(self):
+        conn = self.connect()
+        for _ in range(3):
+            status, body = self.get(conn)
+            self.assertEqual(status, 200)
+            self.assertIn(b"access_token", body)
+        self.assertEqual(self.tls_stats(), {"handshakes": 1, "resumed": 0, "failed": 0})
+        again = self.connect(session=conn.sock.session)
+        self.assertTrue(again.sock.session_reused)
+        self.assertEqual(self.get(again)[0], 200)
+        self.assertEqual(self.tls_stats(), {"handshakes": 2, "resumed": 1, "failed": 0})
+        conn.close()
+        again.close()
+
+    def test_certificates_by_name(self):
+        self.assertEqual(self.get(self.connect("127.0.0.1"))[0], 200)
+        for name, problem in (("otherhost", "match"), ("untrusted", "self-signed")):
+            status, _ = self.control("POST", "config", {"tls_certificate": name})
+            self.assertEqual(status, 200)
+            with self.assertRaises(ssl.SSLCertVerificationError) as caught:
+                self.connect()
+            self.assertIn(problem, str(caught.exception))
+        # the server side of a refused handshake ends after the client has given up
+        deadline = time.monotonic() + 3
+        while self.tls_stats()["failed"] < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.tls_stats()["failed"], 2)
+        status, answer = self.control("POST", "config", {"tls_certificate": "bogus"})
+        self.assertEqual(status, 400)
+        self.assertIn("server, otherhost, untrusted", answer["error"])
+        self.control("POST", "reset")
+        self.assertEqual(self.get(self.connect())[0], 200)
+
+    def test_close_fault_is_a_clean_tls_close(self):
+        self.control("POST", "fault", {"path": "token", "kind": "close"})
+        conn = self.connect()
+        with self.assertRaises(http.client.RemoteDisconnected):
+            self.get(conn)
+
+    def test_stall_abandoned_over_tls(self):
+        self.control("POST", "fault", {"path": "token", "kind": "stall", "seconds": 5})
+        conn = self.connect()
+        conn.sock.settimeout(0.3)
+        with self.assertRaises(socket.timeout):
+            self.get(conn)
+        conn.close()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            outcomes = self.control("GET", "stats")[1]["outcomes"]
+            if outcomes.get("/cgi-bin/token abandoned"):
+                break
+            time.sleep(0.05)
+        self.assertEqual(outcomes.get("/cgi-bin/token abandoned"), 1)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 """A local emulator of the WeChat mini-program server API (api.weixin.qq.com).
 
 It serves what wxa_fdw uses -- access tokens (classic and stable), the ten datacube analysis
-endpoints, the three wxacode image endpoints and jscode2session -- following
-shared/spec/wechat-api.md, plus a control API under /__emu/ for tests: counters, configuration,
+endpoints, the three wxacode image endpoints and jscode2session -- following WeChat's public
+documentation (https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/) and the live
+service's behaviour as README.md beside this file describes it, plus a control API under /__emu/ for tests: counters, configuration,
 fault injection, token revocation and a journal of the responses served.
 
 Python 3.11 standard library only.  See README.md beside this file.
@@ -24,6 +25,7 @@ import secrets
 import select
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -54,7 +56,18 @@ DEFAULT_CONFIG = {
     "token_ttl": 7200,          # expires_in of new tokens, seconds
     "old_token_grace": 300,     # how long a replaced classic token keeps working, seconds
     "code_quota": 100000,       # codes interfaces A + C may make per app, ever (45029)
-    "unlimit_per_minute": 5000,  # interface B calls per app per minute (45009)
+    "unlimit_per_minute": 5000,  # interface B calls per app per window (45009)
+    "unlimit_window_seconds": 60,  # that window; tests shorten it to stay fast
+    "daily_quota": 100000,      # daily_limit that quota/get reports for every path
+    "publish_hour": 0,          # Beijing hour before which yesterday answers 61503 (24: never)
+    "tls_certificate": "server",  # what the TLS port presents to new connections (TLS_CERTIFICATES)
+}
+
+# The certificates of the TLS port (--tls-dir, made by test/make-test-ca): NAME.pem + NAME.key.
+TLS_CERTIFICATES = {
+    "server": "issued by the test CA for 127.0.0.1 and localhost",
+    "otherhost": "issued by the test CA for another host name only",
+    "untrusted": "self-signed for 127.0.0.1 and localhost, by no CA a client knows",
 }
 
 # errmsg texts as the live API words them (without the random " rid: ..." suffix it appends
@@ -91,7 +104,11 @@ ERRMSG = {
     61004: "access clientip is not registered",
     61500: "date format error",
     61501: "date range error",
+    61503: "data not ready, please try later",
     61504: "system busy, please try again later",
+    76003: "invalid cgi_path",
+    76021: "cgi_path not found, please check",
+    76022: "could not use this cgi_path, no permission",
     85096: "not allow include scancode_time field",
 }
 
@@ -616,6 +633,9 @@ class State:
             self.error_rotation = 0
             self.connections = 0                    # accepted since reset and used for the API
             self.connections_total = 0              # every accepted connection since reset
+            self.tls_handshakes = 0                 # TLS handshakes completed since reset
+            self.tls_resumed = 0                    # of those, resumed sessions
+            self.tls_failed = 0                     # handshakes that failed (certificate refused)
             self.epoch = getattr(self, "epoch", 0) + 1
 
     # -- configuration
@@ -624,6 +644,11 @@ class State:
             for key, value in values.items():
                 if key not in DEFAULT_CONFIG:
                     raise ValueError(f"unknown config key {key!r}; valid: {', '.join(DEFAULT_CONFIG)}")
+                if key == "tls_certificate":
+                    if value not in TLS_CERTIFICATES:
+                        raise ValueError(f"tls_certificate must be one of {', '.join(TLS_CERTIFICATES)}")
+                    self.config[key] = value
+                    continue
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                     raise ValueError(f"config {key} must be a non-negative number")
                 self.config[key] = value
@@ -638,6 +663,14 @@ class State:
         with self.lock:
             self.connections_total += 1
             return self.epoch
+
+    def on_tls_handshake(self, ok, resumed=False):
+        with self.lock:
+            if not ok:
+                self.tls_failed += 1
+                return
+            self.tls_handshakes += 1
+            self.tls_resumed += bool(resumed)
 
     def on_api_request(self, path, conn_epoch, first_on_connection, proxied=False):
         with self.lock:
@@ -758,15 +791,27 @@ class State:
             self.codes_made[appid] += 1
 
     def take_unlimit_rate(self, appid):
-        """Interface B: unlimit_per_minute calls per app in any 60 s window."""
+        """Interface B: unlimit_per_minute calls per app in any window of unlimit_window_seconds."""
         now = time.monotonic()
         with self.lock:
             calls = self.unlimit_calls[appid]
-            while calls and calls[0] <= now - 60:
+            while calls and calls[0] <= now - self.config["unlimit_window_seconds"]:
                 calls.popleft()
             if len(calls) >= self.config["unlimit_per_minute"]:
                 raise ApiError(45009)
             calls.append(now)
+
+    def quota(self, path):
+        """quota/get's figures: the emulator's own count of requests to path is "used"."""
+        with self.lock:
+            limit = int(self.config["daily_quota"])
+            used = self.requests[path]
+            return {"daily_limit": limit, "used": used, "remain": max(0, limit - used)}
+
+    def published(self, day):
+        """Whether WeChat has published day's data: all days but yesterday before publish_hour."""
+        now = datetime.datetime.now(BEIJING)
+        return day < now.date() - datetime.timedelta(days=1) or now.hour >= self.config["publish_hour"]
 
     # -- control views
     def stats(self):
@@ -776,6 +821,8 @@ class State:
                 "outcomes": dict(self.outcomes),
                 "connections": self.connections,
                 "connections_total": self.connections_total,
+                "tls": {"handshakes": self.tls_handshakes, "resumed": self.tls_resumed,
+                        "failed": self.tls_failed},
                 "tokens_issued": {"classic": self.tokens_issued["classic"],
                                   "stable": self.tokens_issued["stable"]},
                 "faults_fired": dict(self.faults_fired),
@@ -920,7 +967,23 @@ def handle_code2session(state, req, _appid):
 
 def handle_datacube(state, req, appid):
     name = req.path.rsplit("/", 1)[1]
-    return json_reply(datacube_response(appid, name, req.json()))
+    body = req.json()
+    response = datacube_response(appid, name, body)     # the request's own errors come first
+    if not state.published(parse_api_date(body["end_date"])):
+        raise ApiError(61503)
+    return json_reply(response)
+
+
+def handle_quota(state, req, _appid):
+    """POST /cgi-bin/openapi/quota/get: the daily quota of one API path (never clears it)."""
+    path = req.json_object().get("cgi_path")
+    if not isinstance(path, str) or not path.startswith("/") or "?" in path:
+        raise ApiError(76003)
+    if path.startswith("/sns/"):
+        raise ApiError(76022)
+    if path not in ROUTES:
+        raise ApiError(76021)
+    return json_reply({"errcode": 0, "errmsg": "ok", "quota": state.quota(path)})
 
 
 def handle_wxacode(state, req, appid):
@@ -965,6 +1028,7 @@ ROUTES = {
     "/wxa/getwxacode": ("POST", handle_wxacode, True),
     "/wxa/getwxacodeunlimit": ("POST", handle_wxacode_unlimit, True),
     "/cgi-bin/wxaapp/createwxaqrcode": ("POST", handle_create_qrcode, True),
+    "/cgi-bin/openapi/quota/get": ("POST", handle_quota, True),
 }
 ROUTES.update({f"/datacube/{name}": ("POST", handle_datacube, True) for name in DATACUBE})
 
@@ -1192,9 +1256,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def setup(self):
-        super().setup()
         self.conn_epoch = self.server.state.on_accept()
         self.used_for_api = False
+        self.tls_refused = False
+        if self.server.tls_contexts:
+            self._start_tls()
+        super().setup()
+
+    def _start_tls(self):
+        """Handshake with the certificate the config names; a refused one ends the connection."""
+        state = self.server.state
+        context = self.server.tls_contexts[state.get("tls_certificate")]
+        self.request.settimeout(self.timeout)
+        try:
+            self.request = context.wrap_socket(self.request, server_side=True)
+        except (ssl.SSLError, OSError):
+            state.on_tls_handshake(False)
+            self.tls_refused = True
+            return
+        state.on_tls_handshake(True, self.request.session_reused)
+
+    def handle(self):
+        if not self.tls_refused:
+            super().handle()
 
     def version_string(self):
         return "nginx"
@@ -1251,7 +1335,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             # select first: recv on a socket with a timeout waits for data, whatever its flags
             readable, _, _ = select.select([self.connection], [], [], 0)
-            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+            if not readable:
+                return False
+            if isinstance(self.connection, ssl.SSLSocket):
+                # a client waiting for its answer sends nothing: bytes now are its close_notify
+                # alert (record type 21) or EOF; peek at the raw socket, below TLS
+                peeked = socket.socket.recv(self.connection, 1, socket.MSG_PEEK)
+                return peeked in (b"", b"\x15")
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
         except OSError:
             return True
 
@@ -1275,6 +1366,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if reply.close:
             self.close_connection = True
             try:
+                if isinstance(self.connection, ssl.SSLSocket):
+                    # as nginx closes: close_notify first, so that the client sees a clean EOF
+                    self.connection.settimeout(1)
+                    self.connection.unwrap()
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
@@ -1309,10 +1404,22 @@ class EmulatorServer(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256    # the client opens up to 64 connections at once
 
-    def __init__(self, address, state, verbose=False):
+    def __init__(self, address, state, verbose=False, tls_contexts=None):
         self.state = state
         self.verbose = verbose
+        self.tls_contexts = tls_contexts    # None: plain HTTP; else TLS_CERTIFICATES name -> context
         super().__init__(address, Handler)
+
+
+def load_tls_contexts(directory):
+    """One server-side SSLContext per certificate of TLS_CERTIFICATES, from NAME.pem / NAME.key."""
+    contexts = {}
+    for name in TLS_CERTIFICATES:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(os.path.join(directory, f"{name}.pem"),
+                                os.path.join(directory, f"{name}.key"))
+        contexts[name] = context
+    return contexts
 
 
 def write_port_file(path, port):
@@ -1330,16 +1437,29 @@ def main(argv=None):
     parser.add_argument("--port-file", help="write the bound port here once listening")
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--tls-dir", help="also serve HTTPS on a second port, with the certificates "
+                        "in this directory (test/make-test-ca)")
+    parser.add_argument("--tls-port", type=int, default=0, help="0 = any free port")
+    parser.add_argument("--tls-port-file", help="write the bound TLS port here once listening")
     args = parser.parse_args(argv)
 
-    server = EmulatorServer((args.host, args.port), State(latency_ms=args.latency_ms), args.verbose)
+    state = State(latency_ms=args.latency_ms)
+    server = EmulatorServer((args.host, args.port), state, args.verbose)
     port = server.server_address[1]
+    tls_server = None
+    if args.tls_dir:
+        tls_server = EmulatorServer((args.host, args.tls_port), state, args.verbose,
+                                    load_tls_contexts(args.tls_dir))
+        threading.Thread(target=tls_server.serve_forever, kwargs={"poll_interval": 0.2},
+                         daemon=True).start()
 
     def stop(_signum, _frame):
         threading.Thread(target=server.shutdown, daemon=True).start()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
 
+    if tls_server and args.tls_port_file:
+        write_port_file(args.tls_port_file, tls_server.server_address[1])
     if args.port_file:
         write_port_file(args.port_file, port)
     if args.verbose:
@@ -1347,6 +1467,9 @@ def main(argv=None):
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
+        if tls_server:
+            tls_server.shutdown()
+            tls_server.server_close()
         server.server_close()
         if args.port_file:
             try:

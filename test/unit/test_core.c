@@ -1,6 +1,7 @@
 /*
  * test_core.c — unit tests of the PostgreSQL-free core: calendar, period
- * planning, response parsing, body classification, redaction.
+ * planning, response parsing, body classification, redaction, errcode facts,
+ * URL checks.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -10,9 +11,12 @@
 #include "wxa_api.h"
 #include "wxa_catalog.h"
 #include "wxa_date.h"
+#include "wxa_http.h"
 #include "wxa_period.h"
+#include "wxa_quota.h"
 #include "wxa_response.h"
 #include "wxa_token.h"
+#include "wxa_url.h"
 
 #include "unit_check.h"
 
@@ -21,6 +25,42 @@ static wxa_day
 D(int y, int m, int d)
 {
 	return wxa_day_from_ymd(y, m, d);
+}
+
+static void
+test_quota(void)
+{
+	char		paths[32][WXA_QUOTA_PATH_MAX];
+	int			n = wxa_quota_paths(WXA_TOKEN_STABLE, paths, 32);
+	bool		has_unlimit = false,
+				has_sns = false;
+	WxaQuota	quota;
+	WxaError	err;
+	char	   *body;
+	const char *ok = "{\"errcode\":0,\"errmsg\":\"ok\",\"quota\":{\"daily_limit\":100000,\"used\":7,\"remain\":99993}}";
+	const char *bad = "{\"errcode\":0,\"quota\":{\"daily_limit\":\"many\",\"used\":7,\"remain\":1}}";
+
+	/* the catalog's endpoints, the three code images and the token endpoint */
+	CHECK(n == wxa_endpoint_count + 4);
+	CHECK(strcmp(paths[0], "/datacube/getweanalysisappiddailysummarytrend") == 0);
+	for (int i = 0; i < n; i++)
+	{
+		has_unlimit |= strcmp(paths[i], "/wxa/getwxacodeunlimit") == 0;
+		has_sns |= strncmp(paths[i], "/sns/", 5) == 0;
+	}
+	CHECK(has_unlimit && !has_sns);
+	CHECK(strcmp(paths[n - 1], "/cgi-bin/stable_token") == 0);
+	CHECK(wxa_quota_paths(WXA_TOKEN_CLASSIC, paths, 2) == n);	/* counts past max */
+
+	body = wxa_quota_request_body("/wxa/getwxacode");
+	CHECK(body && strcmp(body, "{\"cgi_path\":\"/wxa/getwxacode\"}") == 0);
+	free(body);
+	wxa_error_clear(&err);
+	CHECK(wxa_quota_parse(ok, strlen(ok), &quota, &err) == 0 &&
+		  quota.daily_limit == 100000 && quota.used == 7 && quota.remain == 99993);
+	CHECK(wxa_quota_parse(bad, strlen(bad), &quota, &err) == -1 && err.kind == WXA_ERR_RESPONSE);
+	wxa_error_clear(&err);
+	CHECK(wxa_quota_parse("{}", 2, &quota, &err) == -1 && err.kind == WXA_ERR_RESPONSE);
 }
 
 static void
@@ -36,6 +76,14 @@ test_dates(void)
 
 	CHECK(D(2000, 1, 1) == 0);
 	CHECK(D(2024, 1, 1) == 8766);
+
+	/* publication: 2024-01-03 00:00 UTC is 08:00 in Beijing */
+	CHECK(wxa_day_maybe_unpublished(D(2024, 1, 2), 1704240000));
+	CHECK(wxa_day_maybe_unpublished(D(2024, 1, 2), 1704240000 + 2 * 3600 - 1));	/* 09:59:59 */
+	CHECK(!wxa_day_maybe_unpublished(D(2024, 1, 2), 1704240000 + 2 * 3600));	/* 10:00 */
+	CHECK(!wxa_day_maybe_unpublished(D(2024, 1, 1), 1704240000));	/* the day before */
+	CHECK(wxa_day_maybe_unpublished(D(2024, 1, 2), 1704240000 - 7 * 3600));	/* 01:00 on 01-03 */
+	CHECK(!wxa_day_maybe_unpublished(D(2024, 1, 1), 1704240000 - 9 * 3600));	/* 23:00 on 01-02 */
 	CHECK(wxa_day_weekday(D(2024, 1, 1)) == 1);
 	CHECK(wxa_day_weekday(D(2024, 1, 7)) == 7);
 	CHECK(wxa_day_weekday(D(1999, 12, 31)) == 5);
@@ -475,13 +523,118 @@ test_catalog(void)
 	CHECK(wxa_endpoint_by_name("nope") == NULL);
 }
 
+/* Every errcode's facts from one table; an unknown errcode is HV000 and no more. */
+static void
+test_errcodes(void)
+{
+	const WxaErrcodeFacts *f = wxa_errcode_facts(40001);
+
+	CHECK(f->errcode == 40001 && strcmp(f->sqlstate, "28000") == 0 && f->token_rejected &&
+		  !f->transient && f->hint && f->static_token_hint);
+	f = wxa_errcode_facts(45009);
+	CHECK(strcmp(f->sqlstate, "53400") == 0 && f->transient && !f->token_rejected);
+	CHECK(strcmp(wxa_errcode_facts(48001)->sqlstate, "42501") == 0);
+	CHECK(strcmp(wxa_errcode_facts(61501)->sqlstate, "22023") == 0);
+	f = wxa_errcode_facts(12345);
+	CHECK(strcmp(f->sqlstate, "HV000") == 0 && !f->transient && !f->token_rejected &&
+		  f->hint == NULL && f->static_token_hint == NULL);
+	/* the shorthands read the same table */
+	CHECK(wxa_errcode_transient(61504) && !wxa_errcode_transient(61501));
+	CHECK(wxa_errcode_token_rejected(40014) && !wxa_errcode_token_rejected(41001));
+	CHECK(wxa_errcode_hint(40013) != NULL && wxa_errcode_hint(40002) == NULL);
+	/* hints are full sentences */
+	for (long code = -1; code < 100000; code++)
+	{
+		const char *hint = wxa_errcode_facts(code)->hint;
+
+		if (hint)
+			CHECK(hint[0] >= 'A' && hint[0] <= 'Z' && hint[strlen(hint) - 1] == '.');
+		if (code == -1)
+			code = 39999;
+	}
+}
+
+static void
+test_urls(void)
+{
+	CHECK(wxa_url_check("https://api.weixin.qq.com", false) == WXA_URL_OK);
+	CHECK(wxa_url_check("https://gateway.example.com/wechat", false) == WXA_URL_OK);
+	CHECK(wxa_url_check("http://127.0.0.1:8080", false) == WXA_URL_OK);
+	CHECK(wxa_url_check("http://localhost", false) == WXA_URL_OK);
+	CHECK(wxa_url_check("http://[::1]:9000", false) == WXA_URL_OK);
+	CHECK(wxa_url_check("http://api.weixin.qq.com", false) == WXA_URL_PLAIN_HTTP);
+	CHECK(wxa_url_check("http://128.0.0.1", false) == WXA_URL_PLAIN_HTTP);
+	CHECK(wxa_url_check("ftp://api.weixin.qq.com", false) == WXA_URL_SCHEME);
+	CHECK(wxa_url_check("socks5://127.0.0.1", false) == WXA_URL_SCHEME);
+	CHECK(wxa_url_check("https://user:pw@api.weixin.qq.com", false) == WXA_URL_CREDENTIALS);
+	CHECK(wxa_url_check("https://api.weixin.qq.com?x=1", false) == WXA_URL_QUERY);
+	CHECK(wxa_url_check("https://api.weixin.qq.com?", false) == WXA_URL_QUERY);
+	CHECK(wxa_url_check("https://api.weixin.qq.com/#x", false) == WXA_URL_FRAGMENT);
+	CHECK(wxa_url_check("https://api.weixin.qq.com#", false) == WXA_URL_FRAGMENT);
+	CHECK(wxa_url_check("https://:pw@api.weixin.qq.com", false) == WXA_URL_CREDENTIALS);
+	CHECK(wxa_url_check("not a url", false) == WXA_URL_INVALID);
+	CHECK(wxa_url_check("", false) == WXA_URL_INVALID);
+	/* proxies: four schemes, any host, no credentials */
+	CHECK(wxa_url_check("http://proxy.example.com:3128", true) == WXA_URL_OK);
+	CHECK(wxa_url_check("socks5h://10.0.0.1:1080", true) == WXA_URL_OK);
+	CHECK(wxa_url_check("ftp://proxy.example.com", true) == WXA_URL_SCHEME);
+	CHECK(wxa_url_check("http://u:p@proxy.example.com", true) == WXA_URL_CREDENTIALS);
+	CHECK(wxa_host_is_loopback("127.255.0.1") && wxa_host_is_loopback("LOCALHOST") &&
+		  wxa_host_is_loopback("::1") && !wxa_host_is_loopback("::2") &&
+		  !wxa_host_is_loopback("localhost.example.com"));
+	/* every failure has a short problem and a full-sentence hint */
+	for (int c = WXA_URL_INVALID; c <= WXA_URL_FRAGMENT; c++)
+		for (int proxy = 0; proxy <= 1; proxy++)
+		{
+			const char *hint = wxa_url_hint((WxaUrlCheck) c, proxy);
+
+			CHECK(wxa_url_problem((WxaUrlCheck) c, proxy)[0] != '\0');
+			CHECK(hint && hint[0] >= 'A' && hint[0] <= 'Z' && hint[strlen(hint) - 1] == '.');
+		}
+}
+
+/*
+ * The backoff jitter has a generator of its own: the C library's, which every
+ * extension in a backend shares, keeps its sequence (first thing in main: the
+ * seeding happens in the first wxa_http_init()).
+ */
+static void
+test_jitter_leaves_rand_alone(void)
+{
+	int			expected[3];
+	double		a,
+				b;
+	bool		in_range = true;
+
+	srand(20240101);		/* NOLINT(cert-msc32-c,cert-msc51-cpp): a fixed seed is the point */
+	for (int i = 0; i < 3; i++)
+		expected[i] = rand();	/* NOLINT(cert-msc30-c,cert-msc50-cpp): the generator under test */
+	srand(20240101);		/* NOLINT(cert-msc32-c,cert-msc51-cpp): a fixed seed is the point */
+	CHECK(wxa_http_init());
+	a = wxa_http_jitter();
+	b = wxa_http_jitter();
+	for (int i = 0; i < 1000; i++)
+	{
+		double		j = wxa_http_jitter();
+
+		in_range = in_range && j >= 0.0 && j < 1.0;
+	}
+	CHECK(in_range && a != b);
+	for (int i = 0; i < 3; i++)
+		CHECK(rand() == expected[i]);	/* NOLINT(cert-msc30-c,cert-msc50-cpp): the generator under test */
+}
+
 int
 main(void)
 {
+	test_jitter_leaves_rand_alone();
 	test_dates();
 	test_periods();
 	test_responses();
 	test_api();
 	test_catalog();
+	test_errcodes();
+	test_urls();
+	test_quota();
 	return unit_report();
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "unit_check.h"
 #include "fake_transport.h"
@@ -324,6 +325,93 @@ test_window_bounds_a_long_batch(void)
 	wxa_batch_free(b);
 }
 
+/* wxa_batch_poll_own: a request's own failure is its own; a token failure is the batch's. */
+static void
+test_own_outcome(void)
+{
+	WxaBatch   *b;
+	WxaError	err;
+	bool		whole;
+
+	fake_reset();
+	b = batch_with(21, 4, 3);
+	CHECK(wxa_batch_poll_own(b, 0, &whole, &err) == WXA_POLL_PENDING);
+	finish_all("stable_token", 200, TOKEN_OK("T"));
+	CHECK(wxa_batch_poll_own(b, 0, &whole, &err) == WXA_POLL_PENDING);
+	CHECK(fake_count("datacube") == 3);
+	/* 40097 (invalid arguments) is not retried */
+	fake_finish(fake_find("datacube"), 200, "{\"errcode\":40097,\"errmsg\":\"invalid args\"}");
+	finish_all("datacube", 200, DATA_OK);
+	CHECK(wxa_batch_poll_own(b, 0, &whole, &err) == WXA_POLL_FAILED && !whole && err.errcode == 40097);
+	CHECK(wxa_batch_poll_own(b, 1, &whole, &err) == WXA_POLL_DONE);
+	CHECK(wxa_batch_poll_own(b, 2, &whole, &err) == WXA_POLL_DONE);
+	/* the plain poll still fails the whole batch on any failure */
+	CHECK(wxa_batch_poll(b, 1, &err) == WXA_POLL_FAILED);
+	wxa_batch_free(b);
+
+	fake_reset();
+	b = batch_with(22, 4, 2);
+	CHECK(wxa_batch_poll_own(b, 1, &whole, &err) == WXA_POLL_PENDING);
+	fake_finish(fake_find("stable_token"), 200, "{\"errcode\":40125,\"errmsg\":\"invalid appsecret\"}");
+	CHECK(wxa_batch_poll_own(b, 1, &whole, &err) == WXA_POLL_FAILED && whole);
+	wxa_batch_free(b);
+	CHECK(wxa_engine_running() == 0 && fake.nlive == 0);
+}
+
+/*
+ * rate_limit_patience_ms: 45009 pauses the whole batch, the retry is not
+ * counted against max_retries (0 here), and one request probes first.
+ */
+static void
+test_rate_limit_pauses_the_batch(void)
+{
+	WxaHttpOptions o = options_for(23, 3);
+	WxaTokenProvider p = tokens_for(23);
+	WxaBatch   *b;
+	WxaError	err;
+	bool		whole;
+	const char *limited = "{\"errcode\":45009,\"errmsg\":\"reach max api daily quota limit\"}";
+
+	fake_reset();
+	o.max_retries = 0;
+	o.rate_limit_patience_ms = 60000;
+	b = wxa_batch_new(&o, &p);
+	for (int i = 0; i < 3; i++)
+		wxa_batch_add(b, "http://wechat/wxa/getwxacode", "{}", true, "wxa/getwxacode");
+	CHECK(wxa_batch_poll_own(b, 0, &whole, &err) == WXA_POLL_PENDING);
+	finish_all("stable_token", 200, TOKEN_OK("T"));
+	CHECK(wxa_batch_poll_own(b, 0, &whole, &err) == WXA_POLL_PENDING);
+	CHECK(fake_count("getwxacode") == 3);
+	CHECK(finish_all("getwxacode", 200, limited) == 3);
+	/* paused: nothing starts, nothing failed */
+	for (int i = 0; i < 3; i++)
+		CHECK(wxa_batch_poll_own(b, i, &whole, &err) == WXA_POLL_PENDING);
+	CHECK(fake_count("getwxacode") == 0);
+	CHECK(wxa_batch_stats(b)->rate_limited == 3 && wxa_batch_stats(b)->retries == 0);
+	usleep(300 * 1000);			/* the first pause is at most 250 ms */
+	CHECK(wxa_batch_poll_own(b, 0, &whole, &err) == WXA_POLL_PENDING);
+	CHECK(fake_count("getwxacode") == 1);	/* one probe */
+	finish_all("getwxacode", 200, DATA_OK);
+	CHECK(wxa_batch_poll_own(b, 0, &whole, &err) == WXA_POLL_DONE);
+	CHECK(fake_count("getwxacode") == 2);	/* the limit is over: the rest follow */
+	finish_all("getwxacode", 200, DATA_OK);
+	CHECK(wxa_batch_poll_own(b, 1, &whole, &err) == WXA_POLL_DONE);
+	CHECK(wxa_batch_poll_own(b, 2, &whole, &err) == WXA_POLL_DONE);
+	wxa_batch_free(b);
+
+	/* without patience, 45009 is an ordinary transient error: max_retries 0 fails it */
+	fake_reset();
+	o.rate_limit_patience_ms = 0;
+	b = wxa_batch_new(&o, &p);
+	wxa_batch_add(b, "http://wechat/wxa/getwxacode", "{}", true, "wxa/getwxacode");
+	CHECK(wxa_batch_poll_own(b, 0, &whole, &err) == WXA_POLL_PENDING);
+	finish_all("stable_token", 200, TOKEN_OK("T"));
+	CHECK(wxa_batch_poll_own(b, 0, &whole, &err) == WXA_POLL_PENDING);
+	finish_all("getwxacode", 200, limited);
+	CHECK(wxa_batch_poll_own(b, 0, &whole, &err) == WXA_POLL_FAILED && !whole && err.errcode == 45009);
+	wxa_batch_free(b);
+}
+
 int
 main(void)
 {
@@ -336,6 +424,8 @@ main(void)
 	test_free_abandons_everything();
 	test_static_token_and_no_token();
 	test_window_bounds_a_long_batch();
+	test_own_outcome();
+	test_rate_limit_pauses_the_batch();
 	wxa_engine_shutdown();
 	return unit_report();
 }

@@ -1,5 +1,5 @@
 /*
- * connection.c — which access tokens a scan or function uses, and when they
+ * token_cache.c — which access tokens a scan or function uses, and when they
  * are no longer valid.
  *
  * The request engine (core/wxa_engine.c) fetches, caches, renews and drops
@@ -9,6 +9,8 @@
  * connections). Tokens live in malloc'd memory outside any memory context and
  * never appear in messages.
  */
+#include "postgres.h"
+
 #include "wxa_fdw.h"
 
 #include "utils/hsearch.h"
@@ -55,7 +57,7 @@ invalidate_tokens(Datum arg, int cacheid, uint32 hashvalue)
 }
 
 void
-wxa_connection_init(void)
+wxa_token_cache_init(void)
 {
 	HASHCTL		ctl;
 
