@@ -13,7 +13,9 @@ SELECT $q$
                      || pg_get_function_result(p.oid)
                      || format(' volatile=%s strict=%s parallel=%s setof=%s rows=%s cost=%s symbol=%s',
                                p.provolatile, p.proisstrict, p.proparallel, p.proretset,
-                               p.prorows, p.procost, p.prosrc), '')
+                               p.prorows, p.procost,
+                               -- a body (plpgsql) by its digest: one line per member
+                               CASE WHEN p.prosrc LIKE E'%\n%' THEN 'md5:' || md5(p.prosrc) ELSE p.prosrc END), '')
          || CASE WHEN w.oid IS NOT NULL
                  THEN format(' handler=%s validator=%s', w.fdwhandler::regproc, w.fdwvalidator::regproc)
                  ELSE '' END
