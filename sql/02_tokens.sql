@@ -62,7 +62,7 @@ FROM token_run;
 \! python3 test/emulator/emuctl.py reset --tokens >/dev/null
 \! python3 test/emulator/emuctl.py fault stable_token body 'body={"access_token":"in_its_last_second","expires_in":0}' >/dev/null
 CREATE SERVER wechat_end FOREIGN DATA WRAPPER wxa_fdw
-  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url');
+  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url', sslrootcert :'emu_ca');
 CREATE USER MAPPING FOR CURRENT_USER SERVER wechat_end
   OPTIONS (secret '0123456789abcdef0123456789abcdef');
 CREATE FOREIGN TABLE end_trend (ref_date date, visit_pv bigint)

@@ -445,8 +445,6 @@ fetch_from(const char *answer, size_t len, int connections, char **body, size_t 
 	if (port < 0 || pid < 0)
 		return -2;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/wxa/getwxacode", port);
-	*body = NULL;
-	wxa_error_clear(err);
 	rc = engine_fetch(&options, url, "wxa/getwxacode", body, body_len, err);
 	waitpid(pid, NULL, 0);
 	return rc;
@@ -471,6 +469,7 @@ test_cut_off_answers(void)
 	CHECK(err.kind == WXA_ERR_NETWORK && err.attempts == 2);
 	CHECK(strstr(err.message, "closed after 206 bytes, before the whole answer arrived") != NULL);
 	free(body);
+	body = NULL;
 
 	/* no Content-Length: to the transport the half image is whole; the image check is not fooled */
 	head = snprintf(answer, sizeof(answer),
@@ -481,6 +480,7 @@ test_cut_off_answers(void)
 	CHECK(body != NULL && !wxa_code_image_check(body, len, &err));
 	CHECK(strstr(err.message, "ends before its IEND chunk") != NULL);
 	free(body);
+	body = NULL;
 
 	/* the whole image without Content-Length is fine */
 	memcpy(answer + head, TINY_PNG, sizeof(TINY_PNG) - 1);
@@ -488,6 +488,7 @@ test_cut_off_answers(void)
 	wxa_error_clear(&err);
 	CHECK(body != NULL && wxa_code_image_check(body, len, &err));
 	free(body);
+	body = NULL;
 }
 
 /* ------------------------------------------------------------ code2session */
