@@ -464,7 +464,8 @@ curl_sockets(void *arg, WxaSocket *out, int max)
 	CurlState  *cs = arg;
 	int			n = cs->nsockets < max ? cs->nsockets : max;
 
-	memcpy(out, cs->sockets, sizeof(WxaSocket) * n);
+	if (n > 0)					/* no sockets yet: cs->sockets may be NULL */
+		memcpy(out, cs->sockets, sizeof(WxaSocket) * n);
 	return n;
 }
 
