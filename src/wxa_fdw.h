@@ -74,14 +74,27 @@ typedef enum WxaQualTarget
 } WxaQualTarget;
 
 #define WXA_QUAL_OP_IN 100		/* column = ANY(array) */
+#define WXA_QUAL_OP_OR 200		/* an OR of conjunctions: see branches */
 
-/* one restriction: target, operator (WxaCompare or WXA_QUAL_OP_IN) and value expression */
+/*
+ * One restriction: target, operator (WxaCompare or WXA_QUAL_OP_IN) and value
+ * expression; or an OR (op WXA_QUAL_OP_OR, no target or value) whose branches
+ * are Lists of WxaQual, each ANDed.
+ */
 typedef struct WxaQual
 {
 	WxaQualTarget target;
 	int			op;
 	Expr	   *value;
+	List	   *branches;
 } WxaQual;
+
+/*
+ * Encoded quals (wxa_quals_encode), in order, depth first: target * 1000 + op
+ * for a comparison (it takes the next value); -n opens an OR of n branches,
+ * each branch led by WXA_QUAL_CODE_BRANCH - k, k the number of codes in it.
+ */
+#define WXA_QUAL_CODE_BRANCH (-1000)
 
 extern bool wxa_qual_from_clause(Expr *clause, Index relid, Relids outer_ok,
 								 Oid foreigntableid, const WxaEndpoint *ep, WxaQual *qual);
