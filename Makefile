@@ -6,7 +6,7 @@ CORE_OBJS = src/core/wxa_date.o src/core/wxa_catalog.o src/core/wxa_period.o \
             src/core/wxa_http.o src/core/wxa_token.o src/core/wxa_wxacode.o \
             src/core/wxa_session.o src/core/wxa_crypto.o src/core/wxa_werun.o
 OBJS = src/wxa_fdw.o src/option.o src/connection.o src/errors.o src/quals.o \
-       src/import.o src/functions.o src/decrypt.o $(CORE_OBJS)
+       src/import.o src/functions.o src/decrypt.o src/batched_join.o $(CORE_OBJS)
 
 EXTENSION = wxa_fdw
 DATA = wxa_fdw--1.0.sql

@@ -9,7 +9,9 @@
 
 #include "fmgr.h"
 #include "foreign/foreign.h"
+#include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
+#include "nodes/plannodes.h"
 #include "utils/date.h"
 
 #include "core/wxa_catalog.h"
@@ -102,6 +104,18 @@ extern List *wxa_quals_encode(List *quals, List **exprs);
 extern bool wxa_restriction_build(WxaRestriction *r, List *codes, Datum *values,
 								  bool *nulls, Oid *types);
 extern bool wxa_quals_have_date(List *quals);
+
+/* wxa_fdw.c: what a batched join drives a scan with */
+extern bool wxa_rel_is_ours(RelOptInfo *rel);
+extern List *wxa_plan_drive(ForeignScan *plan, List **codes);
+extern void wxa_scan_collect(ForeignScanState *node, Datum *values, bool *nulls);
+extern int	wxa_scan_collected(ForeignScanState *node);
+extern int	wxa_scan_fetch_collected(ForeignScanState *node);
+extern void wxa_scan_trim_cache(ForeignScanState *node);
+extern void wxa_scan_restart(ForeignScanState *node, Datum *values, bool *nulls);
+
+/* batched_join.c */
+extern void wxa_batched_join_init(void);
 
 /* import.c */
 extern List *wxaImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);
