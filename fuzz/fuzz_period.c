@@ -79,7 +79,7 @@ read_day(FuzzReader *in, wxa_day yesterday)
 
 /* One condition, as add_value and wxa_restriction_build apply it. */
 static bool
-add_condition(FuzzReader *in, WxaRestriction *r, wxa_day yesterday, int depth)
+add_condition(FuzzReader *in, WxaRestriction *r, wxa_day yesterday, int depth)	/* NOLINT(misc-no-recursion): stops at MAX_OR_DEPTH */
 {
 	unsigned	b = fuzz_u8(in);
 	int			target = (b >> 4) % 3;
@@ -172,7 +172,7 @@ days_allowed(WxaPeriodKind kind, const WxaRestriction *r, int days)
 
 /* Does (first, last) satisfy r and its ORs? */
 static bool
-satisfies(WxaPeriodKind kind, const WxaRestriction *r, wxa_day first, wxa_day last)
+satisfies(WxaPeriodKind kind, const WxaRestriction *r, wxa_day first, wxa_day last)	/* NOLINT(misc-no-recursion): as deep as add_condition nests */
 {
 	if (r->empty || !in_range(&r->ref, first) || !in_range(&r->end, last) ||
 		!days_allowed(kind, r, last - first + 1))
@@ -191,7 +191,7 @@ satisfies(WxaPeriodKind kind, const WxaRestriction *r, wxa_day first, wxa_day la
 
 /* A date column restricted: here, or in every branch of one of the ORs. */
 static bool
-restricts(const WxaRestriction *r)
+restricts(const WxaRestriction *r)	/* NOLINT(misc-no-recursion): as deep as add_condition nests */
 {
 	bool		yes = r->ref.restricted || r->end.restricted;
 
@@ -208,7 +208,7 @@ restricts(const WxaRestriction *r)
 
 /* A lower bound on every path: here or above (from), or in every branch of one OR. */
 static bool
-has_lower_bound(const WxaRestriction *r, bool from_above)
+has_lower_bound(const WxaRestriction *r, bool from_above)	/* NOLINT(misc-no-recursion): as deep as add_condition nests */
 {
 	bool		here = from_above || r->empty || r->ref.bounded_below || r->end.bounded_below;
 	bool		yes = here;

@@ -226,8 +226,8 @@ add_batched_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outer
 			inner_path->total_cost / BATCHING_GAIN +
 			(outer_path->rows + path->path.rows) * cpu_operator_cost;
 		path->path.pathkeys = outer_path->pathkeys;
-		path->custom_paths = list_make2(outer_path, inner_path);
-		path->custom_private = list_make2(makeInteger(jointype), nest->joinrestrictinfo);
+		path->custom_paths = lappend(list_make1(outer_path), inner_path);
+		path->custom_private = lappend(list_make1(makeInteger(jointype)), nest->joinrestrictinfo);
 		path->methods = &path_methods;
 		add_path(joinrel, &path->path);
 	}
@@ -253,7 +253,7 @@ append_tlist(List *tlist, Plan *plan)
 	{
 		TargetEntry *tle = lfirst_node(TargetEntry, lc);
 
-		tlist = lappend(tlist, makeTargetEntry(copyObject(tle->expr), list_length(tlist) + 1,
+		tlist = lappend(tlist, makeTargetEntry((Expr *) copyObjectImpl(tle->expr), list_length(tlist) + 1,
 											   NULL, false));
 	}
 	return tlist;
@@ -331,9 +331,9 @@ plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->custom_plans = custom_plans;
 	/* the scan tuple: the outer plan's columns, then the inner plan's */
 	cscan->custom_scan_tlist = append_tlist(append_tlist(NIL, outer), (Plan *) inner);
-	/* cppcheck-suppress unknownEvaluationOrder ; it misreads list_make3's compound literal */
-	cscan->custom_exprs = list_make3(values, joinquals, otherquals);
-	cscan->custom_private = list_make3(makeInteger(jointype), codes, code_columns(codes));
+	cscan->custom_exprs = lappend(lappend(list_make1(values), joinquals), otherquals);
+	cscan->custom_private = lappend(lappend(list_make1(makeInteger(jointype)), codes),
+									code_columns(codes));
 	cscan->methods = &scan_methods;
 	return &cscan->scan.plan;
 }
@@ -365,7 +365,7 @@ begin_batched_join(CustomScanState *node, EState *estate, int eflags)
 	if (!IsA(inner, ForeignScanState))
 		elog(ERROR, "%s: the inner plan state is not a ForeignScanState", BATCHED_JOIN_NAME);
 	state->inner = (ForeignScanState *) inner;
-	node->custom_ps = list_make2(state->outer, inner);
+	node->custom_ps = lappend(list_make1(state->outer), inner);
 	state->outer_natts = list_length(((Plan *) linitial(cscan->custom_plans))->targetlist);
 	state->inner_natts = list_length(((Plan *) lsecond(cscan->custom_plans))->targetlist);
 
@@ -579,7 +579,7 @@ rescan_batched_join(CustomScanState *node)
 
 /* "ref_date = o.day" for each restriction value; ORs in parentheses. */
 static void
-describe_values(StringInfo buf, CustomScan *cscan, List *codes, List *columns, List *values,
+describe_values(StringInfo buf, CustomScan *cscan, List *codes, List *columns, List *values,	/* NOLINT(misc-no-recursion): as deep as the ORs, which quals.c bounds */
 				int *pos, int *value, int end, List *context)
 {
 	bool		first = true;

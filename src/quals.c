@@ -117,7 +117,7 @@ static bool qual_from_clause(Expr *clause, Index relid, Relids outer_ok, Oid for
 
 /* An OR whose every branch restricts something; its branches' recognised clauses. */
 static bool
-or_from_clause(BoolExpr *or, Index relid, Relids outer_ok, Oid foreigntableid,
+or_from_clause(BoolExpr *or, Index relid, Relids outer_ok, Oid foreigntableid,	/* NOLINT(misc-no-recursion): stops at WXA_MAX_OR_DEPTH */
 			   const WxaEndpoint *ep, WxaQual *qual, int depth)
 {
 	ListCell   *lc;
@@ -157,7 +157,7 @@ wxa_qual_from_clause(Expr *clause, Index relid, Relids outer_ok, Oid foreigntabl
 }
 
 static bool
-qual_from_clause(Expr *clause, Index relid, Relids outer_ok, Oid foreigntableid,
+qual_from_clause(Expr *clause, Index relid, Relids outer_ok, Oid foreigntableid,	/* NOLINT(misc-no-recursion): stops at WXA_MAX_OR_DEPTH */
 				 const WxaEndpoint *ep, WxaQual *qual, int depth)
 {
 	Oid			type;
@@ -220,7 +220,7 @@ qual_from_clause(Expr *clause, Index relid, Relids outer_ok, Oid foreigntableid,
 
 /* Do the quals restrict ref_date or end_date? An OR does when each of its branches does. */
 bool
-wxa_quals_have_date(List *quals)
+wxa_quals_have_date(List *quals)	/* NOLINT(misc-no-recursion): as deep as the ORs, bounded by WXA_MAX_OR_DEPTH */
 {
 	ListCell   *lc;
 
@@ -245,7 +245,7 @@ wxa_quals_have_date(List *quals)
 }
 
 static void
-encode(List *quals, List **codes, List **exprs)
+encode(List *quals, List **codes, List **exprs)	/* NOLINT(misc-no-recursion): as deep as the ORs, bounded by WXA_MAX_OR_DEPTH */
 {
 	ListCell   *lc;
 
@@ -403,7 +403,7 @@ add_value(WxaRestriction *r, WxaQualTarget target, int op, Datum value, Oid type
  * when out of memory.
  */
 static bool
-build(WxaRestriction *r, List *codes, int *pos, int end, Datum *values, bool *nulls,
+build(WxaRestriction *r, List *codes, int *pos, int end, Datum *values, bool *nulls,	/* NOLINT(misc-no-recursion): as deep as the ORs, bounded by WXA_MAX_OR_DEPTH */
 	  Oid *types, int *value)
 {
 	while (*pos < end)

@@ -27,7 +27,7 @@ wxa_restriction_init(WxaRestriction *r)
 }
 
 void
-wxa_restriction_free(WxaRestriction *r)
+wxa_restriction_free(WxaRestriction *r)	/* NOLINT(misc-no-recursion): as deep as the ORs its caller built */
 {
 	free(r->ref.values);
 	free(r->end.values);
@@ -80,7 +80,7 @@ all_branches(const WxaDisjunction *or, bool (*pred) (const WxaRestriction *))
 }
 
 bool
-wxa_restriction_restricts_dates(const WxaRestriction *r)
+wxa_restriction_restricts_dates(const WxaRestriction *r)	/* NOLINT(misc-no-recursion): as deep as the ORs its caller built */
 {
 	if (r->ref.restricted || r->end.restricted)
 		return true;
@@ -251,7 +251,7 @@ wxa_period_valid(WxaPeriodKind kind, wxa_day first, wxa_day last)
 
 /* Does the period satisfy r, its ORs included? */
 static bool
-period_matches(const WxaRestriction *r, WxaPeriodKind kind, wxa_day first, wxa_day last)
+period_matches(const WxaRestriction *r, WxaPeriodKind kind, wxa_day first, wxa_day last)	/* NOLINT(misc-no-recursion): as deep as the ORs its caller built */
 {
 	if (r->empty)
 		return false;
@@ -455,7 +455,7 @@ narrow(WxaDayRange a, const WxaDayRange *b)
 
 /* Can candidates for r be enumerated from a lower bound, given ref and end so far? */
 static bool
-bounded(const WxaRestriction *r, const WxaDayRange *ref, const WxaDayRange *end)
+bounded(const WxaRestriction *r, const WxaDayRange *ref, const WxaDayRange *end)	/* NOLINT(misc-no-recursion): as deep as the ORs its caller built */
 {
 	WxaDayRange nref = narrow(*ref, &r->ref);
 	WxaDayRange nend = narrow(*end, &r->end);
@@ -475,7 +475,7 @@ bounded(const WxaRestriction *r, const WxaDayRange *ref, const WxaDayRange *end)
 }
 
 static void
-enumerate(Collector *c, const BranchPath *path, const WxaRestriction *r,
+enumerate(Collector *c, const BranchPath *path, const WxaRestriction *r,	/* NOLINT(misc-no-recursion): as deep as the ORs its caller built */
 		  const WxaDayRange *ref, const WxaDayRange *end, int days)
 {
 	WxaDayRange nref = narrow(*ref, &r->ref);
