@@ -1,4 +1,4 @@
-/* wxa_fdw 1.0 — the WeChat mini-program server API in SQL */
+/* wxa_fdw 1.0 - the WeChat mini-program server API in SQL */
 
 \echo Use "CREATE EXTENSION wxa_fdw" to load this file. \quit
 

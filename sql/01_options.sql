@@ -15,6 +15,10 @@ CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', timeout_ms '
 CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', max_retries '11');
 CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', max_requests '1e3');
 CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', max_requests '99999999999999999999');
+-- spaces around an integer are refused alike, leading or trailing
+CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', max_concurrency ' 8');
+CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', max_concurrency '8 ');
+CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', timeout_ms E'\t5000');
 -- enumerations, time zones, URLs
 CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', token_endpoint 'fast');
 CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', timezone 'Mars/Olympus_Mons');
@@ -23,6 +27,12 @@ CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', api_base_url
 CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', api_base_url 'http://10.0.0.8:8080');
 CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', api_base_url 'not a url');
 CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', api_base_url 'https://api.weixin.qq.com/?x=1');
+CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', api_base_url 'https://api.weixin.qq.com?');
+-- a fragment would cut every request's path off; user info would be public
+CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', api_base_url 'https://api.weixin.qq.com/#x');
+CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', api_base_url 'https://api.weixin.qq.com#');
+CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', api_base_url 'https://user@api.weixin.qq.com');
+CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', api_base_url 'https://:pw@api.weixin.qq.com');
 CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', proxy 'gopher://proxy:70');
 -- credentials are refused anywhere but a user mapping
 CREATE SERVER s1 FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid 'wx1', secret 'abc');

@@ -27,8 +27,52 @@ SELECT count(*) FROM short_trend WHERE ref_date BETWEEN '2024-02-01' AND '2024-0
 \set expired `python3 test/emulator/emuctl.py outcomes 42001`
 SELECT :tokens AS token_fetches, :expired AS rejected_as_expired;
 
+-- the end of a token's life never fails a query: tokens that live 3 s, a query every 50 ms
+-- for 12 s. The stable endpoint counts each token down to its last second.
+CREATE TEMP TABLE token_run (ok int, failed int, first_error text);
+DO $$
+DECLARE
+  stop timestamptz := clock_timestamp() + interval '12 s';
+  ok int := 0;
+  failed int := 0;
+  first_error text;
+  i int := 0;
+BEGIN
+  WHILE clock_timestamp() < stop LOOP
+    BEGIN
+      PERFORM count(*) FROM short_trend WHERE ref_date = date '2024-02-01' + i % 20;
+      ok := ok + 1;
+    EXCEPTION WHEN others THEN
+      failed := failed + 1;
+      first_error := coalesce(first_error, SQLSTATE || ' ' || SQLERRM);
+    END;
+    i := i + 1;
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+  INSERT INTO token_run VALUES (ok, failed, first_error);
+END $$;
+-- renewal does not hammer the token endpoint: a few fetches per 3-second token, not one a query
+\set tokens `python3 test/emulator/emuctl.py count /cgi-bin/stable_token`
+SELECT ok > 40 AS many_queries, failed, first_error, :tokens BETWEEN 4 AND 24 AS token_fetches_bounded
+FROM token_run;
+
+-- an answer with expires_in 0 (a token in its last second) is not used: the next one is
+\! python3 test/emulator/emuctl.py reset --tokens >/dev/null
+\! python3 test/emulator/emuctl.py fault stable_token body 'body={"access_token":"in_its_last_second","expires_in":0}' >/dev/null
+CREATE SERVER wechat_end FOREIGN DATA WRAPPER wxa_fdw
+  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url');
+CREATE USER MAPPING FOR CURRENT_USER SERVER wechat_end
+  OPTIONS (secret '0123456789abcdef0123456789abcdef');
+CREATE FOREIGN TABLE end_trend (ref_date date, visit_pv bigint)
+  SERVER wechat_end OPTIONS (endpoint 'daily_visit_trend');
+SELECT count(*) FROM end_trend WHERE ref_date = '2024-02-10';
+\set tokens `python3 test/emulator/emuctl.py count /cgi-bin/stable_token`
+\set rejected `python3 test/emulator/emuctl.py outcomes 40001`
+SELECT :tokens AS token_fetches, :rejected AS rejected;
+
 -- revocation: the rejected token is dropped, a new one fetched, the request retried once
--- (the reset above already revoked the token this session holds for server wechat)
+-- (this reset revokes the token this session holds for server wechat, and ends 3-second tokens)
+\! python3 test/emulator/emuctl.py reset --tokens >/dev/null
 SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date = '2024-03-01';
 \! python3 test/emulator/emuctl.py reset >/dev/null
 SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date BETWEEN '2024-03-01' AND '2024-03-03';
@@ -86,4 +130,4 @@ SELECT count(*) FROM classic_trend WHERE ref_date = '2024-05-01';
 ALTER SERVER wechat_classic OPTIONS (SET appid 'wx0000000000000000');
 SELECT count(*) FROM classic_trend WHERE ref_date = '2024-05-01';
 
-DROP SERVER wechat_short, wechat_static, wechat_classic CASCADE;
+DROP SERVER wechat_short, wechat_end, wechat_static, wechat_classic CASCADE;

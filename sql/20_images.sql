@@ -125,6 +125,16 @@ SELECT wxa_get_wxacode_unlimit('wechat', 'id=1');
 SELECT wxa_get_wxacode('wechat', 'pages/index/index');
 \! python3 test/emulator/emuctl.py fault createwxaqrcode html times=4 >/dev/null
 SELECT wxa_create_qrcode('wechat', 'pages/index/index');
+-- an image whose connection drops halfway: without a Content-Length only its end tells
+-- (a JPEG's EOI marker, a PNG's IEND chunk); with one, the transport knows and retries
+\! python3 test/emulator/emuctl.py fault getwxacode cut >/dev/null
+SELECT wxa_get_wxacode('wechat', 'pages/index/index');
+\! python3 test/emulator/emuctl.py fault getwxacodeunlimit cut >/dev/null
+SELECT wxa_get_wxacode_unlimit('wechat', 'id=1', is_hyaline => true);
+\! python3 test/emulator/emuctl.py fault getwxacode cut announce=1 times=4 >/dev/null
+SELECT wxa_get_wxacode('wechat', 'pages/index/index');
+\! python3 test/emulator/emuctl.py fault getwxacode cut announce=1 times=1 >/dev/null
+SELECT length(wxa_get_wxacode('wechat', 'pages/index/index')) > 0 AS image;
 
 -- privileges: USAGE on the server and the caller's own user mapping, checked
 -- before anything is sent

@@ -12,6 +12,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_foreign_server.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -22,6 +23,18 @@
 /* option.c: tells our servers from other wrappers' */
 extern PGDLLEXPORT Datum wxa_fdw_validator(PG_FUNCTION_ARGS);
 
+/*
+ * A text argument in UTF-8, what WeChat reads whatever the database encoding:
+ * its limits (path: 128 bytes) are checked on these bytes.
+ */
+static char *
+text_in_utf8(text *value)
+{
+	char	   *s = text_to_cstring(value);
+
+	return pg_server_to_any(s, strlen(s), PG_UTF8);
+}
+
 static char *
 required_text(FunctionCallInfo fcinfo, int argno, const char *name)
 {
@@ -29,13 +42,20 @@ required_text(FunctionCallInfo fcinfo, int argno, const char *name)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("argument \"%s\" must not be NULL", name)));
-	return text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	return text_in_utf8(PG_GETARG_TEXT_PP(argno));
 }
 
 static char *
 optional_text(FunctionCallInfo fcinfo, int argno)
 {
-	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	return PG_ARGISNULL(argno) ? NULL : text_in_utf8(PG_GETARG_TEXT_PP(argno));
+}
+
+/* WeChat's UTF-8 as text in the database encoding (an error when a character has no equivalent). */
+static Datum
+utf8_to_text_datum(const char *s)
+{
+	return CStringGetTextDatum(pg_any_to_server(s, strlen(s), PG_UTF8));
 }
 
 static int32
@@ -259,10 +279,10 @@ wxa_code2session(PG_FUNCTION_ARGS)
 	if (rc != 0)
 		wxa_raise(&err, config);
 
-	values[0] = CStringGetTextDatum(session.openid);
-	values[1] = CStringGetTextDatum(session.session_key);
+	values[0] = utf8_to_text_datum(session.openid);
+	values[1] = utf8_to_text_datum(session.session_key);
 	if (session.unionid)
-		values[2] = CStringGetTextDatum(session.unionid);
+		values[2] = utf8_to_text_datum(session.unionid);
 	else
 		nulls[2] = true;
 	wxa_session_free(&session);

@@ -139,6 +139,8 @@ url_problem(const char *url, bool proxy)
 	char	   *host = NULL;
 	char	   *query = NULL;
 	char	   *user = NULL;
+	char	   *password = NULL;
+	char	   *fragment = NULL;
 	const char *problem = NULL;
 
 	if (u == NULL)
@@ -147,7 +149,8 @@ url_problem(const char *url, bool proxy)
 		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 		curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		problem = "it is not a valid URL";
-	else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
+	else if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+			 curl_url_get(u, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK)
 		problem = proxy ?
 			"a user name or password in it would be readable by every database user (server options are public in pg_foreign_server); use a proxy that admits this host by its address" :
 			"a user name or password in it would be readable by every database user (server options are public in pg_foreign_server), and WeChat's API takes none";
@@ -161,9 +164,14 @@ url_problem(const char *url, bool proxy)
 		problem = "the URL must start with https://";
 	else if (strcmp(scheme, "http") == 0 && !host_is_loopback(host))
 		problem = "plain http:// is accepted only for loopback hosts (localhost, 127.0.0.0/8, [::1]); use https://";
-	else if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK)
-		problem = "the URL must not have a query string";
+	/* curl drops an empty "?" or "#": look at the text as well */
+	else if (curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK || strchr(url, '?'))
+		problem = "the URL must not have a query string (\"?\"): every request appends its own path and parameters";
+	else if (curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0) == CURLUE_OK || strchr(url, '#'))
+		problem = "the URL must not have a fragment (\"#\"): everything after it would never be sent";
 	curl_free(scheme);
+	curl_free(password);
+	curl_free(fragment);
 	curl_free(host);
 	curl_free(query);
 	curl_free(user);
@@ -189,9 +197,11 @@ validate_value(const WxaOption *opt, DefElem *def)
 				char	   *end;
 				long		v;
 
+				/* strtol skips leading spaces and stops at trailing ones: refuse both alike */
 				errno = 0;
 				v = strtol(value, &end, 10);
-				if (errno != 0 || end == value || *end != '\0' || v < opt->min || v > opt->max)
+				if (errno != 0 || end == value || *end != '\0' || isspace((unsigned char) value[0]) ||
+					v < opt->min || v > opt->max)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 							 errmsg("invalid value for option \"%s\": \"%s\"", opt->name, value),

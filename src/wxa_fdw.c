@@ -71,10 +71,16 @@ typedef struct WxaPlanInfo
 	double		requests;		/* estimated */
 } WxaPlanInfo;
 
+/*
+ * A parsed period kept for rescans. Its cells are palloc'd in the scan's
+ * context (copy_rows_into_context), so the cache needs no cleanup of its own:
+ * no reset callback ever walks the hash table, which dynahash keeps in a child
+ * context that MemoryContextDelete frees before it runs the callbacks.
+ */
 typedef struct CachedPeriod
 {
 	int64		key;			/* first day and window length */
-	WxaRows		rows;
+	WxaRows		rows;			/* palloc'd: never passed to wxa_rows_free */
 } CachedPeriod;
 
 typedef struct ScanPeriod
@@ -116,8 +122,8 @@ typedef struct WxaScanState
 	int			nperiods;
 	long		planned;		/* periods matching, even beyond max_requests */
 	int			current;
-	WxaRows    *rows;			/* rows of the current period */
-	WxaRows		own_rows;		/* holds them when the cache is full */
+	WxaRows    *rows;			/* rows of the current period: own_rows or a cached copy */
+	WxaRows		own_rows;		/* malloc'd by the parser; freed by free_scan_memory */
 	int			row;
 	WxaBatch   *batch;
 
@@ -460,6 +466,13 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 
 /* ---------------------------------------------------------------- execution */
 
+/*
+ * The scan context's reset callback. It frees only the malloc'd memory the
+ * state points to directly. It must never touch memory of a child context
+ * (the period cache, the restriction values): MemoryContextDelete deletes
+ * the children before it runs the callbacks. The state itself is palloc'd in
+ * the context that owns this callback, which is freed only after it.
+ */
 static void
 free_scan_memory(void *arg)
 {
@@ -470,16 +483,7 @@ free_scan_memory(void *arg)
 	wxa_batch_free(state->join_batch);
 	state->join_batch = NULL;
 	wxa_rows_free(&state->own_rows);
-	if (state->cache)
-	{
-		HASH_SEQ_STATUS seq;
-		CachedPeriod *entry;
-
-		hash_seq_init(&seq, state->cache);
-		while ((entry = hash_seq_search(&seq)) != NULL)
-			wxa_rows_free(&entry->rows);
-		state->cache = NULL;
-	}
+	state->rows = NULL;
 }
 
 static bool
@@ -684,25 +688,23 @@ retire_batch(WxaScanState *state)
 	}
 }
 
-/* Wait for a period's response and parse it into *rows (the caller's to free). */
+/* Wait for a period's response and parse it into own_rows (the scan's callback frees them if anything fails). */
 static void
-receive_period(WxaScanState *state, WxaBatch *batch, int request, const WxaPeriod *p,
-			   WxaRows *rows)
+receive_period(WxaScanState *state, WxaBatch *batch, int request, const WxaPeriod *p)
 {
 	WxaError	err;
 	const char *body;
 	size_t		len;
 
-	memset(rows, 0, sizeof(*rows));
 	wxa_error_clear(&err);
 	if (wxa_batch_wait(batch, request, &err) != 0)
 		wxa_raise(&err, state->config);
 	body = wxa_batch_response(batch, request, &len);
-	if (wxa_parse_datacube(state->ep, p, body, len, rows, &err) != 0)
+	if (wxa_parse_datacube(state->ep, p, body, len, &state->own_rows, &err) != 0)
 	{
 		char		when[32];
 
-		wxa_rows_free(rows);
+		wxa_rows_free(&state->own_rows);
 		wxa_batch_forget(batch, request);
 		describe_period(p, when, sizeof(when));
 		snprintf(err.what, sizeof(err.what), "datacube/%s (%s)", state->ep->api, when);
@@ -712,15 +714,53 @@ receive_period(WxaScanState *state, WxaBatch *batch, int request, const WxaPerio
 	wxa_batch_forget(batch, request);
 }
 
-/* Keep a period's rows for rescans; the cache owns them from now on. */
+/*
+ * A copy of rows whose cells live in one palloc'd block of context, so that
+ * the copy is freed with the context and never needs a callback.
+ */
+static WxaRows
+copy_rows_into_context(const WxaRows *rows, MemoryContext context)
+{
+	WxaRows		copy = {0};
+	long		ncells = (long) rows->nrows * rows->ncols;
+	Size		size = sizeof(char *) * (ncells + 1);
+	char	   *text;
+
+	for (long i = 0; i < ncells; i++)
+		if (rows->cells[i])
+			size += strlen(rows->cells[i]) + 1;
+	copy.ncols = rows->ncols;
+	copy.nrows = rows->nrows;
+	copy.capacity = rows->nrows;
+	copy.cells = MemoryContextAllocHuge(context, size);
+	text = (char *) (copy.cells + ncells + 1);
+	for (long i = 0; i < ncells; i++)
+	{
+		size_t		n;
+
+		copy.cells[i] = NULL;
+		if (rows->cells[i] == NULL)
+			continue;
+		n = strlen(rows->cells[i]) + 1;
+		memcpy(text, rows->cells[i], n);
+		copy.cells[i] = text;
+		text += n;
+	}
+	return copy;
+}
+
+/* Keep own_rows for rescans: copied into the scan's context, the parsed ones freed. */
 static CachedPeriod *
-cache_rows(WxaScanState *state, const WxaPeriod *p, WxaRows *rows)
+cache_own_rows(WxaScanState *state, const WxaPeriod *p)
 {
 	int64		key = period_key(p);
+	long		cells = (long) state->own_rows.nrows * state->own_rows.ncols;
+	WxaRows		copy = copy_rows_into_context(&state->own_rows, state->context);
 	CachedPeriod *cached = hash_search(state->cache, &key, HASH_ENTER, NULL);
 
-	cached->rows = *rows;
-	state->cached_cells += (long) rows->nrows * rows->ncols;
+	cached->rows = copy;
+	state->cached_cells += cells;
+	wxa_rows_free(&state->own_rows);
 	return cached;
 }
 
@@ -731,7 +771,7 @@ load_period(WxaScanState *state, int i)
 	ScanPeriod *sp = &state->periods[i];
 	int64		key = period_key(&sp->period);
 	CachedPeriod *cached = hash_search(state->cache, &key, HASH_FIND, NULL);
-	WxaRows		rows;
+	long		cells;
 
 	state->row = 0;
 	if (cached)
@@ -739,14 +779,11 @@ load_period(WxaScanState *state, int i)
 		state->rows = &cached->rows;
 		return;
 	}
-	receive_period(state, state->batch, sp->request, &sp->period, &rows);
-	if (state->cached_cells + (long) rows.nrows * rows.ncols <= WXA_CACHE_CELLS)
-		state->rows = &cache_rows(state, &sp->period, &rows)->rows;
-	else
-	{
-		state->own_rows = rows;
-		state->rows = &state->own_rows;
-	}
+	receive_period(state, state->batch, sp->request, &sp->period);
+	state->rows = &state->own_rows;
+	cells = (long) state->own_rows.nrows * state->own_rows.ncols;
+	if (state->cached_cells + cells <= WXA_CACHE_CELLS)
+		state->rows = &cache_own_rows(state, &sp->period)->rows;
 }
 
 static void
@@ -1098,16 +1135,16 @@ wxa_scan_fetch_collected(ForeignScanState *node)
 	if (n == 0)
 		return 0;
 	check_query_requests(state, n);
+	/* own_rows receives each response: the scan is between outer rows, done with them */
+	release_rows(state);
 	requests = palloc(sizeof(int) * n);
 	state->join_batch = new_batch(state);
 	for (int i = 0; i < n; i++)
 		requests[i] = add_request(state, state->join_batch, &state->collected_periods[i]);
 	for (int i = 0; i < n; i++)
 	{
-		WxaRows		rows;
-
-		receive_period(state, state->join_batch, requests[i], &state->collected_periods[i], &rows);
-		(void) cache_rows(state, &state->collected_periods[i], &rows);
+		receive_period(state, state->join_batch, requests[i], &state->collected_periods[i]);
+		(void) cache_own_rows(state, &state->collected_periods[i]);
 	}
 	wxa_http_stats_add(&state->totals, wxa_batch_stats(state->join_batch));
 	wxa_batch_free(state->join_batch);
@@ -1136,7 +1173,9 @@ wxa_scan_trim_cache(ForeignScanState *node)
 	hash_seq_init(&seq, state->cache);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		wxa_rows_free(&entry->rows);
+		/* copy_rows_into_context made the cells one block */
+		if (entry->rows.cells)
+			pfree(entry->rows.cells);
 		(void) hash_search(state->cache, &entry->key, HASH_REMOVE, NULL);
 	}
 	state->cached_cells = 0;

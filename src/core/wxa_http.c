@@ -400,11 +400,15 @@ classify(WxaRequest *req)
 	long		errcode;
 
 	long		request_bytes = 0;
+	curl_off_t	announced_length = -1;
 
 	wxa_error_clear(&err);
 	curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &req->http_status);
 	/* bytes of the request sent: tells a stalled answer from a connect that never completed */
 	curl_easy_getinfo(req->easy, CURLINFO_REQUEST_SIZE, &request_bytes);
+	/* -1 when the answer announced no length (it ran until the connection closed) */
+	if (curl_easy_getinfo(req->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced_length) != CURLE_OK)
+		announced_length = -1;
 	err.http_status = req->http_status;
 	batch->stats.bytes += (long) req->response_len;
 	release_transfer(req);
@@ -430,6 +434,9 @@ classify(WxaRequest *req)
 				wxa_error_set(&err, kind, "could not connect within connect_timeout_ms (%ld ms)",
 							  batch->options.connect_timeout_ms);
 		}
+		else if (req->result == CURLE_PARTIAL_FILE)
+			wxa_error_set(&err, kind, "the connection closed after %zu bytes, before the whole answer arrived",
+						  req->response_len);
 		else
 			wxa_error_set(&err, kind, "%s", curl_easy_strerror(req->result));
 		/* a protocol we refused will not start working on retry */
@@ -437,6 +444,14 @@ classify(WxaRequest *req)
 			fail_request(req, &err);
 		else
 			retry_or_fail(req, &err);
+		return;
+	}
+	if (announced_length >= 0 && (size_t) announced_length != req->response_len)
+	{
+		/* curl reports most cut-off answers itself; no Accept-Encoding is sent, so the lengths compare */
+		wxa_error_set(&err, WXA_ERR_NETWORK, "the answer has %zu bytes, but its Content-Length announced %ld",
+					  req->response_len, (long) announced_length);
+		retry_or_fail(req, &err);
 		return;
 	}
 	if (req->http_status >= 500 || req->http_status == 429)

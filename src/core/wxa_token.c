@@ -66,13 +66,17 @@ wxa_token_parse(const char *response, size_t len, char **token, long *expires_in
 	e = cJSON_GetObjectItemCaseSensitive(root, "expires_in");
 	if (!cJSON_IsString(t) || t->valuestring[0] == '\0' || strlen(t->valuestring) >= 512)
 		wxa_error_set(err, WXA_ERR_RESPONSE, "the token response has no usable access_token");
-	/* whole seconds, at least one and below 1e9: 0.5, 1e999 and 7e21 are no lifetime */
-	else if (!cJSON_IsNumber(e) || !(e->valuedouble >= 1 && e->valuedouble < 1e9))
+	/*
+	 * Seconds left, below 1e9 (1e999 and 7e21 are no lifetime). The stable
+	 * endpoint counts the current token down to 0: a token about to expire is
+	 * a valid answer, and whether to use it is the caller's decision.
+	 */
+	else if (!cJSON_IsNumber(e) || !(e->valuedouble >= 0 && e->valuedouble < 1e9))
 		wxa_error_set(err, WXA_ERR_RESPONSE, "the token response has no usable expires_in");
 	else
 	{
 		*token = strdup(t->valuestring);
-		*expires_in = e->valueint;
+		*expires_in = (long) e->valuedouble;	/* a fraction of a second left counts as none */
 		rc = *token ? 0 : -1;
 	}
 	cJSON_Delete(root);

@@ -16,7 +16,9 @@ typedef enum WxaTokenEndpoint
 } WxaTokenEndpoint;
 
 /*
- * Fetch a token. On success *token is malloc'd and *expires_in is in seconds.
+ * Fetch a token. On success *token is malloc'd and *expires_in is the whole
+ * seconds it has left, which may be 0 (the stable endpoint returns the
+ * current token until it expires).
  * Errors never contain the secret.
  */
 int			wxa_token_fetch(const WxaHttpOptions *options, const char *base_url,

@@ -66,7 +66,7 @@ check_path(const char *path, WxaArgumentProblem *problem)
 	if (len == 0)
 		return problem_set(problem, "path", "must not be empty");
 	if (len > WXA_CODE_MAX_PATH_BYTES)
-		return problem_set(problem, "path", "must be at most %d bytes (it has %zu)",
+		return problem_set(problem, "path", "must be at most %d bytes in UTF-8 (it has %zu)",
 						   WXA_CODE_MAX_PATH_BYTES, len);
 	if (strstr(path, "scancode_time") != NULL)
 		return problem_set(problem, "path", "must not contain \"scancode_time\", which WeChat reserves");
@@ -361,14 +361,42 @@ wxa_code_body(const WxaCodeRequest *req)
 	return text;
 }
 
+/* A PNG ends with its IEND chunk: length 0, type "IEND", CRC AE 42 60 82. */
+static bool
+png_complete(const unsigned char *b, size_t len)
+{
+	static const unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82};
+
+	return len >= 8 + sizeof(iend) && memcmp(b + len - sizeof(iend), iend, sizeof(iend)) == 0;
+}
+
+/* A JPEG ends with its EOI marker, FF D9. */
+static bool
+jpeg_complete(const unsigned char *b, size_t len)
+{
+	return len >= 4 && b[len - 2] == 0xFF && b[len - 1] == 0xD9;
+}
+
 bool
 wxa_code_image_check(const char *body, size_t len, WxaError *err)
 {
+	const unsigned char *b = (const unsigned char *) body;
+
+	/* an answer cut off without a Content-Length looks like success to the transport */
 	switch (wxa_body_kind(body, len))
 	{
 		case WXA_BODY_PNG:
+			if (png_complete(b, len))
+				return true;
+			wxa_error_set(err, WXA_ERR_RESPONSE,
+						  "WeChat's PNG image (%zu bytes) ends before its IEND chunk: the answer was cut off", len);
+			break;
 		case WXA_BODY_JPEG:
-			return true;
+			if (jpeg_complete(b, len))
+				return true;
+			wxa_error_set(err, WXA_ERR_RESPONSE,
+						  "WeChat's JPEG image (%zu bytes) ends without its end-of-image marker: the answer was cut off", len);
+			break;
 		case WXA_BODY_EMPTY:
 			wxa_error_set(err, WXA_ERR_RESPONSE, "WeChat answered with an empty body instead of an image");
 			break;

@@ -501,8 +501,8 @@ class FaultTests(EmuTestCase):
         return request("POST", f"{DC}{self.NAME}?access_token={self.token}",
                        {"begin_date": DAY, "end_date": DAY}, conn=conn)
 
-    def fault(self, kind, **kw):
-        control("POST", "fault", dict(path="dailyvisittrend", kind=kind, **kw))
+    def fault(self, kind, path="dailyvisittrend", **kw):
+        control("POST", "fault", dict(path=path, kind=kind, **kw))
 
     def test_errcode_times_and_order(self):
         self.fault("errcode", errcode=45009, times=2)
@@ -550,6 +550,18 @@ class FaultTests(EmuTestCase):
         self.assertEqual(r.body, whole[:len(whole) // 2])
         self.assertEqual(int(r.headers["Content-Length"]), len(r.body))
         self.assertRaises(ValueError, r.json)
+
+    def test_cut(self):
+        def image():
+            return request("POST", "/wxa/getwxacode?access_token=" + self.token, {"path": "p/a"})
+        whole = image().body
+        self.fault("cut", path="/wxa/getwxacode")
+        r = image()
+        self.assertNotIn("Content-Length", r.headers)
+        self.assertEqual(r.body, whole[:len(whole) // 2])
+        self.fault("cut", path="/wxa/getwxacode", announce=1)
+        with self.assertRaises(http.client.IncompleteRead):
+            image()
 
     def test_close(self):
         self.fault("close")

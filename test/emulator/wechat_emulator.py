@@ -579,7 +579,7 @@ class Token:
 
 
 FAULT_KINDS = ("errcode", "http", "truncated", "stall", "html", "close", "garbage", "huge",
-               "redirect", "body", "nested")
+               "redirect", "body", "nested", "cut")
 
 
 class State:
@@ -803,6 +803,8 @@ class Reply:
     outcome: str = None         # for stats: errcode, or HTTP status
     served: object = None       # the journal entry's body (dict) for a success
     headers: dict = None        # extra response headers (Location)
+    cut: bool = False           # send half the body, then drop the connection
+    announce: bool = True       # send Content-Length (with cut: the whole body's)
 
     def __post_init__(self):
         if self.outcome is None:
@@ -1088,6 +1090,10 @@ def apply_fault(state, fault, req):
         return Reply(200, JSON_UTF8, GARBAGE_JSON.encode(), outcome="garbage")
     if kind == "huge":
         return Reply(200, JSON_UTF8, stream=huge_stream(), outcome="huge")
+    if kind == "cut":
+        reply = dispatch(state, req)
+        return Reply(reply.status, reply.content_type, reply.body, cut=True,
+                     announce=bool(fault.get("announce", 0)), outcome="cut")
     if kind == "truncated":
         reply = dispatch(state, req)
         return Reply(reply.status, reply.content_type, reply.body[:len(reply.body) // 2],
@@ -1113,7 +1119,8 @@ def make_fault(spec):
     if spec.get("match"):
         fault["match"] = str(spec["match"])     # only requests whose body contains this
     for key, cast in (("errcode", int), ("status", int), ("seconds", float), ("depth", int),
-                      ("pad", int), ("errmsg", str), ("location", str), ("content_type", str)):
+                      ("pad", int), ("errmsg", str), ("location", str), ("content_type", str),
+                      ("announce", int)):
         if spec.get(key) is not None:
             fault[key] = cast(spec[key])
     if kind == "body":
@@ -1268,16 +1275,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 pass
             return
         length, chunks = reply.stream if reply.stream else (len(reply.body), [reply.body])
+        if reply.cut:
+            # the connection drops halfway through the body
+            chunks = [reply.body[:len(reply.body) // 2]]
+            self.close_connection = True
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(length))
+            if reply.announce:
+                self.send_header("Content-Length", str(length))
+            else:
+                # HTTP/1.1 without a length: the body runs until the connection closes
+                self.send_header("Connection", "close")
             for name, value in (reply.headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
             for chunk in chunks:
                 self.wfile.write(chunk)
             self.wfile.flush()
+            if reply.cut:
+                self.connection.shutdown(socket.SHUT_RDWR)
         except (BrokenPipeError, ConnectionResetError, socket.timeout):
             self.close_connection = True     # the client gave up (timeout, cancel): fine
 

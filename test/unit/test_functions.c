@@ -1,13 +1,20 @@
 /*
  * test_functions.c — unit tests of the PostgreSQL-free parts of the SQL
  * functions: code-image arguments and bodies, code2session requests and
- * answers, decryption of encryptedData and WeRun steps.
+ * answers, what the transport knows about a cut-off answer, decryption of
+ * encryptedData and WeRun steps.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "wxa_crypto.h"
+#include "wxa_http.h"
 #include "wxa_session.h"
 #include "wxa_werun.h"
 #include "wxa_wxacode.h"
@@ -100,7 +107,7 @@ test_code_arguments(void)
 	CHECK(accepts(request_a("pages/index/index?id=1")));
 	CHECK(accepts(request_a(path128)));
 	CHECK(rejects(request_a(""), "path", "must not be empty"));
-	CHECK(rejects(request_a(path129), "path", "at most 128 bytes (it has 129)"));
+	CHECK(rejects(request_a(path129), "path", "at most 128 bytes in UTF-8 (it has 129)"));
 	/* bytes, not characters: 43 three-byte characters are 129 bytes */
 	{
 		char		wide[43 * 3 + 1] = "";
@@ -292,6 +299,13 @@ test_code_bodies(void)
 	CHECK(strcmp(wxa_code_api(WXA_CODE_C), "cgi-bin/wxaapp/createwxaqrcode") == 0);
 }
 
+/* The smallest whole images: a PNG signature, IHDR and IEND (no IDAT); a JPEG SOI, APP0 stub, EOI. */
+static const char TINY_PNG[] =
+	"\x89PNG\r\n\x1a\n"
+	"\0\0\0\x0dIHDR\0\0\0\x01\0\0\0\x01\x08\x00\x00\x00\x00\x3a\x7e\x9b\x55"
+	"\0\0\0\0IEND\xae\x42\x60\x82";
+static const char TINY_JPEG[] = "\xff\xd8\xff\xe0\0\x02\x00\xff\xd9";
+
 static int
 image_rejected(const char *body, size_t len, const char *text)
 {
@@ -309,14 +323,131 @@ test_code_answers(void)
 	WxaError	err;
 
 	wxa_error_clear(&err);
-	CHECK(wxa_code_image_check("\x89PNG\r\n\x1a\n", 8, &err));
-	CHECK(wxa_code_image_check("\xff\xd8\xff\xe0", 4, &err));
+	CHECK(wxa_code_image_check(TINY_PNG, sizeof(TINY_PNG) - 1, &err));
+	CHECK(wxa_code_image_check(TINY_JPEG, sizeof(TINY_JPEG) - 1, &err));
 	CHECK(err.kind == WXA_OK);
+	/* cut off anywhere: never a success (an answer without Content-Length looks whole) */
+	for (size_t n = 1; n < sizeof(TINY_PNG) - 1; n++)
+		CHECK(!wxa_code_image_check(TINY_PNG, n, &err));
+	for (size_t n = 1; n < sizeof(TINY_JPEG) - 1; n++)
+		CHECK(!wxa_code_image_check(TINY_JPEG, n, &err));
+	CHECK(image_rejected(TINY_PNG, sizeof(TINY_PNG) - 2, "PNG image (44 bytes) ends before its IEND chunk"));
+	CHECK(image_rejected(TINY_JPEG, sizeof(TINY_JPEG) - 2, "JPEG image (8 bytes) ends without its end-of-image marker"));
+	CHECK(image_rejected("\x89PNG\r\n\x1a\n", 8, "cut off"));
 	CHECK(image_rejected("", 0, "empty body"));
 	CHECK(image_rejected("{\"errcode\":0,\"errmsg\":\"ok\"}", 26, "JSON without an errcode"));
 	CHECK(image_rejected("<html></html>", 13, "HTML page"));
 	CHECK(image_rejected("GIF89a", 6, "6 bytes that are neither a PNG nor a JPEG"));
 	CHECK(image_rejected("\x89PN", 3, "neither a PNG nor a JPEG"));
+}
+
+/*
+ * A server in a child process that answers each of `connections` requests
+ * with `answer` as given, then closes the connection. Returns its port.
+ */
+static int
+serve(const char *answer, size_t len, int connections, pid_t *pid)
+{
+	struct sockaddr_in addr = {.sin_family = AF_INET};
+	socklen_t	addrlen = sizeof(addr);
+	int			listener = socket(AF_INET, SOCK_STREAM, 0);
+
+	*pid = -1;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (listener < 0 || bind(listener, (struct sockaddr *) &addr, sizeof(addr)) != 0 ||
+		listen(listener, 4) != 0 || getsockname(listener, (struct sockaddr *) &addr, &addrlen) != 0)
+		return -1;
+	*pid = fork();
+	if (*pid == 0)
+	{
+		for (int i = 0; i < connections; i++)
+		{
+			int			c = accept(listener, NULL, NULL);
+			char		request[4096];
+			size_t		got = 0;
+			ssize_t		n;
+
+			if (c < 0)
+				_exit(1);
+			/* a GET: the request ends with its headers */
+			while (got < sizeof(request) - 1 &&
+				   (n = read(c, request + got, sizeof(request) - 1 - got)) > 0)
+			{
+				got += (size_t) n;
+				request[got] = '\0';
+				if (strstr(request, "\r\n\r\n"))
+					break;
+			}
+			if (write(c, answer, len) != (ssize_t) len)
+				_exit(1);
+			shutdown(c, SHUT_RDWR);
+			close(c);
+		}
+		_exit(0);
+	}
+	close(listener);
+	return ntohs(addr.sin_port);
+}
+
+static int
+fetch_from(const char *answer, size_t len, int connections, char **body, size_t *body_len,
+		   WxaError *err)
+{
+	WxaHttpOptions options = {.connect_timeout_ms = 2000, .timeout_ms = 5000, .max_retries = 1,
+	.max_concurrency = 1, .max_body = 1 << 20, .backoff_base_ms = 1};
+	pid_t		pid = -1;
+	int			port = serve(answer, len, connections, &pid);
+	char		url[64];
+	int			rc;
+
+	*body = NULL;
+	if (port < 0 || pid < 0)
+		return -2;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/wxa/getwxacode", port);
+	*body = NULL;
+	wxa_error_clear(err);
+	rc = wxa_http_fetch(&options, NULL, url, NULL, false, "wxa/getwxacode", body, body_len,
+						NULL, err);
+	waitpid(pid, NULL, 0);
+	return rc;
+}
+
+static void
+test_cut_off_answers(void)
+{
+	char		answer[1024];
+	int			head;
+	char	   *body;
+	size_t		len;
+	WxaError	err;
+
+	CHECK(wxa_http_init());
+
+	/* a Content-Length of 412, 206 bytes, then the connection drops: an error, retried */
+	head = snprintf(answer, sizeof(answer),
+					"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 412\r\n\r\n");
+	memset(answer + head, 'x', 206);
+	CHECK(fetch_from(answer, head + 206, 2, &body, &len, &err) == -1);
+	CHECK(err.kind == WXA_ERR_NETWORK && err.attempts == 2);
+	CHECK(strstr(err.message, "closed after 206 bytes, before the whole answer arrived") != NULL);
+	free(body);
+
+	/* no Content-Length: to the transport the half image is whole; the image check is not fooled */
+	head = snprintf(answer, sizeof(answer),
+					"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n\r\n");
+	memcpy(answer + head, TINY_PNG, 22);
+	CHECK(fetch_from(answer, head + 22, 1, &body, &len, &err) == 0);
+	CHECK(body != NULL && len == 22 && memcmp(body, TINY_PNG, 22) == 0);
+	CHECK(body != NULL && !wxa_code_image_check(body, len, &err));
+	CHECK(strstr(err.message, "ends before its IEND chunk") != NULL);
+	free(body);
+
+	/* the whole image without Content-Length is fine */
+	memcpy(answer + head, TINY_PNG, sizeof(TINY_PNG) - 1);
+	CHECK(fetch_from(answer, head + sizeof(TINY_PNG) - 1, 1, &body, &len, &err) == 0);
+	wxa_error_clear(&err);
+	CHECK(body != NULL && wxa_code_image_check(body, len, &err));
+	free(body);
 }
 
 /* ------------------------------------------------------------ code2session */
@@ -507,6 +638,7 @@ main(void)
 	test_line_color();
 	test_code_bodies();
 	test_code_answers();
+	test_cut_off_answers();
 	test_code2session();
 	test_base64();
 	test_decrypt();
