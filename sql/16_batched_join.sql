@@ -173,6 +173,28 @@ SELECT :n AS requests;
 RESET wxa_fdw.enable_batched_join;
 ALTER SERVER wechat OPTIONS (DROP max_requests);
 
+-- a failed period fails the join, naming the request, the server and its appid (which of the
+-- batch's days failed first varies: the day is masked)
+\! python3 test/emulator/emuctl.py fault getweanalysisappiddailyvisittrend errcode errcode=61501 times=-1 >/dev/null
+SELECT c.state, regexp_replace(c.message, '\(\d{4}-\d\d-\d\d\)', '(DAY)') AS message, c.detail
+FROM wxa_test.caught($$SELECT count(*) FROM many_days m JOIN wxa.daily_visit_trend t ON t.ref_date = m.day
+                       WHERE m.day BETWEEN '2023-02-01' AND '2023-02-10'$$) c;
+\! python3 test/emulator/emuctl.py reset >/dev/null
+-- a cancel (statement_timeout) while the batch waits on a stalled answer ends the join at once
+\! python3 test/emulator/emuctl.py fault getweanalysisappiddailyvisittrend stall seconds=30 times=1 >/dev/null
+SET statement_timeout = '300ms';
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) FROM many_days m JOIN wxa.daily_visit_trend t ON t.ref_date = m.day
+WHERE m.day BETWEEN '2023-03-01' AND '2023-03-10';
+RESET statement_timeout;
+SELECT clock_timestamp() - :'t0'::timestamptz < interval '5 seconds' AS ended_at_once;
+\! python3 test/emulator/emuctl.py reset >/dev/null
+-- and the next join works
+SELECT count(*) FROM many_days m JOIN wxa.daily_visit_trend t ON t.ref_date = m.day
+WHERE m.day BETWEEN '2023-03-01' AND '2023-03-10';
+\set n `:count_daily`
+SELECT :n AS requests;
+
 -- the setting turns it off
 SET wxa_fdw.enable_batched_join = off;
 EXPLAIN (COSTS OFF)

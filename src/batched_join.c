@@ -22,6 +22,10 @@
 #include "wxa_fdw.h"
 
 #include "commands/explain.h"
+#if PG_VERSION_NUM >= 180000
+#include "commands/explain_format.h"
+#include "commands/explain_state.h"
+#endif
 #include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -176,11 +180,10 @@ add_batched_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outer
 	if (jointype != JOIN_INNER && jointype != JOIN_LEFT &&
 		jointype != JOIN_SEMI && jointype != JOIN_ANTI)
 		return;
-#if PG_VERSION_NUM >= 160000
-	/* outer-join Vars carry nullingrels from 16 on; the scan tuple here does not */
-	if (jointype == JOIN_LEFT)
-		return;
-#endif
+	/* the scan tuple holds the inner plan's columns: no placeholder expressions */
+	foreach(lc, innerrel->reltarget->exprs)
+		if (!IsA(lfirst(lc), Var))
+			return;
 	if (innerrel->reloptkind != RELOPT_BASEREL || !wxa_rel_is_ours(innerrel) ||
 		outer_path == NULL || outer_path->param_info != NULL)
 		return;
@@ -217,6 +220,8 @@ add_batched_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outer
 		path->path.parallel_workers = 0;
 		path->path.rows = nest->path.rows;
 		path->path.startup_cost = nest->path.startup_cost;
+		wxa_set_path_disabled_nodes(&path->path, wxa_path_disabled_nodes(outer_path) +
+									wxa_path_disabled_nodes(inner_path));
 
 		/*
 		 * Each distinct set of outer values is one scan's requests, and they
@@ -260,6 +265,69 @@ append_tlist(List *tlist, Plan *plan)
 	}
 	return tlist;
 }
+
+#if PG_VERSION_NUM >= 160000
+/*
+ * From PostgreSQL 16 on, a Var above an outer join names the joins that can
+ * null it (varnullingrels), and setrefs matches the Vars of this node with
+ * those of its scan tuple exactly. Above a LEFT join the target list and the
+ * other quals see the inner columns as nulled by it, the join quals as not
+ * nulled; here both read the same column of the scan tuple, which this node
+ * fills with the inner row or with nulls. So the scan tuple's inner Vars and
+ * the join quals' take the marks the target list gives that column.
+ */
+typedef struct NullingMarks
+{
+	Relids		inner;
+	List	   *marked;			/* Vars of the inner relation with marks */
+} NullingMarks;
+
+static bool
+collect_marks(Node *node, NullingMarks *marks)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+
+		if (var->varlevelsup == 0 && bms_is_member(var->varno, marks->inner) &&
+			!bms_is_empty(var->varnullingrels))
+			marks->marked = lappend(marks->marked, var);
+		return false;
+	}
+	return expression_tree_walker(node, collect_marks, marks);
+}
+
+static Node *
+apply_marks(Node *node, NullingMarks *marks)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+		ListCell   *lc;
+
+		if (var->varlevelsup != 0 || !bms_is_member(var->varno, marks->inner))
+			return node;
+		foreach(lc, marks->marked)
+		{
+			Var		   *marked = lfirst(lc);
+
+			if (marked->varno == var->varno && marked->varattno == var->varattno)
+			{
+				Var		   *copy = copyObjectImpl(var);
+
+				copy->varnullingrels = bms_copy(marked->varnullingrels);
+				return (Node *) copy;
+			}
+		}
+		return node;
+	}
+	return expression_tree_mutator(node, apply_marks, marks);
+}
+#endif
 
 /* The inner column each comparison code restricts (EXPLAIN). */
 static List *
@@ -333,6 +401,17 @@ plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->custom_plans = custom_plans;
 	/* the scan tuple: the outer plan's columns, then the inner plan's */
 	cscan->custom_scan_tlist = append_tlist(append_tlist(NIL, outer), (Plan *) inner);
+#if PG_VERSION_NUM >= 160000
+	if (jointype == JOIN_LEFT)
+	{
+		NullingMarks marks = {((Path *) lsecond(best_path->custom_paths))->parent->relids, NIL};
+
+		(void) collect_marks((Node *) tlist, &marks);
+		(void) collect_marks((Node *) otherquals, &marks);
+		cscan->custom_scan_tlist = (List *) apply_marks((Node *) cscan->custom_scan_tlist, &marks);
+		joinquals = (List *) apply_marks((Node *) joinquals, &marks);
+	}
+#endif
 	cscan->custom_exprs = lappend(lappend(list_make1(values), joinquals), otherquals);
 	cscan->custom_private = lappend(lappend(list_make1(makeInteger(jointype)), codes),
 									code_columns(codes));
