@@ -290,12 +290,14 @@ plan_from_values(const WxaEndpoint *ep, const WxaConfig *config, List *codes,
 static double
 estimate_requests(PlannerInfo *root, Oid serverid, const WxaEndpoint *ep, List *quals)
 {
-	int			n = list_length(quals);
+	List	   *exprs;
+	List	   *codes = wxa_quals_encode(quals, &exprs);
+
+	/* one value per expression: an OR has several in one qual */
+	int			n = list_length(exprs);
 	Datum	   *values = palloc(sizeof(Datum) * (n + 1));
 	bool	   *nulls = palloc(sizeof(bool) * (n + 1));
 	Oid		   *types = palloc(sizeof(Oid) * (n + 1));
-	List	   *codes;
-	List	   *exprs;
 	ListCell   *lc;
 	int			i = 0;
 	WxaConfig  *config;
@@ -303,7 +305,6 @@ estimate_requests(PlannerInfo *root, Oid serverid, const WxaEndpoint *ep, List *
 	long		count = 0;
 	WxaPlanStatus status;
 
-	codes = wxa_quals_encode(quals, &exprs);
 	/* constants only: planning (and so plain EXPLAIN) calls no stable function */
 	foreach(lc, exprs)
 	{
