@@ -84,6 +84,18 @@ SELECT * FROM compare($$SELECT c.name, t.* FROM campaigns c JOIN wxa.daily_visit
 SELECT * FROM compare($$SELECT o.id, t.ref_date FROM orders o JOIN wxa.daily_visit_trend t
                         ON t.ref_date = o.day AND t.visit_uv > o.revenue * 100$$);
 
+-- an OR of conditions on the outer values: the union of the branches' periods, each once
+EXPLAIN (COSTS OFF)
+SELECT o.id, t.ref_date FROM orders o
+JOIN wxa.daily_visit_trend t ON t.ref_date = o.day OR t.ref_date = o.day - 7;
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT count(*), count(DISTINCT t.ref_date) AS days FROM orders o
+JOIN wxa.daily_visit_trend t ON t.ref_date = o.day OR t.ref_date = o.day - 7;
+\set n `:count_daily`
+SELECT :n AS requests;
+SELECT * FROM compare($$SELECT o.id, t.ref_date FROM orders o
+                        JOIN wxa.daily_visit_trend t ON t.ref_date = o.day OR t.ref_date = o.day - 7$$);
+
 -- LEFT, SEMI (EXISTS, IN) and ANTI joins
 EXPLAIN (COSTS OFF)
 SELECT o.id, t.visit_uv FROM orders o LEFT JOIN wxa.daily_visit_trend t ON t.ref_date = o.day;
