@@ -21,12 +21,7 @@ CREATE TEMP TABLE results (scan text, requests int, concurrency int, wall_ms flo
 SELECT count(*) FROM trend WHERE ref_date = '2022-12-31' \gset warm_
 SELECT count(*) FROM trend_seq WHERE ref_date = '2022-12-31' \gset warm_
 
-CREATE FUNCTION timed_count(query text) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz := clock_timestamp(); n bigint;
-BEGIN
-  EXECUTE query INTO n;
-  RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
-END $$;
+\ir timed_count.sql
 
 \! python3 test/emulator/emuctl.py reset >/dev/null
 SELECT timed_count($$SELECT count(*) FROM trend WHERE ref_date BETWEEN '2023-01-01' AND '2023-12-31'$$) AS ms \gset

@@ -9,12 +9,7 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER join_wechat OPTIONS (secret '0123456
 CREATE FOREIGN TABLE join_trend (ref_date date, visit_pv bigint)
   SERVER join_wechat OPTIONS (endpoint 'daily_visit_trend');
 
-CREATE FUNCTION join_timed_count(query text) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz := clock_timestamp(); n bigint;
-BEGIN
-  EXECUTE query INTO n;
-  RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
-END $$;
+\ir timed_count.sql
 
 -- the token first, so that the joins measure data requests only
 SELECT count(*) FROM join_trend WHERE ref_date = '2019-12-31' \gset warm_
@@ -27,20 +22,20 @@ CREATE TABLE campaigns AS
 ANALYZE orders, campaigns;
 CREATE TEMP TABLE joins (query text, requests int, wall_ms float8, ideal_ms float8);
 \! python3 test/emulator/emuctl.py reset >/dev/null
-SELECT join_timed_count($$SELECT count(*) FROM join_trend WHERE ref_date BETWEEN '2020-06-01' AND '2021-05-31'$$) AS ms \gset
+SELECT timed_count($$SELECT count(*) FROM join_trend WHERE ref_date BETWEEN '2020-06-01' AND '2021-05-31'$$) AS ms \gset
 \set reqs `python3 test/emulator/emuctl.py count datacube`
 INSERT INTO joins VALUES ('365-day range scan', :reqs, :ms, NULL);
 \! python3 test/emulator/emuctl.py reset >/dev/null
-SELECT join_timed_count($$SELECT count(*) FROM orders o JOIN join_trend t ON t.ref_date = o.day$$) AS ms \gset
+SELECT timed_count($$SELECT count(*) FROM orders o JOIN join_trend t ON t.ref_date = o.day$$) AS ms \gset
 \set reqs `python3 test/emulator/emuctl.py count datacube`
 INSERT INTO joins VALUES ('365-day join, 730 order rows', :reqs, :ms, NULL);
 \! python3 test/emulator/emuctl.py reset >/dev/null
-SELECT join_timed_count($$SELECT count(*) FROM campaigns c JOIN join_trend t ON t.ref_date BETWEEN c.starts AND c.ends$$) AS ms \gset
+SELECT timed_count($$SELECT count(*) FROM campaigns c JOIN join_trend t ON t.ref_date BETWEEN c.starts AND c.ends$$) AS ms \gset
 \set reqs `python3 test/emulator/emuctl.py count datacube`
 INSERT INTO joins VALUES ('24 campaigns x 3 days BETWEEN', :reqs, :ms, NULL);
 SET wxa_fdw.enable_batched_join = off;
 \! python3 test/emulator/emuctl.py reset >/dev/null
-SELECT join_timed_count($$SELECT count(*) FROM campaigns c JOIN join_trend t ON t.ref_date BETWEEN c.starts AND c.ends$$) AS ms \gset
+SELECT timed_count($$SELECT count(*) FROM campaigns c JOIN join_trend t ON t.ref_date BETWEEN c.starts AND c.ends$$) AS ms \gset
 \set reqs `python3 test/emulator/emuctl.py count datacube`
 INSERT INTO joins VALUES ('the same, nested loop (batched join off)', :reqs, :ms, NULL);
 RESET wxa_fdw.enable_batched_join;
@@ -53,7 +48,7 @@ ANALYZE big_outer;
 SELECT pg_backend_pid() AS pid \gset
 \set hwm_before `grep VmHWM /proc/:pid/status | awk '{print $2}'`
 \! python3 test/emulator/emuctl.py reset >/dev/null
-SELECT join_timed_count($$SELECT count(*) FROM big_outer b JOIN join_trend t ON t.ref_date = b.day$$) AS ms \gset
+SELECT timed_count($$SELECT count(*) FROM big_outer b JOIN join_trend t ON t.ref_date = b.day$$) AS ms \gset
 \set hwm_after `grep VmHWM /proc/:pid/status | awk '{print $2}'`
 \set reqs `python3 test/emulator/emuctl.py count datacube`
 INSERT INTO joins VALUES ('1,000,000 outer rows over 730 days', :reqs, :ms, NULL);
