@@ -63,6 +63,15 @@ SELECT timed_count($$SELECT count(*) FROM apps.daily_visit_trend WHERE ref_date 
 \set reqs `python3 test/emulator/emuctl.py count datacube`
 INSERT INTO results VALUES ('20 apps x 30 days', :reqs, 64, :ms, :conns);
 
+-- the same one day without asynchronous execution: the Append asks one app after another
+SET enable_async_append = off;
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT timed_count($$SELECT count(*) FROM apps.daily_visit_trend WHERE ref_date = '2023-03-02'$$) AS ms \gset
+\set conns `python3 test/emulator/emuctl.py stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])'`
+\set reqs `python3 test/emulator/emuctl.py count datacube`
+INSERT INTO results VALUES ('20 apps x 1 day, enable_async_append off', :reqs, 1, :ms, :conns);
+RESET enable_async_append;
+
 -- cancel latency: statement_timeout fires while a response is stalled
 \! python3 test/emulator/emuctl.py reset >/dev/null
 \! python3 test/emulator/emuctl.py fault getweanalysisappiddailyvisittrend stall seconds=30 times=1 >/dev/null
@@ -100,8 +109,10 @@ SELECT scan, requests, concurrency AS conc, connections AS new_conns, round(wall
        round((wall_ms / (ceil(requests::numeric / concurrency) * :latency))::numeric, 3) AS ratio_to_ideal,
        round((wall_ms / :latency)::numeric, 1) AS round_trips
 FROM results ORDER BY wall_ms;
-SELECT round(((SELECT wall_ms FROM results WHERE concurrency = 1) /
+SELECT round(((SELECT wall_ms FROM results WHERE scan = '365 days, max_concurrency 1') /
               (SELECT wall_ms FROM results WHERE scan LIKE '365 days, default%'))::numeric, 2) AS speedup_over_sequential,
+       round(((SELECT wall_ms FROM results WHERE scan LIKE '20 apps x 1 day, enable_async%') /
+              (SELECT wall_ms FROM results WHERE scan = '20 apps x 1 day'))::numeric, 2) AS async_append_speedup_20_apps,
        round(:cancel_ms::numeric, 1) AS cancel_latency_ms_after_statement_timeout;
 SELECT way, requests, made, concurrency AS conc, round(wall_ms) AS wall_ms,
        ceil(requests::numeric / concurrency) * :latency AS ideal_ms,

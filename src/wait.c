@@ -30,8 +30,8 @@
 
 int			wxa_max_total_concurrency = 64;
 
-static double
-monotonic_ms(void)
+double
+wxa_monotonic_ms(void)
 {
 	struct timespec ts;
 
@@ -162,9 +162,9 @@ wxa_batch_wait(WxaBatch *batch, int index, WxaError *err)
 			case WXA_POLL_PENDING:
 				break;
 		}
-		started = monotonic_ms();
+		started = wxa_monotonic_ms();
 		wxa_wait_engine();
-		wxa_batch_add_wait(batch, monotonic_ms() - started);
+		wxa_batch_add_wait(batch, wxa_monotonic_ms() - started);
 	}
 }
 
@@ -191,9 +191,9 @@ wxa_batch_wait_own(WxaBatch *batch, int index, WxaError *err)
 			case WXA_POLL_PENDING:
 				break;
 		}
-		started = monotonic_ms();
+		started = wxa_monotonic_ms();
 		wxa_wait_engine();
-		wxa_batch_add_wait(batch, monotonic_ms() - started);
+		wxa_batch_add_wait(batch, wxa_monotonic_ms() - started);
 	}
 }
 

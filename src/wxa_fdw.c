@@ -142,6 +142,7 @@ typedef struct WxaScanState
 	bool		driven;			/* values come from wxa_scan_restart(), not qual_states */
 	Datum	   *driven_values;
 	bool	   *driven_nulls;
+	double		async_wait_started;	/* async: when the Append began a wait for it, else 0 */
 
 	/* the current execution */
 	MemoryContext plan_context; /* restriction values, reset at each (re)scan */
@@ -1312,6 +1313,9 @@ wxaForeignAsyncConfigureWait(AsyncRequest *areq)
 		ExecAsyncResponse(areq);
 		return;
 	}
+	/* a wait that ended without a notification (the Append only polled) is not counted */
+	((WxaScanState *) ((ForeignScanState *) areq->requestee)->fdw_state)->async_wait_started =
+		wxa_monotonic_ms();
 	while ((i = bms_next_member(append->as_asyncplans, i)) >= 0 && i < areq->request_index)
 	{
 		AsyncRequest *other = append->as_asyncrequests[i];
@@ -1323,10 +1327,38 @@ wxaForeignAsyncConfigureWait(AsyncRequest *areq)
 					  wxa_engine_wait_fd(WXA_ASYNC_WAIT_MS), NULL, areq);
 }
 
+/*
+ * The Append waited for every scan of ours that was pending (they all watch the
+ * engine's one fd): that wait is each one's Network wait, as a scan's own wait
+ * is outside an Append.
+ */
+static void
+count_append_wait(AsyncRequest *areq)
+{
+	AppendState *append = (AppendState *) areq->requestor;
+	double		now = wxa_monotonic_ms();
+	int			i = -1;
+
+	while ((i = bms_next_member(append->as_asyncplans, i)) >= 0)
+	{
+		AsyncRequest *other = append->as_asyncrequests[i];
+		WxaScanState *state;
+
+		/* the Append clears the notified request's callback_pending first */
+		if ((other != areq && !other->callback_pending) || !is_our_request(other))
+			continue;
+		state = ((ForeignScanState *) other->requestee)->fdw_state;
+		if (state->async_wait_started > 0)
+			state->totals.wait_ms += now - state->async_wait_started;
+		state->async_wait_started = 0;
+	}
+}
+
 /* The engine's fd is ready: let it act, then answer if this scan can. */
 static void
 wxaForeignAsyncNotify(AsyncRequest *areq)
 {
+	count_append_wait(areq);
 	wxa_engine_ready(NULL, 0);
 	CHECK_FOR_INTERRUPTS();
 	produce_async(areq);

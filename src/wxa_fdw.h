@@ -79,6 +79,7 @@ extern int	wxa_max_total_concurrency;
 extern void wxa_wait_init(void);
 extern uint32 wxa_wait_event(void);
 extern void wxa_wait_engine(void);
+extern double wxa_monotonic_ms(void);
 extern int	wxa_batch_wait(WxaBatch *batch, int index, WxaError *err);
 extern int	wxa_batch_wait_own(WxaBatch *batch, int index, WxaError *err);
 extern int	wxa_http_fetch(const WxaHttpOptions *options, const WxaTokenProvider *tokens,
