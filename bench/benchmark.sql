@@ -42,14 +42,7 @@ SELECT timed_count($$SELECT count(*) FROM trend_seq WHERE ref_date BETWEEN '2023
 INSERT INTO results VALUES ('365 days, max_concurrency 1', :reqs, 1, :ms, :conns);
 
 -- many mini programs: twenty apps, one partitioned table, one query (async Append)
-CREATE SCHEMA apps;
-SELECT count(*) FROM wxa_create_app_tables('apps') \gset parents_
-SELECT count(*) FROM generate_series(1, 20) AS i,
-  LATERAL wxa_add_app('app' || i, format('wx%s', lpad(to_hex(i), 16, '0')),
-                      md5(format('wx%s', lpad(to_hex(i), 16, '0'))), 'apps',
-                      jsonb_build_object('api_base_url', :'emu_url')) \gset partitions_
--- tokens first (twenty fetches, concurrently)
-SELECT count(*) FROM apps.daily_visit_trend WHERE ref_date = '2022-12-30' \gset warm_
+\ir twenty_apps.sql
 
 \! python3 test/emulator/emuctl.py reset >/dev/null
 SELECT timed_count($$SELECT count(*) FROM apps.daily_visit_trend WHERE ref_date = '2023-03-01'$$) AS ms \gset

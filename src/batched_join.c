@@ -68,7 +68,7 @@ enum BatchedJoinPrivate
 /* custom_exprs of the plan: Lists, evaluated over the scan tuple (outer ++ inner) */
 enum BatchedJoinExprs
 {
-	EXPRS_VALUES,				/* the inner scan's restriction values, from outer columns */
+	EXPRS_VALUES,				/* per driven scan, its restriction values from outer columns */
 	EXPRS_JOINQUAL,				/* decide whether an (outer, inner) pair matches */
 	EXPRS_OTHERQUAL				/* filter the joined rows (outer joins) */
 };
@@ -78,14 +78,16 @@ typedef struct BatchedJoinState
 	CustomScanState css;
 	JoinType	jointype;
 	PlanState  *outer;
-	ForeignScanState *inner;
+	PlanState  *inner;			/* the wxa_fdw scan, or an Append of them (a partitioned table) */
 	int			outer_natts;
 	int			inner_natts;
 
-	List	   *value_states;	/* ExprState * */
-	int			nvalues;
-	Datum	   *values;
-	bool	   *nulls;
+	/* the wxa_fdw scans whose periods this node fetches, each with its values */
+	int			ndriven;
+	ForeignScanState **driven;
+	List	  **value_states;	/* ExprState * per value */
+	Datum	  **values;
+	bool	  **nulls;
 	ExprState  *joinqual;
 	ExprState  *otherqual;
 
@@ -139,12 +141,12 @@ static const CustomExecMethods exec_methods = {
  * outer columns its parameterized clauses use, as Memoize estimates them.
  */
 static double
-distinct_outer_values(PlannerInfo *root, Path *inner_path, Relids outer_relids, double outer_rows)
+distinct_outer_values(PlannerInfo *root, List *inner_clauses, Relids outer_relids, double outer_rows)
 {
 	List	   *vars = NIL;
 	ListCell   *lc;
 
-	foreach(lc, inner_path->param_info->ppi_clauses)
+	foreach(lc, inner_clauses)
 	{
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
 		ListCell   *v;
@@ -166,15 +168,116 @@ distinct_outer_values(PlannerInfo *root, Path *inner_path, Relids outer_relids, 
 #endif
 }
 
+static bool
+contains_param(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param))
+		return true;
+	return expression_tree_walker(node, contains_param, context);
+}
+
+/*
+ * Is the inner relation a wxa_fdw table, or a partitioned table whose every
+ * partition left is one (one per app: "Many mini programs")?
+ */
+static bool
+inner_rel_is_ours(PlannerInfo *root, RelOptInfo *innerrel, bool *partitioned)
+{
+	ListCell   *lc;
+	bool		any = false;
+
+	*partitioned = false;
+	if (innerrel->reloptkind != RELOPT_BASEREL)
+		return false;
+	if (wxa_rel_is_ours(innerrel))
+		return true;
+	if (innerrel->rtekind != RTE_RELATION || innerrel->part_scheme == NULL)
+		return false;
+	foreach(lc, root->append_rel_list)
+	{
+		AppendRelInfo *appinfo = lfirst(lc);
+		RelOptInfo *child;
+
+		if (appinfo->parent_relid != innerrel->relid)
+			continue;
+		child = root->simple_rel_array[appinfo->child_relid];
+		if (child == NULL || IS_DUMMY_REL(child))
+			continue;
+		/* a partition that is a table, or partitioned itself */
+		if (!wxa_rel_is_ours(child))
+			return false;
+		any = true;
+	}
+	*partitioned = any;
+	return any;
+}
+
+/* Does a clause read a partition key column of rel? */
+static bool
+reads_partition_key(RelOptInfo *rel, Node *clause)
+{
+	Bitmapset  *keys = NULL;
+	Bitmapset  *attrs = NULL;
+
+	for (int i = 0; i < rel->part_scheme->partnatts; i++)
+		pull_varattnos((Node *) rel->partexprs[i], rel->relid, &keys);
+	pull_varattnos(clause, rel->relid, &attrs);
+	return bms_overlap(attrs, keys);
+}
+
+/*
+ * Could the Append of a partitioned table prune partitions at run time? This
+ * node gives the partitions no parameters to prune by, so such a table is
+ * left to the nested loop. Pruning at run time needs a condition on the
+ * partition key with a value that is not a constant, or a join clause on it.
+ */
+static bool
+may_prune_at_run_time(RelOptInfo *rel, Path *path)
+{
+	ListCell   *lc;
+
+	foreach(lc, rel->baserestrictinfo)
+	{
+		Node	   *clause = (Node *) lfirst_node(RestrictInfo, lc)->clause;
+
+		if (reads_partition_key(rel, clause) &&
+			(contain_mutable_functions(clause) || contains_param(clause, NULL)))
+			return true;
+	}
+	foreach(lc, path->param_info->ppi_clauses)
+		if (reads_partition_key(rel, (Node *) lfirst_node(RestrictInfo, lc)->clause))
+			return true;
+	return false;
+}
+
+/* A parameterized Append of wxa_fdw scans that prunes none of them at run time. */
+static bool
+is_append_of_our_scans(RelOptInfo *rel, Path *path)
+{
+	ListCell   *lc;
+
+	if (!IsA(path, AppendPath) || ((AppendPath *) path)->subpaths == NIL ||
+		path->param_info == NULL || may_prune_at_run_time(rel, path))
+		return false;
+	foreach(lc, ((AppendPath *) path)->subpaths)
+		if (!IsA(lfirst(lc), ForeignPath))
+			return false;
+	return true;
+}
+
 /*
  * Offer the batched join next to the nested loop over each parameterized
- * wxa_fdw scan whose parameters all come from the outer relation.
+ * wxa_fdw scan (or Append of them) whose parameters all come from the outer
+ * relation.
  */
 static void
 add_batched_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 					   RelOptInfo *innerrel, JoinType jointype, JoinPathExtraData *extra)
 {
 	Path	   *outer_path = outerrel->cheapest_total_path;
+	bool		partitioned;
 	ListCell   *lc;
 
 	if (jointype != JOIN_INNER && jointype != JOIN_LEFT &&
@@ -184,8 +287,11 @@ add_batched_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outer
 	foreach(lc, innerrel->reltarget->exprs)
 		if (!IsA(lfirst(lc), Var))
 			return;
-	if (innerrel->reloptkind != RELOPT_BASEREL || !wxa_rel_is_ours(innerrel) ||
+	if (!inner_rel_is_ours(root, innerrel, &partitioned) ||
 		outer_path == NULL || outer_path->param_info != NULL)
+		return;
+	/* the partitions' values come from the join clauses only (no LATERAL references) */
+	if (partitioned && !bms_is_empty(innerrel->lateral_relids))
 		return;
 	/* pseudoconstant clauses would need a gating Result this node does not build */
 	foreach(lc, extra->restrictlist)
@@ -199,9 +305,10 @@ add_batched_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outer
 		JoinCostWorkspace workspace;
 		JoinPath   *nest;
 		CustomPath *path;
+		List	   *enforced;
 
-		if (!IsA(inner_path, ForeignPath) || bms_is_empty(required) ||
-			!bms_is_subset(required, outerrel->relids))
+		if (!(partitioned ? is_append_of_our_scans(innerrel, inner_path) : IsA(inner_path, ForeignPath)) ||
+			bms_is_empty(required) || !bms_is_subset(required, outerrel->relids))
 			continue;
 		/* the nested loop this replaces: its clauses, rows and cost */
 		initial_cost_nestloop(root, &workspace, jointype, outer_path, inner_path, extra);
@@ -209,6 +316,8 @@ add_batched_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outer
 		nest = (JoinPath *) create_nestloop_path(root, joinrel, jointype, &workspace, extra,
 												 outer_path, inner_path, extra->restrictlist,
 												 outer_path->pathkeys, NULL);
+		/* the join clauses the inner scans enforce (the nested loop left them out) */
+		enforced = list_difference_ptr(extra->restrictlist, nest->joinrestrictinfo);
 
 		path = makeNode(CustomPath);
 		path->path.pathtype = T_CustomScan;
@@ -229,12 +338,14 @@ add_batched_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outer
 		 * the scan (from fetched rows) and passes through the tuplestore.
 		 */
 		path->path.total_cost = outer_path->total_cost +
-			distinct_outer_values(root, inner_path, outerrel->relids, outer_path->rows) *
+			distinct_outer_values(root, partitioned ? enforced : inner_path->param_info->ppi_clauses,
+								  outerrel->relids, outer_path->rows) *
 			inner_path->total_cost / BATCHING_GAIN +
 			(outer_path->rows + path->path.rows) * cpu_operator_cost;
 		path->path.pathkeys = outer_path->pathkeys;
 		path->custom_paths = lappend(list_make1(outer_path), inner_path);
-		path->custom_private = lappend(list_make1(makeInteger(jointype)), nest->joinrestrictinfo);
+		path->custom_private = lappend(lappend(list_make1(makeInteger(jointype)),
+											   nest->joinrestrictinfo), enforced);
 		path->methods = &path_methods;
 		add_path(joinrel, &path->path);
 	}
@@ -349,35 +460,19 @@ code_columns(List *codes)
 	return names;
 }
 
-static Plan *
-plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
-				  List *tlist, List *clauses, List *custom_plans)
+/*
+ * Hand a wxa_fdw scan's restriction values over to this node: its clauses on
+ * outer columns go to *joinquals (checked here), the rest stay. Returns the
+ * value expressions; *codes gets their codes.
+ */
+static List *
+drive_scan(PlannerInfo *root, ForeignScan *scan, Relids outer_relids, List **joinquals,
+		   List **codes)
 {
-	CustomScan *cscan = makeNode(CustomScan);
-	Plan	   *outer = linitial(custom_plans);
-	ForeignScan *inner = lsecond(custom_plans);
-	Relids		outer_relids = ((Path *) linitial(best_path->custom_paths))->parent->relids;
-	JoinType	jointype = intVal(linitial(best_path->custom_private));
-	List	   *restrictinfos = lsecond(best_path->custom_private);
-	List	   *joinquals;
-	List	   *otherquals;
 	List	   *inner_quals = NIL;
-	List	   *values;
-	List	   *codes;
 	ListCell   *lc;
 
-	if (!IsA(inner, ForeignScan))
-		elog(ERROR, "%s: the inner plan is a %d, not a ForeignScan", BATCHED_JOIN_NAME,
-			 (int) nodeTag(inner));
-	if (IS_OUTER_JOIN(jointype))
-		extract_actual_join_clauses(restrictinfos, rel->relids, &joinquals, &otherquals);
-	else
-	{
-		joinquals = extract_actual_clauses(restrictinfos, false);
-		otherquals = NIL;
-	}
-	/* the inner scan's clauses on outer columns are join clauses: checked here */
-	foreach(lc, inner->scan.plan.qual)
+	foreach(lc, scan->scan.plan.qual)
 	{
 		Node	   *qual = lfirst(lc);
 #if PG_VERSION_NUM >= 140000
@@ -387,12 +482,64 @@ plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 #endif
 
 		if (bms_overlap(varnos, outer_relids))
-			joinquals = lappend(joinquals, qual);
+			*joinquals = lappend(*joinquals, qual);
 		else
 			inner_quals = lappend(inner_quals, qual);
 	}
-	inner->scan.plan.qual = inner_quals;
-	values = wxa_plan_drive(inner, &codes);
+	scan->scan.plan.qual = inner_quals;
+	return wxa_plan_drive(scan, codes);
+}
+
+static Plan *
+plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+				  List *tlist, List *clauses, List *custom_plans)
+{
+	CustomScan *cscan = makeNode(CustomScan);
+	Plan	   *outer = linitial(custom_plans);
+	Plan	   *inner = lsecond(custom_plans);
+	Relids		outer_relids = ((Path *) linitial(best_path->custom_paths))->parent->relids;
+	JoinType	jointype = intVal(linitial(best_path->custom_private));
+	List	   *restrictinfos = lsecond(best_path->custom_private);
+	List	   *joinquals;
+	List	   *otherquals;
+	List	   *values = NIL;
+	List	   *codes = NIL;
+
+	if (IS_OUTER_JOIN(jointype))
+		extract_actual_join_clauses(restrictinfos, rel->relids, &joinquals, &otherquals);
+	else
+	{
+		joinquals = extract_actual_clauses(restrictinfos, false);
+		otherquals = NIL;
+	}
+	if (IsA(inner, ForeignScan))
+		values = list_make1(drive_scan(root, (ForeignScan *) inner, outer_relids, &joinquals,
+									   &codes));
+	else if (IsA(inner, Append) && !wxa_append_prunes((Append *) inner))
+	{
+		ListCell   *lc;
+
+		/* the partitions' clauses on outer columns, checked here once, as the parent's */
+		joinquals = list_concat(joinquals,
+								extract_actual_clauses(lthird(best_path->custom_private), false));
+		foreach(lc, ((Append *) inner)->appendplans)
+		{
+			List	   *partition_quals = NIL;
+			List	   *partition_codes;
+
+			if (!IsA(lfirst(lc), ForeignScan))
+				elog(ERROR, "%s: a partition's plan is a %d, not a ForeignScan", BATCHED_JOIN_NAME,
+					 (int) nodeTag(lfirst(lc)));
+			values = lappend(values, drive_scan(root, lfirst(lc), outer_relids, &partition_quals,
+												&partition_codes));
+			/* every partition has the parent's restriction: EXPLAIN shows the first one's */
+			if (codes == NIL)
+				codes = partition_codes;
+		}
+	}
+	else
+		elog(ERROR, "%s: the inner plan is a %d, not a ForeignScan or an Append without run-time pruning",
+			 BATCHED_JOIN_NAME, (int) nodeTag(inner));
 
 	cscan->scan.plan.targetlist = tlist;
 	cscan->scan.plan.qual = NIL;
@@ -400,7 +547,7 @@ plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->flags = best_path->flags;
 	cscan->custom_plans = custom_plans;
 	/* the scan tuple: the outer plan's columns, then the inner plan's */
-	cscan->custom_scan_tlist = append_tlist(append_tlist(NIL, outer), (Plan *) inner);
+	cscan->custom_scan_tlist = append_tlist(append_tlist(NIL, outer), inner);
 #if PG_VERSION_NUM >= 160000
 	if (jointype == JOIN_LEFT)
 	{
@@ -432,30 +579,65 @@ create_batched_join_state(CustomScan *cscan)
 	return (Node *) state;
 }
 
+/* The wxa_fdw scans of the inner plan: itself, or the partitions of its Append. */
+static void
+find_driven_scans(BatchedJoinState *state, int nscans)
+{
+	PlanState  *inner = state->inner;
+
+	state->ndriven = nscans;
+	state->driven = palloc0(sizeof(ForeignScanState *) * nscans);
+	if (IsA(inner, ForeignScanState) && nscans == 1)
+		state->driven[0] = (ForeignScanState *) inner;
+	else if (IsA(inner, AppendState) && ((AppendState *) inner)->as_nplans == nscans)
+	{
+		for (int i = 0; i < nscans; i++)
+		{
+			PlanState  *partition = ((AppendState *) inner)->appendplans[i];
+
+			if (!IsA(partition, ForeignScanState))
+				elog(ERROR, "%s: a partition's plan state is not a ForeignScanState",
+					 BATCHED_JOIN_NAME);
+			state->driven[i] = (ForeignScanState *) partition;
+		}
+	}
+	else
+		elog(ERROR, "%s: the inner plan state does not hold the %d scans planned",
+			 BATCHED_JOIN_NAME, nscans);
+}
+
 static void
 begin_batched_join(CustomScanState *node, EState *estate, int eflags)
 {
 	BatchedJoinState *state = (BatchedJoinState *) node;
 	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
-	PlanState  *inner;
+	List	   *value_lists = list_nth(cscan->custom_exprs, EXPRS_VALUES);
 	ListCell   *lc;
+	int			k = 0;
 
 	state->jointype = intVal(list_nth(cscan->custom_private, PRIVATE_JOINTYPE));
 	state->outer = ExecInitNode(linitial(cscan->custom_plans), estate, eflags);
-	inner = ExecInitNode(lsecond(cscan->custom_plans), estate, eflags);
-	if (!IsA(inner, ForeignScanState))
-		elog(ERROR, "%s: the inner plan state is not a ForeignScanState", BATCHED_JOIN_NAME);
-	state->inner = (ForeignScanState *) inner;
-	node->custom_ps = lappend(list_make1(state->outer), inner);
+	state->inner = ExecInitNode(lsecond(cscan->custom_plans), estate, eflags);
+	node->custom_ps = lappend(list_make1(state->outer), state->inner);
 	state->outer_natts = list_length(((Plan *) linitial(cscan->custom_plans))->targetlist);
 	state->inner_natts = list_length(((Plan *) lsecond(cscan->custom_plans))->targetlist);
+	find_driven_scans(state, list_length(value_lists));
 
-	foreach(lc, (List *) list_nth(cscan->custom_exprs, EXPRS_VALUES))
-		state->value_states = lappend(state->value_states,
-									  ExecInitExpr(lfirst(lc), &node->ss.ps));
-	state->nvalues = list_length(state->value_states);
-	state->values = palloc0(sizeof(Datum) * (state->nvalues + 1));
-	state->nulls = palloc0(sizeof(bool) * (state->nvalues + 1));
+	state->value_states = palloc0(sizeof(List *) * state->ndriven);
+	state->values = palloc0(sizeof(Datum *) * state->ndriven);
+	state->nulls = palloc0(sizeof(bool *) * state->ndriven);
+	foreach(lc, value_lists)
+	{
+		ListCell   *v;
+		int			n = list_length(lfirst(lc));
+
+		foreach(v, (List *) lfirst(lc))
+			state->value_states[k] = lappend(state->value_states[k],
+											 ExecInitExpr(lfirst(v), &node->ss.ps));
+		state->values[k] = palloc0(sizeof(Datum) * (n + 1));
+		state->nulls[k] = palloc0(sizeof(bool) * (n + 1));
+		k++;
+	}
 	state->joinqual = ExecInitQual(list_nth(cscan->custom_exprs, EXPRS_JOINQUAL), &node->ss.ps);
 	state->otherqual = ExecInitQual(list_nth(cscan->custom_exprs, EXPRS_OTHERQUAL), &node->ss.ps);
 
@@ -492,20 +674,35 @@ fill_scan_tuple(BatchedJoinState *state, TupleTableSlot *outer, TupleTableSlot *
 	state->css.ss.ps.ps_ExprContext->ecxt_scantuple = scan;
 }
 
-/* The inner scan's restriction values for this outer row (in the per-tuple context). */
+/* The driven scans' restriction values for this outer row (in the per-tuple context). */
 static void
 evaluate_values(BatchedJoinState *state, TupleTableSlot *outer)
 {
 	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
-	ListCell   *lc;
-	int			i = 0;
 
 	fill_scan_tuple(state, outer, NULL);
-	foreach(lc, state->value_states)
+	for (int k = 0; k < state->ndriven; k++)
 	{
-		state->values[i] = ExecEvalExpr(lfirst(lc), econtext, &state->nulls[i]);
-		i++;
+		ListCell   *lc;
+		int			i = 0;
+
+		foreach(lc, state->value_states[k])
+		{
+			state->values[k][i] = ExecEvalExpr(lfirst(lc), econtext, &state->nulls[k][i]);
+			i++;
+		}
 	}
+}
+
+/* Periods collected for the next fetch, over the driven scans. */
+static int
+collected_periods(BatchedJoinState *state)
+{
+	int			n = 0;
+
+	for (int k = 0; k < state->ndriven; k++)
+		n += wxa_scan_collected(state->driven[k]);
+	return n;
 }
 
 /*
@@ -524,8 +721,9 @@ next_batch(BatchedJoinState *state)
 		state->batch = tuplestore_begin_heap(false, false, work_mem);
 	else
 		tuplestore_clear(state->batch);
-	wxa_scan_trim_cache(state->inner);
-	while (rows < state->batch_target && wxa_scan_collected(state->inner) < BATCH_PERIODS)
+	for (int k = 0; k < state->ndriven; k++)
+		wxa_scan_trim_cache(state->driven[k]);
+	while (rows < state->batch_target && collected_periods(state) < BATCH_PERIODS)
 	{
 		TupleTableSlot *slot = ExecProcNode(state->outer);
 
@@ -537,13 +735,18 @@ next_batch(BatchedJoinState *state)
 		tuplestore_puttupleslot(state->batch, slot);
 		ResetExprContext(econtext);
 		evaluate_values(state, slot);
-		wxa_scan_collect(state->inner, state->values, state->nulls);
+		for (int k = 0; k < state->ndriven; k++)
+			wxa_scan_collect(state->driven[k], state->values[k], state->nulls[k]);
 		rows++;
 		CHECK_FOR_INTERRUPTS();
 	}
 	if (rows == 0)
 		return false;
-	state->periods += wxa_scan_fetch_collected(state->inner);
+	/* every scan's requests are sent before any is waited for */
+	for (int k = 0; k < state->ndriven; k++)
+		state->periods += wxa_scan_send_collected(state->driven[k]);
+	for (int k = 0; k < state->ndriven; k++)
+		wxa_scan_receive_collected(state->driven[k]);
 	state->batches++;
 	if (state->batch_target < LAST_BATCH_ROWS)
 		state->batch_target *= 2;
@@ -587,12 +790,15 @@ exec_batched_join(CustomScanState *node)
 			}
 			ResetExprContext(econtext);
 			evaluate_values(state, state->outer_slot);
-			wxa_scan_restart(state->inner, state->values, state->nulls);
+			for (int k = 0; k < state->ndriven; k++)
+				wxa_scan_drive(state->driven[k], state->values[k], state->nulls[k]);
+			/* the scans start again from the rows of the periods fetched */
+			ExecReScan(state->inner);
 			state->need_outer = false;
 			state->matched = false;
 		}
 
-		inner_slot = ExecProcNode(&state->inner->ss.ps);
+		inner_slot = ExecProcNode(state->inner);
 		if (TupIsNull(inner_slot))
 		{
 			state->need_outer = true;
@@ -635,7 +841,7 @@ end_batched_join(CustomScanState *node)
 	state->batch = NULL;
 	ExecDropSingleTupleTableSlot(state->outer_slot);
 	ExecEndNode(state->outer);
-	ExecEndNode(&state->inner->ss.ps);
+	ExecEndNode(state->inner);
 }
 
 static void
@@ -730,7 +936,9 @@ explain_batched_join(CustomScanState *node, List *ancestors, ExplainState *es)
 	}
 	ExplainPropertyText("Join Type", jointype, es);
 	initStringInfo(&buf);
-	describe_values(&buf, cscan, codes, columns, list_nth(cscan->custom_exprs, EXPRS_VALUES),
+	/* the first driven scan's values: a partitioned table's partitions all have the same */
+	describe_values(&buf, cscan, codes, columns,
+					linitial(list_nth(cscan->custom_exprs, EXPRS_VALUES)),
 					&pos, &value, list_length(codes), context);
 	ExplainPropertyText("Periods From Outer Rows", buf.data, es);
 	if (joinqual != NIL)

@@ -49,6 +49,13 @@
 #define wxa_set_path_disabled_nodes(path, n) ((void) (n))
 #endif
 
+/* Does an Append prune its subplans at run time? 18 keeps the pruning info in the PlannedStmt. */
+#if PG_VERSION_NUM >= 180000
+#define wxa_append_prunes(append) ((append)->part_prune_index >= 0)
+#else
+#define wxa_append_prunes(append) ((append)->part_prune_info != NULL)
+#endif
+
 #if PG_VERSION_NUM < 150000
 /* A materialized set-returning call: rsinfo->setResult and setDesc ready (as 15's funcapi.c). */
 static inline void

@@ -139,7 +139,7 @@ typedef struct WxaScanState
 	bool		has_exec_params;
 	bool		appid_excludes;
 	bool		would_wait;		/* async: the last fetch stopped where it would have waited */
-	bool		driven;			/* values come from wxa_scan_restart(), not qual_states */
+	bool		driven;			/* values come from wxa_scan_drive(), not qual_states */
 	Datum	   *driven_values;
 	bool	   *driven_nulls;
 	double		async_wait_started;	/* async: when the Append began a wait for it, else 0 */
@@ -169,6 +169,7 @@ typedef struct WxaScanState
 	int			ncollected;
 	int			collected_size;
 	WxaBatch   *join_batch;		/* the batch a batched join is waiting for */
+	int		   *join_requests;	/* its request per collected period */
 
 	/* for EXPLAIN ANALYZE */
 	WxaTokenSession tokens;
@@ -1518,39 +1519,52 @@ wxa_scan_collected(ForeignScanState *node)
 }
 
 /*
- * Fetch the collected periods together (one concurrent batch), within the
- * query's max_requests, and keep their rows for the rescans that follow.
- * Returns how many periods were fetched.
+ * Send the requests of the collected periods (one batch through the engine),
+ * within the query's max_requests; wxa_scan_receive_collected() waits for
+ * them. A batched join over several scans (a partitioned table) sends every
+ * scan's before it waits for any. Returns how many periods were sent.
  */
 int
-wxa_scan_fetch_collected(ForeignScanState *node)
+wxa_scan_send_collected(ForeignScanState *node)
 {
 	WxaScanState *state = node->fdw_state;
 	int			n = state->ncollected;
-	int		   *requests;
 
 	if (n == 0)
 		return 0;
 	check_query_requests(state, n);
 	/* own_rows receives each response: the scan is between outer rows, done with them */
 	release_rows(state);
-	requests = palloc(sizeof(int) * n);
+	state->join_requests = MemoryContextAlloc(state->context, sizeof(int) * n);
 	state->join_batch = new_batch(state);
 	for (int i = 0; i < n; i++)
-		requests[i] = add_request(state, state->join_batch, &state->collected_periods[i]);
-	for (int i = 0; i < n; i++)
+		state->join_requests[i] = add_request(state, state->join_batch,
+											  &state->collected_periods[i]);
+	return n;
+}
+
+/* Wait for the periods sent and keep their rows for the rescans that follow. */
+void
+wxa_scan_receive_collected(ForeignScanState *node)
+{
+	WxaScanState *state = node->fdw_state;
+
+	if (state->join_batch == NULL)
+		return;
+	for (int i = 0; i < state->ncollected; i++)
 	{
-		receive_period(state, state->join_batch, requests[i], &state->collected_periods[i]);
+		receive_period(state, state->join_batch, state->join_requests[i],
+					   &state->collected_periods[i]);
 		(void) cache_own_rows(state, &state->collected_periods[i]);
 	}
 	wxa_http_stats_add(&state->totals, wxa_batch_stats(state->join_batch));
 	wxa_batch_free(state->join_batch);
 	state->join_batch = NULL;
-	pfree(requests);
+	pfree(state->join_requests);
+	state->join_requests = NULL;
 	hash_destroy(state->collected);
 	state->collected = NULL;
 	state->ncollected = 0;
-	return n;
 }
 
 /*
@@ -1578,15 +1592,17 @@ wxa_scan_trim_cache(ForeignScanState *node)
 	state->cached_cells = 0;
 }
 
-/* Rescan with these values (valid until the next call): rows of periods already fetched. */
+/*
+ * The values of the next rescan (valid until the scan has started again): it
+ * serves the rows of periods already fetched. The caller rescans the scan.
+ */
 void
-wxa_scan_restart(ForeignScanState *node, Datum *values, bool *nulls)
+wxa_scan_drive(ForeignScanState *node, Datum *values, bool *nulls)
 {
 	WxaScanState *state = node->fdw_state;
 
 	state->driven_values = values;
 	state->driven_nulls = nulls;
-	ExecReScan(&node->ss.ps);
 }
 
 PG_FUNCTION_INFO_V1(wxa_fdw_handler);

@@ -145,9 +145,10 @@ extern bool wxa_rel_is_ours(RelOptInfo *rel);
 extern List *wxa_plan_drive(ForeignScan *plan, List **codes);
 extern void wxa_scan_collect(ForeignScanState *node, Datum *values, bool *nulls);
 extern int	wxa_scan_collected(ForeignScanState *node);
-extern int	wxa_scan_fetch_collected(ForeignScanState *node);
+extern int	wxa_scan_send_collected(ForeignScanState *node);
+extern void wxa_scan_receive_collected(ForeignScanState *node);
 extern void wxa_scan_trim_cache(ForeignScanState *node);
-extern void wxa_scan_restart(ForeignScanState *node, Datum *values, bool *nulls);
+extern void wxa_scan_drive(ForeignScanState *node, Datum *values, bool *nulls);
 
 /* batched_join.c */
 extern void wxa_batched_join_init(void);
