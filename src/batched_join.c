@@ -16,6 +16,12 @@
  * The inner scan's restriction values and the join clauses it checked move to
  * this node (wxa_plan_drive): they reference outer columns, which the scan
  * cannot see without a nested loop's parameters.
+ *
+ * The inner side may also be a partitioned table whose partitions are wxa_fdw
+ * tables (one per app): an Append of their scans. The node then drives every
+ * partition's scan, and sends each batch's requests of all of them before it
+ * waits for any. Requests go through the backend's one request engine, like a
+ * scan's, and are waited for the PostgreSQL way (wait.c).
  */
 #include "postgres.h"
 
