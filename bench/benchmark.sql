@@ -21,12 +21,7 @@ CREATE TEMP TABLE results (scan text, requests int, concurrency int, wall_ms flo
 SELECT count(*) FROM trend WHERE ref_date = '2022-12-31' \gset warm_
 SELECT count(*) FROM trend_seq WHERE ref_date = '2022-12-31' \gset warm_
 
-CREATE FUNCTION timed_count(query text) RETURNS float8 LANGUAGE plpgsql AS $$
-DECLARE t0 timestamptz := clock_timestamp(); n bigint;
-BEGIN
-  EXECUTE query INTO n;
-  RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
-END $$;
+\ir timed_count.sql
 
 \! python3 test/emulator/emuctl.py reset >/dev/null
 SELECT timed_count($$SELECT count(*) FROM trend WHERE ref_date BETWEEN '2023-01-01' AND '2023-12-31'$$) AS ms \gset
@@ -47,14 +42,7 @@ SELECT timed_count($$SELECT count(*) FROM trend_seq WHERE ref_date BETWEEN '2023
 INSERT INTO results VALUES ('365 days, max_concurrency 1', :reqs, 1, :ms, :conns);
 
 -- many mini programs: twenty apps, one partitioned table, one query (async Append)
-CREATE SCHEMA apps;
-SELECT count(*) FROM wxa_create_app_tables('apps') \gset parents_
-SELECT count(*) FROM generate_series(1, 20) AS i,
-  LATERAL wxa_add_app('app' || i, format('wx%s', lpad(to_hex(i), 16, '0')),
-                      md5(format('wx%s', lpad(to_hex(i), 16, '0'))), 'apps',
-                      jsonb_build_object('api_base_url', :'emu_url', 'sslrootcert', :'emu_ca')) \gset partitions_
--- tokens first (twenty fetches, concurrently)
-SELECT count(*) FROM apps.daily_visit_trend WHERE ref_date = '2022-12-30' \gset warm_
+\ir twenty_apps.sql
 
 \! python3 test/emulator/emuctl.py reset >/dev/null
 SELECT timed_count($$SELECT count(*) FROM apps.daily_visit_trend WHERE ref_date = '2023-03-01'$$) AS ms \gset

@@ -7,7 +7,9 @@
  *   bytes 4..5   max_periods - 1 (modulo 4096)
  *   then conditions, each a byte (target << 4 | op) and its value:
  *     target % 3: ref_date, end_date, days
- *     op % 7:     <, <=, =, >=, >, IN (a count byte, then that many values), = NULL
+ *     op % 8:     <, <=, =, >=, >, IN (a count byte, then that many values), = NULL,
+ *                 OR: a byte, 1 + (% 3) branches, then per branch a count byte
+ *                 (% 4 conditions) and that many conditions (ORs nest 3 deep)
  *   a date value: a tag byte (% 16) and an int16: yesterday + int16 / 16 for
  *   tags 0..11, yesterday + int16 for 12 and 13, near either edge of the
  *   calendar for 14 and 15; clamped like src/quals.c clamps dates. A days
@@ -34,8 +36,11 @@ enum
 enum
 {
 	OP_IN = 5,
-	OP_NULL = 6
+	OP_NULL = 6,
+	OP_OR = 7
 };
+
+#define MAX_OR_DEPTH 3
 
 static wxa_day
 clamp(long d)
@@ -74,12 +79,33 @@ read_day(FuzzReader *in, wxa_day yesterday)
 
 /* One condition, as add_value and wxa_restriction_build apply it. */
 static bool
-add_condition(FuzzReader *in, WxaRestriction *r, wxa_day yesterday)
+add_condition(FuzzReader *in, WxaRestriction *r, wxa_day yesterday, int depth)	/* NOLINT(misc-no-recursion): stops at MAX_OR_DEPTH */
 {
 	unsigned	b = fuzz_u8(in);
 	int			target = (b >> 4) % 3;
-	int			op = (b & 15) % 7;
+	int			op = (b & 15) % 8;
 	WxaDayRange *range = target == TARGET_END ? &r->end : &r->ref;
+
+	if (op == OP_OR)
+	{
+		int			n = 1 + fuzz_u8(in) % 3;
+		WxaRestriction *branches;
+
+		if (depth >= MAX_OR_DEPTH)
+			return true;
+		branches = wxa_restriction_add_or(r, n);
+		if (branches == NULL)
+			return false;
+		for (int i = 0; i < n; i++)
+		{
+			int			conditions = fuzz_u8(in) % 4;
+
+			for (int c = 0; c < conditions; c++)
+				if (!add_condition(in, &branches[i], yesterday, depth + 1))
+					return false;
+		}
+		return true;
+	}
 
 	if (target != TARGET_DAYS)
 	{
@@ -144,14 +170,67 @@ days_allowed(WxaPeriodKind kind, const WxaRestriction *r, int days)
 		(days == 30 && (r->days_mask & 4u));
 }
 
+/* Does (first, last) satisfy r and its ORs? */
+static bool
+satisfies(WxaPeriodKind kind, const WxaRestriction *r, wxa_day first, wxa_day last)	/* NOLINT(misc-no-recursion): as deep as add_condition nests */
+{
+	if (r->empty || !in_range(&r->ref, first) || !in_range(&r->end, last) ||
+		!days_allowed(kind, r, last - first + 1))
+		return false;
+	for (int i = 0; i < r->nors; i++)
+	{
+		bool		any = false;
+
+		for (int b = 0; b < r->ors[i].nbranches; b++)
+			any = any || satisfies(kind, &r->ors[i].branches[b], first, last);
+		if (!any)
+			return false;
+	}
+	return true;
+}
+
+/* A date column restricted: here, or in every branch of one of the ORs. */
+static bool
+restricts(const WxaRestriction *r)	/* NOLINT(misc-no-recursion): as deep as add_condition nests */
+{
+	bool		yes = r->ref.restricted || r->end.restricted;
+
+	for (int i = 0; i < r->nors && !yes; i++)
+	{
+		bool		all = true;
+
+		for (int b = 0; b < r->ors[i].nbranches; b++)
+			all = all && restricts(&r->ors[i].branches[b]);
+		yes = all;
+	}
+	return yes;
+}
+
+/* A lower bound on every path: here or above (from), or in every branch of one OR. */
+static bool
+has_lower_bound(const WxaRestriction *r, bool from_above)	/* NOLINT(misc-no-recursion): as deep as add_condition nests */
+{
+	bool		here = from_above || r->empty || r->ref.bounded_below || r->end.bounded_below;
+	bool		yes = here;
+
+	for (int i = 0; i < r->nors && !yes; i++)
+	{
+		bool		all = true;
+
+		for (int b = 0; b < r->ors[i].nbranches; b++)
+			all = all && has_lower_bound(&r->ors[i].branches[b], here);
+		yes = all;
+	}
+	return yes;
+}
+
 static void
 check_period(WxaPeriodKind kind, const WxaRestriction *r, wxa_day yesterday, const WxaPeriod *p)
 {
 	FUZZ_CHECK(p->days == p->last - p->first + 1);
 	FUZZ_CHECK(wxa_period_valid(kind, p->first, p->last));
 	FUZZ_CHECK(p->first >= WXA_DAY_MIN && p->last <= yesterday);
-	FUZZ_CHECK(in_range(&r->ref, p->first) && in_range(&r->end, p->last));
-	FUZZ_CHECK(days_allowed(kind, r, p->days));
+	FUZZ_CHECK(satisfies(kind, r, p->first, p->last));
 }
 
 /*
@@ -188,8 +267,7 @@ brute_force(WxaPeriodKind kind, const WxaRestriction *r, wxa_day yesterday,
 					break;
 			}
 			if (l < f || f < WXA_DAY_MIN || l > yesterday || !wxa_period_valid(kind, f, l) ||
-				!in_range(&r->ref, f) || !in_range(&r->end, l) ||
-				!days_allowed(kind, r, l - f + 1))
+				!satisfies(kind, r, f, l))
 				continue;
 			if (n < stored)
 				FUZZ_CHECK(out[n].first == f && out[n].last == l);
@@ -215,7 +293,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	wxa_restriction_init(&r);
 	while (ok && fuzz_left(&in))
-		ok = add_condition(&in, &r, yesterday);
+		ok = add_condition(&in, &r, yesterday, 0);
 	if (!ok)
 	{
 		wxa_restriction_free(&r);
@@ -226,11 +304,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(out != NULL);
 	status = wxa_plan_periods(kind, &r, yesterday, max_periods, out, &count);
 
-	if (!r.ref.restricted && !r.end.restricted)
+	if (!restricts(&r))
 		FUZZ_CHECK(status == WXA_PLAN_UNRESTRICTED && count == 0);
 	else if (r.empty)
 		FUZZ_CHECK(status == WXA_PLAN_OK && count == 0);
-	else if (!r.ref.bounded_below && !r.end.bounded_below)
+	else if (!has_lower_bound(&r, false))
 		FUZZ_CHECK(status == WXA_PLAN_NO_LOWER_BOUND && count == 0);
 	else
 	{

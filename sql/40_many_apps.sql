@@ -80,6 +80,61 @@ JOIN apps.daily_visit_trend v ON v.ref_date = d.day
 GROUP BY 1 ORDER BY 1;
 RESET enable_hashjoin;
 RESET enable_mergejoin;
+-- a business table joined to the partitioned table: the batched join drives the scans of all
+-- the partitions (each batch's periods of every app sent together, each once), the same rows
+-- as with the batched join off (a nested loop over the Append)
+CREATE TABLE app_days (day date);
+INSERT INTO app_days VALUES ('2024-03-02'), ('2024-03-05'), ('2024-03-05'), ('2024-03-09');
+ANALYZE app_days;
+SELECT pg_temp.plan_lines($$SELECT d.day, v.appid FROM app_days d JOIN apps.daily_visit_trend v ON v.ref_date = d.day$$,
+                          'WxaBatchedJoin') AS batched_joins,
+       pg_temp.plan_lines($$SELECT d.day, v.appid FROM app_days d JOIN apps.daily_visit_trend v ON v.ref_date = d.day$$,
+                          'fetched by the batched join') AS driven_scans;
+\! python3 test/emulator/emuctl.py reset >/dev/null
+CREATE TABLE app_join_on AS
+  SELECT d.day, v.appid, v.visit_uv FROM app_days d JOIN apps.daily_visit_trend v ON v.ref_date = d.day;
+-- three days of twenty apps
+\! python3 test/emulator/emuctl.py count /datacube/
+SET wxa_fdw.enable_batched_join = off;
+CREATE TABLE app_join_off AS
+  SELECT d.day, v.appid, v.visit_uv FROM app_days d JOIN apps.daily_visit_trend v ON v.ref_date = d.day;
+RESET wxa_fdw.enable_batched_join;
+SELECT count(*) AS rows, count(DISTINCT appid) AS apps,
+       NOT EXISTS (SELECT * FROM app_join_on EXCEPT ALL SELECT * FROM app_join_off)
+       AND NOT EXISTS (SELECT * FROM app_join_off EXCEPT ALL SELECT * FROM app_join_on) AS same
+FROM app_join_on;
+DROP TABLE app_join_on, app_join_off;
+-- a LEFT join with a day no app has, to two apps (the others pruned when planning)
+INSERT INTO app_days VALUES ('2099-01-01');
+SELECT pg_temp.plan_lines($$SELECT d.day, v.appid FROM app_days d LEFT JOIN apps.daily_visit_trend v
+                            ON v.ref_date = d.day AND v.appid IN ('wx0000000000000003', 'wx0000000000000005')$$,
+                          'fetched by the batched join') AS driven_scans;
+CREATE TABLE app_join_on AS
+  SELECT d.day, v.appid FROM app_days d LEFT JOIN apps.daily_visit_trend v
+    ON v.ref_date = d.day AND v.appid IN ('wx0000000000000003', 'wx0000000000000005');
+SET wxa_fdw.enable_batched_join = off;
+CREATE TABLE app_join_off AS
+  SELECT d.day, v.appid FROM app_days d LEFT JOIN apps.daily_visit_trend v
+    ON v.ref_date = d.day AND v.appid IN ('wx0000000000000003', 'wx0000000000000005');
+RESET wxa_fdw.enable_batched_join;
+SELECT count(*) AS rows, count(appid) AS matched,
+       NOT EXISTS (SELECT * FROM app_join_on EXCEPT ALL SELECT * FROM app_join_off)
+       AND NOT EXISTS (SELECT * FROM app_join_off EXCEPT ALL SELECT * FROM app_join_on) AS same
+FROM app_join_on;
+DROP TABLE app_join_on, app_join_off;
+-- joined to one app's foreign table: the batched join, every row with that app's appid, each
+-- day fetched once
+SELECT pg_temp.plan_lines($$SELECT d.day, v.appid FROM app_days d JOIN apps.daily_visit_trend_app3 v ON v.ref_date = d.day$$,
+                          'WxaBatchedJoin') AS batched_joins;
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT d.day, v.appid, v.visit_uv > 0 AS visits
+FROM app_days d JOIN apps.daily_visit_trend_app3 v ON v.ref_date = d.day ORDER BY 1;
+\! python3 test/emulator/emuctl.py count /datacube/
+-- a condition on appid that excludes the server: no row and no request
+SELECT count(*) FROM app_days d JOIN apps.daily_visit_trend_app3 v
+  ON v.ref_date = d.day AND v.appid = 'wx0000000000000004';
+\! python3 test/emulator/emuctl.py count /datacube/
+DROP TABLE app_days;
 CREATE MATERIALIZED VIEW apps.yesterday AS
   SELECT appid, visit_uv FROM apps.daily_visit_trend WHERE ref_date = '2024-03-02';
 REFRESH MATERIALIZED VIEW apps.yesterday;

@@ -37,6 +37,25 @@
 							required_outer, outerpath, private)
 #endif
 
+/*
+ * 18 counts the disabled nodes (enable_seqscan = off ...) of every path apart from its cost;
+ * a path made by hand (the batched join's CustomPath) carries those of its children.
+ */
+#if PG_VERSION_NUM >= 180000
+#define wxa_path_disabled_nodes(path) ((path)->disabled_nodes)
+#define wxa_set_path_disabled_nodes(path, n) ((path)->disabled_nodes = (n))
+#else
+#define wxa_path_disabled_nodes(path) 0
+#define wxa_set_path_disabled_nodes(path, n) ((void) (n))
+#endif
+
+/* Does an Append prune its subplans at run time? 18 keeps the pruning info in the PlannedStmt. */
+#if PG_VERSION_NUM >= 180000
+#define wxa_append_prunes(append) ((append)->part_prune_index >= 0)
+#else
+#define wxa_append_prunes(append) ((append)->part_prune_info != NULL)
+#endif
+
 #if PG_VERSION_NUM < 150000
 /* A materialized set-returning call: rsinfo->setResult and setDesc ready (as 15's funcapi.c). */
 static inline void

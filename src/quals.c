@@ -5,7 +5,9 @@
  * "date_column = ANY(array)") is recognised when expr does not reference the
  * foreign table and has no volatile functions: constants, stable expressions
  * (current_date - 7), parameters ($1) and, for parameterized paths, columns of
- * other relations. The expressions travel in fdw_exprs and are evaluated at
+ * other relations. An OR is recognised when each of its branches has such a
+ * clause (ANDed clauses of a branch that are not recognised are left out: the
+ * branch then fetches more, never less). The expressions travel in fdw_exprs and are evaluated at
  * executor start and at every rescan. Every clause also stays in the plan's
  * local quals, so results are correct SQL whatever the wrapper fetched.
  */
@@ -17,6 +19,7 @@
 #include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
+#include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "utils/array.h"
 #include "utils/date.h"
@@ -140,11 +143,62 @@ compare_op(Oid opno, Oid type, bool commuted)
 	}
 }
 
+/* ORs inside ORs deeper than this are not recognised (PostgreSQL flattens most) */
+#define WXA_MAX_OR_DEPTH 4
+
+static bool qual_from_clause(Expr *clause, Index relid, Relids outer_ok, Oid foreigntableid,
+							 const WxaEndpoint *ep, WxaQual *qual, int depth);
+
+/* An OR whose every branch restricts something; its branches' recognised clauses. */
+static bool
+or_from_clause(BoolExpr *or, Index relid, Relids outer_ok, Oid foreigntableid,	/* NOLINT(misc-no-recursion): stops at WXA_MAX_OR_DEPTH */
+			   const WxaEndpoint *ep, WxaQual *qual, int depth)
+{
+	ListCell   *lc;
+
+	if (depth >= WXA_MAX_OR_DEPTH || list_length(or->args) > 999)
+		return false;
+	qual->target = 0;
+	qual->op = WXA_QUAL_OP_OR;
+	qual->value = NULL;
+	qual->branches = NIL;
+	foreach(lc, or->args)
+	{
+		Expr	   *arg = lfirst(lc);
+		List	   *conjuncts = is_andclause(arg) ? ((BoolExpr *) arg)->args : list_make1(arg);
+		List	   *branch = NIL;
+		ListCell   *c;
+
+		foreach(c, conjuncts)
+		{
+			WxaQual    *q = palloc0(sizeof(WxaQual));
+
+			if (qual_from_clause(lfirst(c), relid, outer_ok, foreigntableid, ep, q, depth + 1))
+				branch = lappend(branch, q);
+		}
+		if (branch == NIL)
+			return false;
+		qual->branches = lappend(qual->branches, branch);
+	}
+	return true;
+}
+
 bool
 wxa_qual_from_clause(Expr *clause, Index relid, Relids outer_ok, Oid foreigntableid,
 					 const WxaEndpoint *ep, WxaQual *qual)
 {
+	return qual_from_clause(clause, relid, outer_ok, foreigntableid, ep, qual, 0);
+}
+
+static bool
+qual_from_clause(Expr *clause, Index relid, Relids outer_ok, Oid foreigntableid,	/* NOLINT(misc-no-recursion): stops at WXA_MAX_OR_DEPTH */
+				 const WxaEndpoint *ep, WxaQual *qual, int depth)
+{
 	Oid			type;
+
+	qual->branches = NIL;
+	if (is_orclause(clause))
+		return or_from_clause((BoolExpr *) clause, relid, outer_ok, foreigntableid, ep, qual, depth);
 
 	if (IsA(clause, OpExpr))
 	{
@@ -198,8 +252,9 @@ wxa_qual_from_clause(Expr *clause, Index relid, Relids outer_ok, Oid foreigntabl
 	return false;
 }
 
+/* Do the quals restrict ref_date or end_date? An OR does when each of its branches does. */
 bool
-wxa_quals_have_date(List *quals)
+wxa_quals_have_date(List *quals)	/* NOLINT(misc-no-recursion): as deep as the ORs, bounded by WXA_MAX_OR_DEPTH */
 {
 	ListCell   *lc;
 
@@ -207,27 +262,60 @@ wxa_quals_have_date(List *quals)
 	{
 		WxaQual    *q = lfirst(lc);
 
-		if (q->target != WXA_QUAL_DAYS)
+		if (q->op == WXA_QUAL_OP_OR)
+		{
+			ListCell   *b;
+			bool		all = true;
+
+			foreach(b, q->branches)
+				all = all && wxa_quals_have_date(lfirst(b));
+			if (all)
+				return true;
+		}
+		else if (q->target != WXA_QUAL_DAYS)
 			return true;
 	}
 	return false;
 }
 
-/* Quals as an integer list of WXA_QUAL_CODEs for fdw_private, values as fdw_exprs. */
+static void
+encode(List *quals, List **codes, List **exprs)	/* NOLINT(misc-no-recursion): as deep as the ORs, bounded by WXA_MAX_OR_DEPTH */
+{
+	ListCell   *lc;
+
+	foreach(lc, quals)
+	{
+		WxaQual    *q = lfirst(lc);
+		ListCell   *b;
+
+		if (q->op != WXA_QUAL_OP_OR)
+		{
+			*codes = lappend_int(*codes, WXA_QUAL_CODE(q->target, q->op));
+			*exprs = lappend(*exprs, q->value);
+			continue;
+		}
+		*codes = lappend_int(*codes, WXA_QUAL_CODE_OR(list_length(q->branches)));
+		foreach(b, q->branches)
+		{
+			int			lead = list_length(*codes);
+
+			*codes = lappend_int(*codes, WXA_QUAL_CODE_BRANCH(0));
+			encode(lfirst(b), codes, exprs);
+			/* the branch's length, known now */
+			list_nth_cell(*codes, lead)->int_value =
+				WXA_QUAL_CODE_BRANCH(list_length(*codes) - lead - 1);
+		}
+	}
+}
+
+/* Quals as an integer list of codes (wxa_fdw.h) for fdw_private, values as fdw_exprs. */
 List *
 wxa_quals_encode(List *quals, List **exprs)
 {
 	List	   *codes = NIL;
-	ListCell   *lc;
 
 	*exprs = NIL;
-	foreach(lc, quals)
-	{
-		WxaQual    *q = lfirst(lc);
-
-		codes = lappend_int(codes, WXA_QUAL_CODE(q->target, q->op));
-		*exprs = lappend(*exprs, q->value);
-	}
+	encode(quals, &codes, exprs);
 	return codes;
 }
 
@@ -345,21 +433,38 @@ add_value(WxaRestriction *r, WxaQualTarget target, int op, Datum value, Oid type
 }
 
 /*
- * Build the restriction from evaluated quals. A NULL value makes the whole
- * restriction empty: "col = NULL" is never true.
+ * Add the codes [*pos, end) to r, taking values from *value on. Returns false
+ * when out of memory.
  */
-bool
-wxa_restriction_build(WxaRestriction *r, List *codes, Datum *values, bool *nulls, Oid *types)
+static bool
+build(WxaRestriction *r, List *codes, int *pos, int end, Datum *values, bool *nulls,	/* NOLINT(misc-no-recursion): as deep as the ORs, bounded by WXA_MAX_OR_DEPTH */
+	  Oid *types, int *value)
 {
-	ListCell   *lc;
-	int			i = 0;
-
-	wxa_restriction_init(r);
-	foreach(lc, codes)
+	while (*pos < end)
 	{
-		int			code = lfirst_int(lc);
+		int			code = list_nth_int(codes, (*pos)++);
 		WxaQualTarget target = WXA_QUAL_CODE_TARGET(code);
 		int			op = WXA_QUAL_CODE_OP(code);
+		int			i;
+
+		if (WXA_QUAL_CODE_IS_OR(code))
+		{
+			/* an OR of its branches, each led by its length */
+			int			n = WXA_QUAL_CODE_OR_BRANCHES(code);
+			WxaRestriction *branches = wxa_restriction_add_or(r, n);
+
+			if (branches == NULL)
+				return false;
+			for (int b = 0; b < n; b++)
+			{
+				int			length = WXA_QUAL_CODE_BRANCH_LENGTH(list_nth_int(codes, (*pos)++));
+
+				if (!build(&branches[b], codes, pos, *pos + length, values, nulls, types, value))
+					return false;
+			}
+			continue;
+		}
+		i = (*value)++;
 
 		if (target != WXA_QUAL_DAYS)
 		{
@@ -373,9 +478,22 @@ wxa_restriction_build(WxaRestriction *r, List *codes, Datum *values, bool *nulls
 			r->empty = true;
 		else if (!add_value(r, target, op, values[i], types[i]))
 			return false;
-		i++;
 	}
 	return true;
+}
+
+/*
+ * Build the restriction from evaluated quals. A NULL value makes the
+ * restriction (or the OR branch it is in) empty: "col = NULL" is never true.
+ */
+bool
+wxa_restriction_build(WxaRestriction *r, List *codes, Datum *values, bool *nulls, Oid *types)
+{
+	int			pos = 0;
+	int			value = 0;
+
+	wxa_restriction_init(r);
+	return build(r, codes, &pos, list_length(codes), values, nulls, types, &value);
 }
 
 /*

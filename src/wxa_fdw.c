@@ -81,10 +81,11 @@ PG_MODULE_MAGIC;
 enum FdwScanPrivateIndex
 {
 	FdwScanPrivateEndpoint,		/* String: the endpoint's name */
-	FdwScanPrivateQualCodes,	/* IntList: WXA_QUAL_CODE(target, op), parallel to fdw_exprs */
+	FdwScanPrivateQualCodes,	/* IntList: wxa_quals_encode(), values in fdw_exprs */
 	FdwScanPrivateRequests,		/* String: EXPLAIN's "Requests", "" when known only at run time */
 	FdwScanPrivateFirstBody,	/* String: EXPLAIN VERBOSE's first request body, or "" */
-	FdwScanPrivateAppidExcludes /* Integer: 1 when a condition on appid excludes the server */
+	FdwScanPrivateAppidExcludes,	/* Integer: 1 when a condition on appid excludes the server */
+	FdwScanPrivateDriven		/* present when a batched join supplies the values (wxa_plan_drive) */
 };
 
 /* baserel->fdw_private while planning */
@@ -138,6 +139,9 @@ typedef struct WxaScanState
 	bool		has_exec_params;
 	bool		appid_excludes;
 	bool		would_wait;		/* async: the last fetch stopped where it would have waited */
+	bool		driven;			/* values come from wxa_scan_drive(), not qual_states */
+	Datum	   *driven_values;
+	bool	   *driven_nulls;
 	double		async_wait_started;	/* async: when the Append began a wait for it, else 0 */
 
 	/* the current execution */
@@ -156,6 +160,16 @@ typedef struct WxaScanState
 	/* cache of parsed periods across rescans */
 	HTAB	   *cache;
 	long		cached_cells;
+
+	/* periods of the whole query: max_requests bounds them */
+	long		requested;
+	/* periods collected for a batched join's next fetch */
+	HTAB	   *collected;
+	WxaPeriod  *collected_periods;
+	int			ncollected;
+	int			collected_size;
+	WxaBatch   *join_batch;		/* the batch a batched join is waiting for */
+	int		   *join_requests;	/* its request per collected period */
 
 	/* for EXPLAIN ANALYZE */
 	WxaTokenSession tokens;
@@ -176,6 +190,7 @@ _PG_init(void)
 				 errmsg("wxa_fdw could not initialize libcurl")));
 	wxa_token_cache_init();
 	wxa_wait_init();
+	wxa_batched_join_init();
 }
 
 /* ---------------------------------------------------------------- planning */
@@ -243,7 +258,9 @@ has_equality(List *codes)
 	{
 		int			code = lfirst_int(lc);
 
-		if (WXA_QUAL_CODE_TARGET(code) != WXA_QUAL_DAYS && WXA_QUAL_CODE_OP(code) == WXA_CMP_EQ)
+		/* the markers of an OR and its branches (negative) are no comparison */
+		if (code > 0 && WXA_QUAL_CODE_TARGET(code) != WXA_QUAL_DAYS &&
+			WXA_QUAL_CODE_OP(code) == WXA_CMP_EQ)
 			return true;
 	}
 	return false;
@@ -275,12 +292,14 @@ plan_from_values(const WxaEndpoint *ep, const WxaConfig *config, List *codes,
 static double
 estimate_requests(PlannerInfo *root, Oid serverid, const WxaEndpoint *ep, List *quals)
 {
-	int			n = list_length(quals);
+	List	   *exprs;
+	List	   *codes = wxa_quals_encode(quals, &exprs);
+
+	/* one value per expression: an OR has several in one qual */
+	int			n = list_length(exprs);
 	Datum	   *values = palloc(sizeof(Datum) * (n + 1));
 	bool	   *nulls = palloc(sizeof(bool) * (n + 1));
 	Oid		   *types = palloc(sizeof(Oid) * (n + 1));
-	List	   *codes;
-	List	   *exprs;
 	ListCell   *lc;
 	int			i = 0;
 	WxaConfig  *config;
@@ -288,7 +307,6 @@ estimate_requests(PlannerInfo *root, Oid serverid, const WxaEndpoint *ep, List *
 	long		count = 0;
 	WxaPlanStatus status;
 
-	codes = wxa_quals_encode(quals, &exprs);
 	/* constants only: planning (and so plain EXPLAIN) calls no stable function */
 	foreach(lc, exprs)
 	{
@@ -674,6 +692,8 @@ free_scan_memory(void *arg)
 
 	wxa_batch_free(state->batch);
 	state->batch = NULL;
+	wxa_batch_free(state->join_batch);
+	state->join_batch = NULL;
 	wxa_rows_free(&state->own_rows);
 	state->rows = NULL;
 }
@@ -708,30 +728,17 @@ describe_period(const WxaPeriod *p, char *buf, size_t size)
 		snprintf(buf, size, "%s .. %s", first, last);
 }
 
-/* Evaluate the restriction values and plan the periods; raise when the plan cannot run. */
+/* Plan the periods for these restriction values; raise when the plan cannot run. */
 static void
-plan_periods(WxaScanState *state, ExprContext *econtext)
+plan_periods_for(WxaScanState *state, Datum *values, bool *nulls)
 {
-	int			n = list_length(state->qual_states);
-	Datum	   *values;
-	bool	   *nulls;
-	ListCell   *lc;
-	int			i = 0;
 	WxaPeriod  *periods = state->period_buffer;
 	WxaPlanStatus status;
-	MemoryContext old;
+	int			i;
 
-	/* evaluated anew at every rescan: in a context of its own, so rescans do not accumulate */
-	MemoryContextReset(state->plan_context);
-	old = MemoryContextSwitchTo(state->plan_context);
-	values = palloc(sizeof(Datum) * (n + 1));
-	nulls = palloc(sizeof(bool) * (n + 1));
-	foreach(lc, state->qual_states)
-		values[i] = ExecEvalExpr((ExprState *) lfirst(lc), econtext, &nulls[i]), i++;
 	if (!plan_from_values(state->ep, state->config, state->qual_codes, values, nulls,
 						  state->qual_types, periods, &state->planned, &status))
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	MemoryContextSwitchTo(old);
 
 	if (status == WXA_PLAN_NO_LOWER_BOUND)
 		ereport(ERROR,
@@ -765,36 +772,116 @@ plan_periods(WxaScanState *state, ExprContext *econtext)
 	}
 }
 
+/* Evaluate the restriction values (or take a batched join's) and plan the periods. */
 static void
-start_requests(WxaScanState *state)
+plan_periods(WxaScanState *state, ExprContext *econtext)
+{
+	int			n = list_length(state->qual_states);
+	Datum	   *values;
+	bool	   *nulls;
+	ListCell   *lc;
+	int			i = 0;
+	MemoryContext old;
+
+	if (state->driven)
+	{
+		plan_periods_for(state, state->driven_values, state->driven_nulls);
+		return;
+	}
+	/* evaluated anew at every rescan: in a context of its own, so rescans do not accumulate */
+	MemoryContextReset(state->plan_context);
+	old = MemoryContextSwitchTo(state->plan_context);
+	values = palloc(sizeof(Datum) * (n + 1));
+	nulls = palloc(sizeof(bool) * (n + 1));
+	foreach(lc, state->qual_states)
+		values[i] = ExecEvalExpr((ExprState *) lfirst(lc), econtext, &nulls[i]), i++;
+	plan_periods_for(state, values, nulls);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * max_requests bounds the periods of one query, whatever the rescans and
+ * batches: checked before more are sent.
+ */
+static void
+check_query_requests(WxaScanState *state, int more)
+{
+	if (more > 0 && state->requested + more > state->config->max_requests)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a query on foreign table \"%s\" would send more than max_requests (%d) API requests",
+						state->table_name, state->config->max_requests),
+				 errdetail("%ld requests were sent already and %d more are needed.",
+						   state->requested, more),
+				 errhint("Narrow the join's outer side, or raise the limit: ALTER SERVER %s OPTIONS (SET max_requests '%ld') (ADD if it is not set yet).",
+						 quote_identifier(state->config->server_name),
+						 state->requested + more)));
+	state->requested += more;
+}
+
+static bool
+period_cached(WxaScanState *state, const WxaPeriod *p)
+{
+	int64		key = period_key(p);
+
+	return hash_search(state->cache, &key, HASH_FIND, NULL) != NULL;
+}
+
+/* A batch for the scan's requests, sent together. */
+static WxaBatch *
+new_batch(WxaScanState *state)
 {
 	WxaHttpOptions options;
 	WxaTokenProvider provider = wxa_token_provider(&state->tokens);
-	StringInfoData url;
+	WxaBatch   *batch;
 
 	wxa_http_options_for(state->config, &options);
-	state->batch = wxa_batch_new(&options, &provider);
-	if (state->batch == NULL)
+	batch = wxa_batch_new(&options, &provider);
+	if (batch == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	initStringInfo(&url);
-	appendStringInfo(&url, "%s/datacube/%s", state->config->api_base_url, state->ep->api);
+	return batch;
+}
+
+/* Queue the request for one period; returns its index in the batch. */
+static int
+add_request(WxaScanState *state, WxaBatch *batch, const WxaPeriod *p)
+{
+	char		url[1024];
+	char		when[32];
+	char		what[128];
+	char	   *body;
+	int			request;
+
+	snprintf(url, sizeof(url), "%s/datacube/%s", state->config->api_base_url, state->ep->api);
+	describe_period(p, when, sizeof(when));
+	snprintf(what, sizeof(what), "datacube/%s (%s)", state->ep->api, when);
+	body = wxa_datacube_request_body(p);
+	request = body ? wxa_batch_add(batch, url, body, true, what) : -1;
+	free(body);
+	if (request < 0)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	return request;
+}
+
+/* Send the periods of this (re)scan that are not cached yet. */
+static void
+start_requests(WxaScanState *state)
+{
+	int			missing = 0;
+
+	for (int i = 0; i < state->nperiods; i++)
+		if (!period_cached(state, &state->periods[i].period))
+			missing++;
+	check_query_requests(state, missing);
+	if (missing == 0)
+		return;
+	state->batch = new_batch(state);
 	for (int i = 0; i < state->nperiods; i++)
 	{
 		ScanPeriod *sp = &state->periods[i];
-		int64		key = period_key(&sp->period);
-		char		when[32];
-		char		what[128];
-		char	   *body;
 
-		if (hash_search(state->cache, &key, HASH_FIND, NULL) != NULL)
-			continue;
-		describe_period(&sp->period, when, sizeof(when));
-		snprintf(what, sizeof(what), "datacube/%s (%s)", state->ep->api, when);
-		body = wxa_datacube_request_body(&sp->period);
-		sp->request = body ? wxa_batch_add(state->batch, url.data, body, true, what) : -1;
-		free(body);
-		if (sp->request < 0)
-			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+		if (!period_cached(state, &sp->period))
+			sp->request = add_request(state, state->batch, &sp->period);
 	}
 }
 
@@ -817,12 +904,12 @@ retire_batch(WxaScanState *state)
  * than return a day of no rows that a nightly job would store as a hole.
  */
 static void
-raise_unpublished(WxaScanState *state, ScanPeriod *sp)
+raise_unpublished(WxaScanState *state, const WxaPeriod *p)
 {
 	char		when[32];
 
 	wxa_rows_free(&state->own_rows);
-	describe_period(&sp->period, when, sizeof(when));
+	describe_period(p, when, sizeof(when));
 	ereport(ERROR,
 			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			 errmsg("WeChat API request datacube/%s (%s) answered no data, probably because the day is not published yet",
@@ -831,6 +918,34 @@ raise_unpublished(WxaScanState *state, ScanPeriod *sp)
 					   WXA_PUBLISH_HOUR_BEIJING, state->config->server_name),
 			 errhint("WeChat publishes a day's data the next morning, Beijing time, usually after %d:00 and some days later; query it again after then.",
 					 WXA_PUBLISH_HOUR_BEIJING)));
+}
+
+/* Wait for a period's response and parse it into own_rows (the scan's callback frees them if anything fails). */
+static void
+receive_period(WxaScanState *state, WxaBatch *batch, int request, const WxaPeriod *p)
+{
+	WxaError	err;
+	const char *body;
+	size_t		len;
+
+	wxa_error_clear(&err);
+	if (wxa_batch_wait(batch, request, &err) != 0)
+		wxa_raise(&err, state->config);
+	body = wxa_batch_response(batch, request, &len);
+	if (wxa_parse_datacube(state->ep, p, body, len, &state->own_rows, &err) != 0)
+	{
+		char		when[32];
+
+		wxa_rows_free(&state->own_rows);
+		wxa_batch_forget(batch, request);
+		describe_period(p, when, sizeof(when));
+		snprintf(err.what, sizeof(err.what), "datacube/%s (%s)", state->ep->api, when);
+		err.attempts = 1;
+		wxa_raise(&err, state->config);
+	}
+	wxa_batch_forget(batch, request);
+	if (state->own_rows.nrows == 0 && wxa_day_maybe_unpublished(p->last, time(NULL)))
+		raise_unpublished(state, p);
 }
 
 /*
@@ -868,6 +983,21 @@ copy_rows_into_context(const WxaRows *rows, MemoryContext context)
 	return copy;
 }
 
+/* Keep own_rows for rescans: copied into the scan's context, the parsed ones freed. */
+static CachedPeriod *
+cache_own_rows(WxaScanState *state, const WxaPeriod *p)
+{
+	int64		key = period_key(p);
+	long		cells = (long) state->own_rows.nrows * state->own_rows.ncols;
+	WxaRows		copy = copy_rows_into_context(&state->own_rows, state->context);
+	CachedPeriod *cached = hash_search(state->cache, &key, HASH_ENTER, NULL);
+
+	cached->rows = copy;
+	state->cached_cells += cells;
+	wxa_rows_free(&state->own_rows);
+	return cached;
+}
+
 /* Make the rows of period i current: from the cache, or wait for its response. */
 static void
 load_period(WxaScanState *state, int i)
@@ -876,9 +1006,6 @@ load_period(WxaScanState *state, int i)
 	int64		key = period_key(&sp->period);
 	CachedPeriod *cached = hash_search(state->cache, &key, HASH_FIND, NULL);
 	long		cells;
-	WxaError	err;
-	const char *body;
-	size_t		len;
 
 	state->row = 0;
 	if (cached)
@@ -886,38 +1013,11 @@ load_period(WxaScanState *state, int i)
 		state->rows = &cached->rows;
 		return;
 	}
-	wxa_error_clear(&err);
-	if (wxa_batch_wait(state->batch, sp->request, &err) != 0)
-		wxa_raise(&err, state->config);
-	body = wxa_batch_response(state->batch, sp->request, &len);
-	/* parsed straight into own_rows: the scan's callback frees them if anything below fails */
-	if (wxa_parse_datacube(state->ep, &sp->period, body, len, &state->own_rows, &err) != 0)
-	{
-		char		when[32];
-
-		wxa_rows_free(&state->own_rows);
-		wxa_batch_forget(state->batch, sp->request);
-		describe_period(&sp->period, when, sizeof(when));
-		snprintf(err.what, sizeof(err.what), "datacube/%s (%s)", state->ep->api, when);
-		err.attempts = 1;
-		wxa_raise(&err, state->config);
-	}
-	wxa_batch_forget(state->batch, sp->request);
-	if (state->own_rows.nrows == 0 && wxa_day_maybe_unpublished(sp->period.last, time(NULL)))
-		raise_unpublished(state, sp);
+	receive_period(state, state->batch, sp->request, &sp->period);
 	state->rows = &state->own_rows;
-
 	cells = (long) state->own_rows.nrows * state->own_rows.ncols;
 	if (state->cached_cells + cells <= WXA_CACHE_CELLS)
-	{
-		WxaRows		copy = copy_rows_into_context(&state->own_rows, state->context);
-
-		cached = hash_search(state->cache, &key, HASH_ENTER, NULL);
-		cached->rows = copy;
-		state->cached_cells += cells;
-		wxa_rows_free(&state->own_rows);
-		state->rows = &cached->rows;
-	}
+		state->rows = &cache_own_rows(state, &sp->period)->rows;
 }
 
 static void
@@ -1006,6 +1106,7 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 		state->qual_types[i++] = exprType(lfirst(lc));
 	state->has_exec_params = contains_exec_param((Node *) plan->fdw_exprs, NULL);
 	state->appid_excludes = intVal(list_nth(plan->fdw_private, FdwScanPrivateAppidExcludes)) != 0;
+	state->driven = list_length(plan->fdw_private) > FdwScanPrivateDriven;
 
 	ctl.keysize = sizeof(int64);
 	ctl.entrysize = sizeof(CachedPeriod);
@@ -1299,8 +1400,10 @@ wxaExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	snprintf(api, sizeof(api), "datacube/%s",
 			 wxa_endpoint_by_name(strVal(list_nth(plan->fdw_private, FdwScanPrivateEndpoint)))->api);
 	ExplainPropertyText("WeChat API", api, es);
+	if (list_length(plan->fdw_private) > FdwScanPrivateDriven)
+		requests = "from the outer rows, fetched by the batched join";
 	/* after a run (ANALYZE), what was planned then: run-time values included */
-	if (state && state->periods && !state->has_exec_params)
+	else if (state && state->periods && !state->has_exec_params)
 	{
 		StringInfoData buf;
 
@@ -1326,6 +1429,180 @@ wxaExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		if (es->timing)
 			ExplainPropertyFloat("Network wait", "ms", total.wait_ms, 1, es);
 	}
+}
+
+/* ---------------------------------------------------------------- batched joins */
+
+/* Is this relation a wxa_fdw foreign table? */
+bool
+wxa_rel_is_ours(RelOptInfo *rel)
+{
+	return rel->fdwroutine != NULL && rel->fdwroutine->GetForeignPaths == wxaGetForeignPaths;
+}
+
+/*
+ * Hand a parameterized scan's restriction values over to a batched join: the
+ * plan keeps typed NULLs in their place (it never evaluates them) and is
+ * marked driven. Returns the value expressions; *codes gets their codes.
+ */
+List *
+wxa_plan_drive(ForeignScan *plan, List **codes)
+{
+	List	   *values = plan->fdw_exprs;
+	List	   *placeholders = NIL;
+	ListCell   *lc;
+
+	foreach(lc, values)
+	{
+		Node	   *value = lfirst(lc);
+
+		placeholders = lappend(placeholders,
+							   makeNullConst(exprType(value), exprTypmod(value), exprCollation(value)));
+	}
+	plan->fdw_exprs = placeholders;
+	plan->fdw_private = lappend(list_copy(plan->fdw_private), makeInteger(1));
+	*codes = (List *) list_nth(plan->fdw_private, FdwScanPrivateQualCodes);
+	return values;
+}
+
+/* Add the periods these values need, and no scan has fetched yet, to the next fetch. */
+void
+wxa_scan_collect(ForeignScanState *node, Datum *values, bool *nulls)
+{
+	WxaScanState *state = node->fdw_state;
+
+	/* no row can carry this server's appid: nothing to fetch */
+	if (state->appid_excludes)
+		return;
+	plan_periods_for(state, values, nulls);
+	if (state->collected == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(int64);
+		ctl.hcxt = state->context;
+		state->collected = hash_create("wxa_fdw collected periods", 256, &ctl,
+									   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		state->collected_size = 256;
+		state->collected_periods = MemoryContextAlloc(state->context,
+													  sizeof(WxaPeriod) * state->collected_size);
+	}
+	for (int i = 0; i < state->nperiods; i++)
+	{
+		const WxaPeriod *p = &state->periods[i].period;
+		int64		key = period_key(p);
+		bool		found;
+
+		if (period_cached(state, p))
+			continue;
+		(void) hash_search(state->collected, &key, HASH_ENTER, &found);
+		if (found)
+			continue;
+		if (state->ncollected == state->collected_size)
+		{
+			state->collected_size *= 2;
+			state->collected_periods = repalloc(state->collected_periods,
+												sizeof(WxaPeriod) * state->collected_size);
+		}
+		state->collected_periods[state->ncollected++] = *p;
+	}
+}
+
+/* Periods collected for the next fetch. */
+int
+wxa_scan_collected(ForeignScanState *node)
+{
+	WxaScanState *state = node->fdw_state;
+
+	return state->ncollected;
+}
+
+/*
+ * Send the requests of the collected periods (one batch through the engine),
+ * within the query's max_requests; wxa_scan_receive_collected() waits for
+ * them. A batched join over several scans (a partitioned table) sends every
+ * scan's before it waits for any. Returns how many periods were sent.
+ */
+int
+wxa_scan_send_collected(ForeignScanState *node)
+{
+	WxaScanState *state = node->fdw_state;
+	int			n = state->ncollected;
+
+	if (n == 0)
+		return 0;
+	check_query_requests(state, n);
+	/* own_rows receives each response: the scan is between outer rows, done with them */
+	release_rows(state);
+	state->join_requests = MemoryContextAlloc(state->context, sizeof(int) * n);
+	state->join_batch = new_batch(state);
+	for (int i = 0; i < n; i++)
+		state->join_requests[i] = add_request(state, state->join_batch,
+											  &state->collected_periods[i]);
+	return n;
+}
+
+/* Wait for the periods sent and keep their rows for the rescans that follow. */
+void
+wxa_scan_receive_collected(ForeignScanState *node)
+{
+	WxaScanState *state = node->fdw_state;
+
+	if (state->join_batch == NULL)
+		return;
+	for (int i = 0; i < state->ncollected; i++)
+	{
+		receive_period(state, state->join_batch, state->join_requests[i],
+					   &state->collected_periods[i]);
+		(void) cache_own_rows(state, &state->collected_periods[i]);
+	}
+	wxa_http_stats_add(&state->totals, wxa_batch_stats(state->join_batch));
+	wxa_batch_free(state->join_batch);
+	state->join_batch = NULL;
+	pfree(state->join_requests);
+	state->join_requests = NULL;
+	hash_destroy(state->collected);
+	state->collected = NULL;
+	state->ncollected = 0;
+}
+
+/*
+ * Between batches of a batched join: when the cached periods have outgrown
+ * what a scan keeps, drop them (later batches fetch again what they need).
+ */
+void
+wxa_scan_trim_cache(ForeignScanState *node)
+{
+	WxaScanState *state = node->fdw_state;
+	HASH_SEQ_STATUS seq;
+	CachedPeriod *entry;
+
+	if (state->cached_cells <= WXA_CACHE_CELLS)
+		return;
+	release_rows(state);
+	hash_seq_init(&seq, state->cache);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+	{
+		/* copy_rows_into_context made the cells one block */
+		if (entry->rows.cells)
+			pfree(entry->rows.cells);
+		(void) hash_search(state->cache, &entry->key, HASH_REMOVE, NULL);
+	}
+	state->cached_cells = 0;
+}
+
+/*
+ * The values of the next rescan (valid until the scan has started again): it
+ * serves the rows of periods already fetched. The caller rescans the scan.
+ */
+void
+wxa_scan_drive(ForeignScanState *node, Datum *values, bool *nulls)
+{
+	WxaScanState *state = node->fdw_state;
+
+	state->driven_values = values;
+	state->driven_nulls = nulls;
 }
 
 PG_FUNCTION_INFO_V1(wxa_fdw_handler);

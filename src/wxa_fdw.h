@@ -8,7 +8,9 @@
 
 #include "fmgr.h"
 #include "foreign/foreign.h"
+#include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
+#include "nodes/plannodes.h"
 #include "utils/date.h"
 
 #include "compat.h"
@@ -98,23 +100,37 @@ typedef enum WxaQualTarget
 } WxaQualTarget;
 
 #define WXA_QUAL_OP_IN 100		/* column = ANY(array) */
+#define WXA_QUAL_OP_OR 200		/* an OR of conjunctions: see branches */
 
 /*
- * A qual in the plan's fdw_private is one integer, WXA_QUAL_CODE(target, op):
- * the target times 1000 plus the operator (a WxaCompare or WXA_QUAL_OP_IN,
- * both below 1000). Encoded by wxa_quals_encode(), decoded by the macros.
+ * One restriction: target, operator (WxaCompare or WXA_QUAL_OP_IN) and value
+ * expression; or an OR (op WXA_QUAL_OP_OR, no target or value) whose branches
+ * are Lists of WxaQual, each ANDed.
  */
-#define WXA_QUAL_CODE(target, op) ((int) (target) * 1000 + (op))
-#define WXA_QUAL_CODE_TARGET(code) ((WxaQualTarget) ((code) / 1000))
-#define WXA_QUAL_CODE_OP(code) ((code) % 1000)
-
-/* one restriction: target, operator (WxaCompare or WXA_QUAL_OP_IN) and value expression */
 typedef struct WxaQual
 {
 	WxaQualTarget target;
 	int			op;
 	Expr	   *value;
+	List	   *branches;
 } WxaQual;
+
+/*
+ * The quals in the plan's fdw_private: an integer list, encoded by
+ * wxa_quals_encode(), in order, depth first. A comparison is
+ * WXA_QUAL_CODE(target, op), the target times 1000 plus the operator (a
+ * WxaCompare or WXA_QUAL_OP_IN, both below 1000); it takes the next value of
+ * fdw_exprs. An OR of n branches is WXA_QUAL_CODE_OR(n), followed by each
+ * branch: WXA_QUAL_CODE_BRANCH(k), then the k codes of the branch.
+ */
+#define WXA_QUAL_CODE(target, op) ((int) (target) * 1000 + (op))
+#define WXA_QUAL_CODE_TARGET(code) ((WxaQualTarget) ((code) / 1000))
+#define WXA_QUAL_CODE_OP(code) ((code) % 1000)
+#define WXA_QUAL_CODE_OR(nbranches) (-(nbranches))
+#define WXA_QUAL_CODE_IS_OR(code) ((code) < 0)
+#define WXA_QUAL_CODE_OR_BRANCHES(code) (-(code))
+#define WXA_QUAL_CODE_BRANCH(length) (-1000 - (length))
+#define WXA_QUAL_CODE_BRANCH_LENGTH(code) (-1000 - (code))
 
 extern bool wxa_qual_from_clause(Expr *clause, Index relid, Relids outer_ok,
 								 Oid foreigntableid, const WxaEndpoint *ep, WxaQual *qual);
@@ -123,6 +139,19 @@ extern bool wxa_restriction_build(WxaRestriction *r, List *codes, Datum *values,
 								  bool *nulls, Oid *types);
 extern bool wxa_quals_have_date(List *quals);
 extern DateADT wxa_statement_yesterday(const char *timezone);
+
+/* wxa_fdw.c: what a batched join drives a scan with */
+extern bool wxa_rel_is_ours(RelOptInfo *rel);
+extern List *wxa_plan_drive(ForeignScan *plan, List **codes);
+extern void wxa_scan_collect(ForeignScanState *node, Datum *values, bool *nulls);
+extern int	wxa_scan_collected(ForeignScanState *node);
+extern int	wxa_scan_send_collected(ForeignScanState *node);
+extern void wxa_scan_receive_collected(ForeignScanState *node);
+extern void wxa_scan_trim_cache(ForeignScanState *node);
+extern void wxa_scan_drive(ForeignScanState *node, Datum *values, bool *nulls);
+
+/* batched_join.c */
+extern void wxa_batched_join_init(void);
 
 /* import.c */
 extern List *wxaImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);

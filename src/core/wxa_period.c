@@ -5,6 +5,12 @@
  * weeks, first days for months, end days for portraits), so it never asks for a
  * period that cannot exist, and stops storing at max_periods while still
  * counting (the count goes into the error hint).
+ *
+ * With ORs the candidates come from the branches of one disjunction whose
+ * every branch has a lower bound (the intersection of the bounds met on the
+ * way down narrows them); each candidate is checked against the whole
+ * restriction, and a period that an earlier branch already produced is
+ * skipped, so the union has no duplicates without having to store it.
  */
 #include "wxa_period.h"
 
@@ -21,11 +27,67 @@ wxa_restriction_init(WxaRestriction *r)
 }
 
 void
-wxa_restriction_free(WxaRestriction *r)
+wxa_restriction_free(WxaRestriction *r)	/* NOLINT(misc-no-recursion): as deep as the ORs its caller built */
 {
 	free(r->ref.values);
 	free(r->end.values);
 	r->ref.values = r->end.values = NULL;
+	for (int i = 0; i < r->nors; i++)
+	{
+		for (int b = 0; b < r->ors[i].nbranches; b++)
+			wxa_restriction_free(&r->ors[i].branches[b]);
+		free(r->ors[i].branches);
+	}
+	free(r->ors);
+	r->ors = NULL;
+	r->nors = 0;
+}
+
+WxaRestriction *
+wxa_restriction_add_or(WxaRestriction *r, int n)
+{
+	WxaDisjunction *ors;
+	WxaRestriction *branches;
+
+	if (n < 1)
+		return NULL;
+	branches = malloc(sizeof(WxaRestriction) * n);
+	if (branches == NULL)
+		return NULL;
+	ors = realloc(r->ors, sizeof(WxaDisjunction) * (r->nors + 1));
+	if (ors == NULL)
+	{
+		free(branches);
+		return NULL;
+	}
+	for (int b = 0; b < n; b++)
+		wxa_restriction_init(&branches[b]);
+	r->ors = ors;
+	r->ors[r->nors].nbranches = n;
+	r->ors[r->nors].branches = branches;
+	r->nors++;
+	return branches;
+}
+
+/* Is every branch of the OR true to pred? */
+static bool
+all_branches(const WxaDisjunction *or, bool (*pred) (const WxaRestriction *))
+{
+	for (int b = 0; b < or->nbranches; b++)
+		if (!pred(&or->branches[b]))
+			return false;
+	return true;
+}
+
+bool
+wxa_restriction_restricts_dates(const WxaRestriction *r)	/* NOLINT(misc-no-recursion): as deep as the ORs its caller built */
+{
+	if (r->ref.restricted || r->end.restricted)
+		return true;
+	for (int i = 0; i < r->nors; i++)
+		if (all_branches(&r->ors[i], wxa_restriction_restricts_dates))
+			return true;
+	return false;
 }
 
 void
@@ -187,24 +249,67 @@ wxa_period_valid(WxaPeriodKind kind, wxa_day first, wxa_day last)
 	return false;
 }
 
+/* Does the period satisfy r, its ORs included? */
+static bool
+period_matches(const WxaRestriction *r, WxaPeriodKind kind, wxa_day first, wxa_day last)	/* NOLINT(misc-no-recursion): as deep as the ORs its caller built */
+{
+	if (r->empty)
+		return false;
+	if (!day_in_range(&r->ref, first) || !day_in_range(&r->end, last))
+		return false;
+	if (kind == WXA_PERIOD_PORTRAIT && (r->days_mask & days_bit(last - first + 1)) == 0)
+		return false;
+	for (int i = 0; i < r->nors; i++)
+	{
+		bool		any = false;
+
+		for (int b = 0; b < r->ors[i].nbranches && !any; b++)
+			any = period_matches(&r->ors[i].branches[b], kind, first, last);
+		if (!any)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The branch of an OR that candidates are being generated from, and the ones
+ * around it: a candidate counts under the first branch it satisfies only.
+ */
+typedef struct BranchPath
+{
+	const WxaDisjunction *or;
+	int			branch;
+	const struct BranchPath *up;
+} BranchPath;
+
 /* Collects periods, storing at most max of them. */
 typedef struct Collector
 {
 	WxaPeriod  *out;
 	int			max;
 	long		count;
+	const WxaRestriction *root;
+	WxaPeriodKind kind;
+	wxa_day		yesterday;
 } Collector;
 
 static void
-consider(Collector *c, const WxaRestriction *r, WxaPeriodKind kind,
-		 wxa_day yesterday, wxa_day first, wxa_day last)
+consider(Collector *c, const BranchPath *path, wxa_day first, wxa_day last)
 {
-	if (first < WXA_DAY_MIN || last > yesterday)
+	if (first < WXA_DAY_MIN || last > c->yesterday)
 		return;
-	if (!wxa_period_valid(kind, first, last))
+	if (!wxa_period_valid(c->kind, first, last))
 		return;
-	if (!day_in_range(&r->ref, first) || !day_in_range(&r->end, last))
+	if (!period_matches(c->root, c->kind, first, last))
 		return;
+	for (; path; path = path->up)
+	{
+		if (!period_matches(&path->or->branches[path->branch], c->kind, first, last))
+			return;
+		for (int b = 0; b < path->branch; b++)
+			if (period_matches(&path->or->branches[b], c->kind, first, last))
+				return;
+	}
 	if (c->count < c->max)
 	{
 		c->out[c->count].first = first;
@@ -246,32 +351,34 @@ period_last(WxaPeriodKind kind, wxa_day first, int days)
 
 /*
  * Walk candidate first days: the ref_date set if there is one, otherwise the
- * aligned range of starts allowed by both columns' bounds.
+ * aligned range of starts allowed by both columns' bounds. ref and end are
+ * what generates candidates; consider() checks the whole restriction.
  */
 static void
-enumerate_by_first(Collector *c, const WxaRestriction *r, WxaPeriodKind kind,
-				   wxa_day yesterday, int days)
+enumerate_by_first(Collector *c, const BranchPath *path, const WxaDayRange *ref,
+				   const WxaDayRange *end, int days)
 {
+	WxaPeriodKind kind = c->kind;
 	int			span = (kind == WXA_PERIOD_MONTH) ? 31 : (kind == WXA_PERIOD_WEEK ? 7 : days);
 	wxa_day		lo,
 				hi;
 
-	if (r->ref.has_set)
+	if (ref->has_set)
 	{
-		for (int i = 0; i < r->ref.nvalues; i++)
+		for (int i = 0; i < ref->nvalues; i++)
 		{
-			wxa_day		f = r->ref.values[i];
+			wxa_day		f = ref->values[i];
 
-			consider(c, r, kind, yesterday, f, period_last(kind, f, days));
+			consider(c, path, f, period_last(kind, f, days));
 		}
 		return;
 	}
-	if (r->end.has_set)
+	if (end->has_set)
 	{
 		/* Derive each period from its last day. */
-		for (int i = 0; i < r->end.nvalues; i++)
+		for (int i = 0; i < end->nvalues; i++)
 		{
-			wxa_day		l = r->end.values[i];
+			wxa_day		l = end->values[i];
 			wxa_day		f;
 
 			switch (kind)
@@ -286,14 +393,14 @@ enumerate_by_first(Collector *c, const WxaRestriction *r, WxaPeriodKind kind,
 					f = l - (days - 1);
 					break;
 			}
-			consider(c, r, kind, yesterday, f, l);
+			consider(c, path, f, l);
 		}
 		return;
 	}
 
 	/* Range of possible first days: ref bounds, end bounds shifted by the span. */
-	lo = max_day(r->ref.lo, r->end.lo > WXA_DAY_MIN + span ? r->end.lo - (span - 1) : WXA_DAY_MIN);
-	hi = min_day(min_day(r->ref.hi, r->end.hi), yesterday);
+	lo = max_day(ref->lo, end->lo > WXA_DAY_MIN + span ? end->lo - (span - 1) : WXA_DAY_MIN);
+	hi = min_day(min_day(ref->hi, end->hi), c->yesterday);
 	lo = max_day(lo, WXA_DAY_MIN);
 	if (lo > hi)
 		return;
@@ -306,7 +413,7 @@ enumerate_by_first(Collector *c, const WxaRestriction *r, WxaPeriodKind kind,
 				if (f < lo)
 					f += 7;
 				for (; f <= hi; f += 7)
-					consider(c, r, kind, yesterday, f, f + 6);
+					consider(c, path, f, f + 6);
 			}
 			break;
 		case WXA_PERIOD_MONTH:
@@ -316,13 +423,87 @@ enumerate_by_first(Collector *c, const WxaRestriction *r, WxaPeriodKind kind,
 				if (f < lo)
 					f = wxa_month_end(lo) + 1;
 				for (; f <= hi; f = wxa_month_end(f) + 1)
-					consider(c, r, kind, yesterday, f, wxa_month_end(f));
+					consider(c, path, f, wxa_month_end(f));
 			}
 			break;
 		default:
 			for (wxa_day f = lo; f <= hi; f++)
-				consider(c, r, kind, yesterday, f, f + days - 1);
+				consider(c, path, f, f + days - 1);
 			break;
+	}
+}
+
+/*
+ * Narrow a generating range by another: the tighter bounds, and a value set
+ * from either (the smaller one; consider() checks the other).
+ */
+static WxaDayRange
+narrow(WxaDayRange a, const WxaDayRange *b)
+{
+	a.lo = max_day(a.lo, b->lo);
+	a.hi = min_day(a.hi, b->hi);
+	a.bounded_below = a.bounded_below || b->bounded_below;
+	a.restricted = a.restricted || b->restricted;
+	if (b->has_set && (!a.has_set || b->nvalues < a.nvalues))
+	{
+		a.has_set = true;
+		a.nvalues = b->nvalues;
+		a.values = b->values;
+	}
+	return a;
+}
+
+/* Can candidates for r be enumerated from a lower bound, given ref and end so far? */
+static bool
+bounded(const WxaRestriction *r, const WxaDayRange *ref, const WxaDayRange *end)	/* NOLINT(misc-no-recursion): as deep as the ORs its caller built */
+{
+	WxaDayRange nref = narrow(*ref, &r->ref);
+	WxaDayRange nend = narrow(*end, &r->end);
+
+	if (r->empty || nref.bounded_below || nend.bounded_below)
+		return true;
+	for (int i = 0; i < r->nors; i++)
+	{
+		bool		all = true;
+
+		for (int b = 0; b < r->ors[i].nbranches && all; b++)
+			all = bounded(&r->ors[i].branches[b], &nref, &nend);
+		if (all)
+			return true;
+	}
+	return false;
+}
+
+static void
+enumerate(Collector *c, const BranchPath *path, const WxaRestriction *r,	/* NOLINT(misc-no-recursion): as deep as the ORs its caller built */
+		  const WxaDayRange *ref, const WxaDayRange *end, int days)
+{
+	WxaDayRange nref = narrow(*ref, &r->ref);
+	WxaDayRange nend = narrow(*end, &r->end);
+
+	if (r->empty)
+		return;
+	if (nref.bounded_below || nend.bounded_below)
+	{
+		enumerate_by_first(c, path, &nref, &nend, days);
+		return;
+	}
+	for (int i = 0; i < r->nors; i++)
+	{
+		const WxaDisjunction *or = &r->ors[i];
+		bool		all = true;
+
+		for (int b = 0; b < or->nbranches && all; b++)
+			all = bounded(&or->branches[b], &nref, &nend);
+		if (!all)
+			continue;
+		for (int b = 0; b < or->nbranches; b++)
+		{
+			BranchPath	here = {or, b, path};
+
+			enumerate(c, &here, &or->branches[b], &nref, &nend, days);
+		}
+		return;
 	}
 }
 
@@ -341,14 +522,18 @@ WxaPlanStatus
 wxa_plan_periods(WxaPeriodKind kind, const WxaRestriction *r, wxa_day yesterday,
 				 int max_periods, WxaPeriod *out, long *count)
 {
-	Collector	c = {out, max_periods, 0};
+	Collector	c = {out, max_periods, 0, r, kind, yesterday};
+	WxaDayRange everything;
 
 	*count = 0;
-	if (!r->ref.restricted && !r->end.restricted)
+	if (!wxa_restriction_restricts_dates(r))
 		return WXA_PLAN_UNRESTRICTED;
 	if (r->empty)
 		return WXA_PLAN_OK;
-	if (!r->ref.bounded_below && !r->end.bounded_below)
+	memset(&everything, 0, sizeof(everything));
+	everything.lo = WXA_DAY_MIN;
+	everything.hi = WXA_DAY_MAX;
+	if (!bounded(r, &everything, &everything))
 		return WXA_PLAN_NO_LOWER_BOUND;
 
 	if (kind == WXA_PERIOD_PORTRAIT)
@@ -357,13 +542,13 @@ wxa_plan_periods(WxaPeriodKind kind, const WxaRestriction *r, wxa_day yesterday,
 
 		for (int i = 0; i < 3; i++)
 			if (r->days_mask & (1u << i))
-				enumerate_by_first(&c, r, kind, yesterday, windows[i]);
-		/* Windows were walked one after the other: order by ref_date, days. */
-		if (c.count <= max_periods)
-			qsort(out, c.count, sizeof(WxaPeriod), compare_periods);
+				enumerate(&c, NULL, r, &everything, &everything, windows[i]);
 	}
 	else
-		enumerate_by_first(&c, r, kind, yesterday, 1);
+		enumerate(&c, NULL, r, &everything, &everything, 1);
+	/* windows and OR branches were walked one after the other: order by ref_date, days */
+	if (c.count <= max_periods)
+		qsort(out, c.count, sizeof(WxaPeriod), compare_periods);
 
 	*count = c.count;
 	return c.count > max_periods ? WXA_PLAN_TOO_MANY : WXA_PLAN_OK;

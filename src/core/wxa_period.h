@@ -2,9 +2,11 @@
  * wxa_period.h — from date restrictions to the list of API periods to request.
  *
  * A restriction is what the WHERE clause says about ref_date, end_date and
- * (for the portrait) days: bounds and value sets, combined with AND. Planning
- * enumerates exactly the periods of the endpoint's kind that can satisfy it and
- * have already ended (last day <= yesterday), sorted and without duplicates.
+ * (for the portrait) days: bounds and value sets, combined with AND, and ORs
+ * of such restrictions (ref_date = A OR ref_date BETWEEN b AND c), each a
+ * disjunction whose branches are restrictions themselves. Planning enumerates
+ * exactly the periods of the endpoint's kind that can satisfy it and have
+ * already ended (last day <= yesterday), sorted and without duplicates.
  */
 #ifndef WXA_PERIOD_H
 #define WXA_PERIOD_H
@@ -42,18 +44,37 @@ typedef struct WxaDayRange
 	wxa_day    *values;			/* sorted, unique; malloc'd */
 } WxaDayRange;
 
-typedef struct WxaRestriction
+typedef struct WxaRestriction WxaRestriction;
+
+/* OR: a period satisfies it when it satisfies at least one branch. */
+typedef struct WxaDisjunction
+{
+	int			nbranches;
+	WxaRestriction *branches;	/* malloc'd */
+} WxaDisjunction;
+
+struct WxaRestriction
 {
 	WxaDayRange ref;
 	WxaDayRange end;
 	unsigned	days_mask;		/* bit per portrait window: 1 = 1 day, 2 = 7, 4 = 30 */
 	bool		empty;			/* contradiction known up front (e.g. = NULL) */
-} WxaRestriction;
+	int			nors;			/* ANDed with the above */
+	WxaDisjunction *ors;		/* malloc'd */
+};
 
 #define WXA_DAYS_ALL 7u
 
 void		wxa_restriction_init(WxaRestriction *r);
 void		wxa_restriction_free(WxaRestriction *r);
+/*
+ * AND an OR of n branches to r. The branches start unrestricted (as after
+ * wxa_restriction_init) for the caller to fill; they belong to r. Returns
+ * the first branch, or NULL when out of memory.
+ */
+WxaRestriction *wxa_restriction_add_or(WxaRestriction *r, int n);
+/* Does the restriction (its ORs included) bound any date column at all? */
+bool		wxa_restriction_restricts_dates(const WxaRestriction *r);
 /* Column comparison: range->col OP value. */
 void		wxa_range_compare(WxaDayRange *range, WxaCompare op, wxa_day value);
 /* Column = ANY(values); n may be 0 (no row can match). Returns false on out of memory. */

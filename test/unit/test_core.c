@@ -258,6 +258,93 @@ test_periods(void)
 	CHECK(!wxa_period_valid(WXA_PERIOD_PORTRAIT, D(2024, 1, 1), D(2024, 1, 2)));
 }
 
+/* ORs: the union of the branches' periods, each once, in order */
+static void
+test_or_periods(void)
+{
+	WxaRestriction r;
+	WxaRestriction *b;
+	WxaRestriction *inner;
+	WxaPeriod	out[400];
+	WxaPlanStatus st;
+	wxa_day		yesterday = D(2024, 6, 30);
+	long		n;
+
+	/* ref_date BETWEEN 1 AND 3 May OR ref_date IN (3, 10 May): 4 days, the 3rd once */
+	wxa_restriction_init(&r);
+	b = wxa_restriction_add_or(&r, 2);
+	CHECK(b != NULL);
+	wxa_range_compare(&b[0].ref, WXA_CMP_GE, D(2024, 5, 1));
+	wxa_range_compare(&b[0].ref, WXA_CMP_LE, D(2024, 5, 3));
+	{
+		wxa_day		days[] = {D(2024, 5, 10), D(2024, 5, 3)};
+
+		CHECK(wxa_range_in(&b[1].ref, days, 2));
+	}
+	CHECK(wxa_restriction_restricts_dates(&r));
+	n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st);
+	CHECK(st == WXA_PLAN_OK && n == 4);
+	CHECK(out[0].first == D(2024, 5, 1) && out[2].first == D(2024, 5, 3) && out[3].first == D(2024, 5, 10));
+	/* ANDed with ref_date <= 2 May: the list branch loses both values */
+	wxa_range_compare(&r.ref, WXA_CMP_LE, D(2024, 5, 2));
+	n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st);
+	CHECK(st == WXA_PLAN_OK && n == 2 && out[1].first == D(2024, 5, 2));
+	/* too many counts the union, not the sum */
+	n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 1, &st);
+	CHECK(st == WXA_PLAN_TOO_MANY && n == 2);
+	wxa_restriction_free(&r);
+
+	/* a branch open towards the past: no lower bound; with the AND bounding it, fine */
+	wxa_restriction_init(&r);
+	b = wxa_restriction_add_or(&r, 2);
+	wxa_range_compare(&b[0].ref, WXA_CMP_EQ, D(2024, 5, 1));
+	wxa_range_compare(&b[1].ref, WXA_CMP_LT, D(2024, 1, 1));
+	n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st);
+	CHECK(st == WXA_PLAN_NO_LOWER_BOUND && n == 0);
+	wxa_range_compare(&r.ref, WXA_CMP_GE, D(2023, 12, 30));
+	n = plan(WXA_PERIOD_DAY, &r, yesterday, out, 400, &st);
+	CHECK(st == WXA_PLAN_OK && n == 3 && out[0].first == D(2023, 12, 30) && out[2].first == D(2024, 5, 1));
+	wxa_restriction_free(&r);
+
+	/* a branch that restricts only days: unrestricted */
+	wxa_restriction_init(&r);
+	b = wxa_restriction_add_or(&r, 2);
+	wxa_range_compare(&b[0].end, WXA_CMP_EQ, D(2024, 3, 31));
+	wxa_restriction_days_compare(&b[1], WXA_CMP_EQ, 7);
+	CHECK(!wxa_restriction_restricts_dates(&r));
+	n = plan(WXA_PERIOD_PORTRAIT, &r, yesterday, out, 400, &st);
+	CHECK(st == WXA_PLAN_UNRESTRICTED && n == 0);
+	wxa_restriction_free(&r);
+
+	/* portrait: (end 31 Mar AND days 7) OR (end 10 Mar AND (days 1 OR days 30)) */
+	wxa_restriction_init(&r);
+	b = wxa_restriction_add_or(&r, 2);
+	wxa_range_compare(&b[0].end, WXA_CMP_EQ, D(2024, 3, 31));
+	wxa_restriction_days_compare(&b[0], WXA_CMP_EQ, 7);
+	wxa_range_compare(&b[1].end, WXA_CMP_EQ, D(2024, 3, 10));
+	inner = wxa_restriction_add_or(&b[1], 2);
+	wxa_restriction_days_compare(&inner[0], WXA_CMP_EQ, 1);
+	wxa_restriction_days_compare(&inner[1], WXA_CMP_EQ, 30);
+	n = plan(WXA_PERIOD_PORTRAIT, &r, yesterday, out, 400, &st);
+	CHECK(st == WXA_PLAN_OK && n == 3);
+	CHECK(out[0].first == D(2024, 2, 10) && out[0].days == 30);
+	CHECK(out[1].first == D(2024, 3, 10) && out[1].days == 1);
+	CHECK(out[2].first == D(2024, 3, 25) && out[2].days == 7);
+	wxa_restriction_free(&r);
+
+	/* weekly: a Wednesday gives nothing, a Monday its week; an empty branch (= NULL) nothing */
+	wxa_restriction_init(&r);
+	b = wxa_restriction_add_or(&r, 3);
+	wxa_range_compare(&b[0].ref, WXA_CMP_EQ, D(2024, 1, 3));
+	wxa_range_compare(&b[1].ref, WXA_CMP_EQ, D(2024, 1, 8));
+	b[2].ref.restricted = b[2].ref.bounded_below = true;
+	b[2].empty = true;
+	n = plan(WXA_PERIOD_WEEK, &r, yesterday, out, 400, &st);
+	CHECK(st == WXA_PLAN_OK && n == 1 && out[0].first == D(2024, 1, 8) && out[0].last == D(2024, 1, 14));
+	wxa_restriction_free(&r);
+	CHECK(r.nors == 0 && r.ors == NULL);
+}
+
 static int
 parse(const char *endpoint, wxa_day first, wxa_day last, const char *json, WxaRows *rows, WxaError *err)
 {
@@ -630,6 +717,7 @@ main(void)
 	test_jitter_leaves_rand_alone();
 	test_dates();
 	test_periods();
+	test_or_periods();
 	test_responses();
 	test_api();
 	test_catalog();
