@@ -1,7 +1,7 @@
 -- Driven by bench/run-benchmark: the batched joins against the range scan of the same days
 -- (README, "Joins"), and a 1,000,000-row outer side with the backend's peak memory.
 \set emu_url `echo "${WXA_EMULATOR_URL:-http://127.0.0.1:$WXA_EMULATOR_PORT}"`
-set emu_ca `echo "$WXA_EMULATOR_CA"`
+\set emu_ca `echo "$WXA_EMULATOR_CA"`
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS wxa_fdw;
 CREATE SERVER join_wechat FOREIGN DATA WRAPPER wxa_fdw
