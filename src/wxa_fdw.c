@@ -1299,14 +1299,29 @@ is_our_request(AsyncRequest *areq)
  * The Append is about to wait. The engine serves all our scans with one fd:
  * only the first of them still pending adds it, and a scan whose answer
  * already came is answered now, as postgres_fdw's complete_pending_request.
+ * Only that first scan lets the engine read its sockets: a read by a later
+ * scan, after the fd is added, would take the readiness the Append then waits
+ * for, and an answer read that way would sit until the engine's alarm.
  */
 static void
 wxaForeignAsyncConfigureWait(AsyncRequest *areq)
 {
 	AppendState *append = (AppendState *) areq->requestor;
+	bool		holds_fd = true;
 	int			i = -1;
 
-	wxa_engine_ready(NULL, 0);
+	while ((i = bms_next_member(append->as_asyncplans, i)) >= 0 && i < areq->request_index)
+	{
+		AsyncRequest *other = append->as_asyncrequests[i];
+
+		if (other->callback_pending && is_our_request(other))
+		{
+			holds_fd = false;
+			break;
+		}
+	}
+	if (holds_fd)
+		wxa_engine_ready(NULL, 0);
 	areq->callback_pending = false;
 	produce_async(areq);
 	if (!areq->callback_pending)
@@ -1317,15 +1332,9 @@ wxaForeignAsyncConfigureWait(AsyncRequest *areq)
 	/* a wait that ended without a notification (the Append only polled) is not counted */
 	((WxaScanState *) ((ForeignScanState *) areq->requestee)->fdw_state)->async_wait_started =
 		wxa_monotonic_ms();
-	while ((i = bms_next_member(append->as_asyncplans, i)) >= 0 && i < areq->request_index)
-	{
-		AsyncRequest *other = append->as_asyncrequests[i];
-
-		if (other->callback_pending && is_our_request(other))
-			return;
-	}
-	AddWaitEventToSet(append->as_eventset, WL_SOCKET_READABLE,
-					  wxa_engine_wait_fd(WXA_ASYNC_WAIT_MS), NULL, areq);
+	if (holds_fd)
+		AddWaitEventToSet(append->as_eventset, WL_SOCKET_READABLE,
+						  wxa_engine_wait_fd(WXA_ASYNC_WAIT_MS), NULL, areq);
 }
 
 /*
