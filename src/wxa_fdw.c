@@ -259,7 +259,7 @@ has_equality(List *codes)
 		int			code = lfirst_int(lc);
 
 		/* the markers of an OR and its branches (negative) are no comparison */
-		if (code > 0 && WXA_QUAL_CODE_TARGET(code) != WXA_QUAL_DAYS &&
+		if (!WXA_QUAL_CODE_IS_OR(code) && WXA_QUAL_CODE_TARGET(code) != WXA_QUAL_DAYS &&
 			WXA_QUAL_CODE_OP(code) == WXA_CMP_EQ)
 			return true;
 	}
@@ -1493,6 +1493,10 @@ wxa_scan_collect(ForeignScanState *node, Datum *values, bool *nulls)
 		ctl.hcxt = state->context;
 		state->collected = hash_create("wxa_fdw collected periods", 256, &ctl,
 									   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	/* allocated once per scan and reused by every batch (the hash is made anew per batch) */
+	if (state->collected_periods == NULL)
+	{
 		state->collected_size = 256;
 		state->collected_periods = MemoryContextAlloc(state->context,
 													  sizeof(WxaPeriod) * state->collected_size);
