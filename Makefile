@@ -8,7 +8,7 @@ OBJS = src/wxa_fdw.o src/option.o src/token_cache.o src/errors.o src/quals.o \
        $(CORE_OBJS)
 
 EXTENSION = wxa_fdw
-DATA = wxa_fdw--1.0.sql wxa_fdw--1.1.sql wxa_fdw--1.0--1.1.sql
+DATA = wxa_fdw--1.0.sql wxa_fdw--1.1.sql wxa_fdw--1.0--1.1.sql wxa_fdw--1.1--1.2.sql
 PGFILEDESC = "wxa_fdw - WeChat mini-program API foreign-data wrapper"
 
 # pg_regress suites: sql/NAME.sql, expected/NAME.out (the PGXS convention)
