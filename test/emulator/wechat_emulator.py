@@ -670,6 +670,7 @@ class State:
                     self.config[key] = parse_day_list(value)
                     continue
                 if key == "unpublished_answer":
+                    value = str(value)      # emuctl sends unpublished_answer=61503 as a number
                     if value not in UNPUBLISHED_ANSWERS:
                         raise ValueError(f"unpublished_answer must be one of {', '.join(UNPUBLISHED_ANSWERS)}")
                     self.config[key] = value
