@@ -11,6 +11,23 @@
 
 -- ---------------------------------------------------------------- WeChat's calendar (issue 19)
 
+-- Today and the newest day WeChat can have published, in the server's timezone (WeChat's own,
+-- Asia/Shanghai, for NULL), both taken at the start of the transaction as current_date is.
+CREATE FUNCTION @extschema@.wxa_today(server text DEFAULT NULL)
+RETURNS date
+AS 'MODULE_PATHNAME', 'wxa_today'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.wxa_yesterday(server text DEFAULT NULL)
+RETURNS date
+AS 'MODULE_PATHNAME', 'wxa_yesterday'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.wxa_today(text) IS
+  'today in the server''s timezone (Asia/Shanghai for NULL), at the start of the transaction';
+COMMENT ON FUNCTION @extschema@.wxa_yesterday(text) IS
+  'the newest day WeChat can have published: yesterday in the server''s timezone (Asia/Shanghai for NULL), at the start of the transaction';
+
 -- ---------------------------------------------------------------- the period store (issue 18)
 
 -- ---------------------------------------------------------------- descriptions of tables and columns (issue 22)

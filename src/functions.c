@@ -77,8 +77,8 @@ required_bool(FunctionCallInfo fcinfo, int argno, const char *name)
 	return PG_GETARG_BOOL(argno);
 }
 
-static bool
-is_wxa_server(const ForeignServer *server)
+bool
+wxa_is_server(const ForeignServer *server)
 {
 	ForeignDataWrapper *fdw = GetForeignDataWrapper(server->fdwid);
 	FmgrInfo	validator;
@@ -101,7 +101,7 @@ wxa_config_for_call(FunctionCallInfo fcinfo)
 	Oid			userid = GetUserId();
 	AclResult	aclresult;
 
-	if (!is_wxa_server(server))
+	if (!wxa_is_server(server))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("server \"%s\" is not a wxa_fdw server", server->servername)));

@@ -422,6 +422,7 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	}
 #endif
 	state->config = wxa_get_config(GetForeignTable(RelationGetRelid(rel))->serverid, userid, true);
+	wxa_apply_table_options(state->config, RelationGetRelid(rel));
 
 	state->natts = desc->natts;
 	state->att_column = palloc(sizeof(int) * desc->natts);

@@ -24,6 +24,14 @@
 /* Largest response body accepted; WeChat's biggest (an image, visit_page) is far smaller. */
 #define WXA_MAX_BODY_BYTES ((size_t) 16 * 1024 * 1024)
 
+/* What a period WeChat has not published yet does (option unpublished). */
+typedef enum WxaUnpublished
+{
+	WXA_UNPUBLISHED_AUTO,		/* skipped when in the newest run and selected by no equality */
+	WXA_UNPUBLISHED_ERROR,		/* the query fails (1.1) */
+	WXA_UNPUBLISHED_SKIP		/* no rows */
+} WxaUnpublished;
+
 /* Everything one scan or function call needs to know about its server and user. */
 typedef struct WxaConfig
 {
@@ -41,6 +49,7 @@ typedef struct WxaConfig
 	char	   *timezone;
 	char	   *proxy;
 	char	   *sslrootcert;	/* PEM file of the CAs to trust; NULL: the system's */
+	WxaUnpublished unpublished; /* the server's, or the table's after wxa_apply_table_options */
 	char	   *secret;			/* from the user mapping; never printed */
 	char	   *access_token;	/* static token from the user mapping; never printed */
 } WxaConfig;
@@ -50,6 +59,8 @@ extern WxaConfig *wxa_get_config(Oid serverid, Oid userid, bool with_mapping);
 extern void wxa_http_options_for(const WxaConfig *config, WxaHttpOptions *options);
 extern const WxaEndpoint *wxa_table_endpoint(Oid foreigntableid);
 extern bool wxa_table_async_capable(Oid foreigntableid);
+extern void wxa_apply_table_options(WxaConfig *config, Oid foreigntableid);
+extern const char *wxa_unpublished_name(WxaUnpublished value);
 
 /* token_cache.c: access tokens per (server, user mapping) */
 typedef struct WxaTokenSession
@@ -70,6 +81,7 @@ struct WxaCodeRequest;
 extern char *wxa_text_in_utf8(text *value);
 extern char *wxa_required_text(FunctionCallInfo fcinfo, int argno, const char *name);
 extern WxaConfig *wxa_config_for_call(FunctionCallInfo fcinfo);
+extern bool wxa_is_server(const ForeignServer *server);
 extern void wxa_code_request_from_args(FunctionCallInfo fcinfo, struct WxaCodeRequest *req);
 extern bool wxa_code_answer_ok(const struct WxaCodeRequest *req, const char *response, size_t len,
 							   int attempts, WxaError *err);
@@ -149,6 +161,9 @@ extern int	wxa_scan_send_collected(ForeignScanState *node);
 extern void wxa_scan_receive_collected(ForeignScanState *node);
 extern void wxa_scan_trim_cache(ForeignScanState *node);
 extern void wxa_scan_drive(ForeignScanState *node, Datum *values, bool *nulls);
+
+/* calendar.c: WeChat's calendar */
+extern DateADT wxa_transaction_today(const char *timezone);
 
 /* batched_join.c */
 extern void wxa_batched_join_init(void);
