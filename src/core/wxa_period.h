@@ -101,6 +101,25 @@ WxaPlanStatus wxa_plan_periods(WxaPeriodKind kind, const WxaRestriction *r,
 							   wxa_day yesterday, int max_periods,
 							   WxaPeriod *out, long *count);
 
+/* Why a restriction that bounds the dates matches no period at all. */
+typedef enum WxaPlanNone
+{
+	WXA_NONE_NOT_NONE,			/* it matches periods (or cannot be planned) */
+	WXA_NONE_AFTER_YESTERDAY,	/* the periods asked for end after yesterday */
+	WXA_NONE_NOT_PERIOD_START,	/* no day asked for begins (ends) a week or month */
+	WXA_NONE_NO_WINDOW,			/* the portrait has no window of the days asked for */
+	WXA_NONE_NO_MATCH			/* the conditions contradict each other, or compare with NULL */
+} WxaPlanNone;
+
+WxaPlanNone wxa_plan_none_reason(WxaPeriodKind kind, const WxaRestriction *r, wxa_day yesterday);
+
+/*
+ * Does an equality (=, IN, = ANY, in any OR branch) select this period: its
+ * first day among the ref_date values, or its last among the end_date values?
+ * Range bounds never select.
+ */
+bool		wxa_restriction_selects(const WxaRestriction *r, const WxaPeriod *p);
+
 /* Is this (first, last) a valid period of the kind? */
 bool		wxa_period_valid(WxaPeriodKind kind, wxa_day first, wxa_day last);
 

@@ -711,6 +711,83 @@ test_jitter_leaves_rand_alone(void)
 		CHECK(rand() == expected[i]);	/* NOLINT(cert-msc30-c,cert-msc50-cpp): the generator under test */
 }
 
+/* Why a restriction yields no period: what EXPLAIN says for "Requests: 0". */
+static void
+test_none_reasons(void)
+{
+	WxaRestriction r;
+	WxaRestriction *b;
+	wxa_day		yesterday = D(2024, 6, 30);	/* a Sunday */
+	wxa_day		in[2];
+	WxaPeriod	p;
+
+	/* a day after yesterday, as equality and as a range */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_EQ, D(2024, 7, 2));
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_DAY, &r, yesterday) == WXA_NONE_AFTER_YESTERDAY);
+	wxa_restriction_free(&r);
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_GE, D(2024, 7, 1));
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_DAY, &r, yesterday) == WXA_NONE_AFTER_YESTERDAY);
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_MONTH, &r, yesterday) == WXA_NONE_AFTER_YESTERDAY);
+	wxa_restriction_free(&r);
+	/* this week has not ended: after yesterday too */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_EQ, D(2024, 6, 24));
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_WEEK, &r, D(2024, 6, 27)) == WXA_NONE_AFTER_YESTERDAY);
+	/* ... but a Monday long past has a week: no reason */
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_WEEK, &r, yesterday) == WXA_NONE_NOT_NONE);
+	wxa_restriction_free(&r);
+	/* a Wednesday on a weekly table, the 15th on a monthly one */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_EQ, D(2024, 6, 12));
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_WEEK, &r, yesterday) == WXA_NONE_NOT_PERIOD_START);
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_MONTH, &r, yesterday) == WXA_NONE_NOT_PERIOD_START);
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_DAY, &r, yesterday) == WXA_NONE_NOT_NONE);
+	wxa_restriction_free(&r);
+	/* a range Tuesday .. Saturday holds no Monday */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_GE, D(2024, 6, 11));
+	wxa_range_compare(&r.ref, WXA_CMP_LE, D(2024, 6, 15));
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_WEEK, &r, yesterday) == WXA_NONE_NOT_PERIOD_START);
+	wxa_restriction_free(&r);
+	/* a contradiction, and a portrait window of 5 days */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_GE, D(2024, 6, 11));
+	wxa_range_compare(&r.ref, WXA_CMP_LE, D(2024, 6, 1));
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_DAY, &r, yesterday) == WXA_NONE_NO_MATCH);
+	wxa_restriction_free(&r);
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.end, WXA_CMP_EQ, D(2024, 6, 11));
+	wxa_restriction_days_compare(&r, WXA_CMP_EQ, 5);
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_PORTRAIT, &r, yesterday) == WXA_NONE_NO_WINDOW);
+	wxa_restriction_free(&r);
+
+	/* equalities select, in OR branches too; range bounds never do */
+	wxa_restriction_init(&r);
+	b = wxa_restriction_add_or(&r, 2);
+	in[0] = D(2024, 6, 3);
+	in[1] = D(2024, 6, 29);
+	CHECK(b && wxa_range_in(&b[0].ref, in, 2));
+	wxa_range_compare(&b[1].ref, WXA_CMP_GE, D(2024, 6, 20));
+	p.first = p.last = D(2024, 6, 29);
+	p.days = 1;
+	CHECK(wxa_restriction_selects(&r, &p));
+	p.first = p.last = D(2024, 6, 30);
+	CHECK(!wxa_restriction_selects(&r, &p));
+	wxa_restriction_free(&r);
+	/* the portrait's end_date selects every window ending that day */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.end, WXA_CMP_EQ, D(2024, 6, 30));
+	p.first = D(2024, 6, 1);
+	p.last = D(2024, 6, 30);
+	p.days = 30;
+	CHECK(wxa_restriction_selects(&r, &p));
+	p.last = D(2024, 6, 29);
+	CHECK(!wxa_restriction_selects(&r, &p));
+	wxa_restriction_free(&r);
+}
+
 int
 main(void)
 {
@@ -718,6 +795,7 @@ main(void)
 	test_dates();
 	test_periods();
 	test_or_periods();
+	test_none_reasons();
 	test_responses();
 	test_api();
 	test_catalog();
