@@ -120,6 +120,7 @@ typedef struct WxaScanState
 	ScanPeriod *periods;
 	int			nperiods;
 	long		planned;		/* periods matching, even beyond max_requests */
+	WxaPlanNone no_requests_why;	/* why none, for EXPLAIN ANALYZE */
 	int			current;
 	WxaRows    *rows;			/* rows of the current period: own_rows or a cached copy */
 	WxaRows		own_rows;		/* malloc'd by the parser; freed by free_scan_memory */
@@ -168,7 +169,10 @@ extern void wxa_describe_period(const WxaPeriod *p, char *buf, size_t size);
 /* scan_explain.c */
 extern void wxaExplainForeignScan(ForeignScanState *node, ExplainState *es);
 extern void wxa_describe_requests(StringInfo buf, long planned, int max_requests, int nperiods,
-								  const void *periods, size_t stride);
+								  const void *periods, size_t stride, bool by_value);
+extern bool wxa_quals_list_values(List *codes);
+extern WxaPlanNone wxa_no_requests_why(const WxaEndpoint *ep, const WxaConfig *config, List *codes,
+									   Datum *values, bool *nulls, Oid *types);
 extern void wxa_explain_texts_at_plan_time(Oid foreigntableid, const WxaEndpoint *ep, List *codes,
 										   List *exprs, char **requests, char **first_body);
 

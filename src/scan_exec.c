@@ -112,6 +112,9 @@ plan_periods_for(WxaScanState *state, Datum *values, bool *nulls)
 						 quote_identifier(state->config->server_name), state->planned)));
 
 	state->nperiods = status == WXA_PLAN_OK ? (int) state->planned : 0;
+	state->no_requests_why = status == WXA_PLAN_OK && state->planned == 0 ?
+		wxa_no_requests_why(state->ep, state->config, state->qual_codes, values, nulls,
+							state->qual_types) : WXA_NONE_NOT_NONE;
 	if (state->periods == NULL)
 		state->periods = MemoryContextAlloc(state->context,
 											sizeof(ScanPeriod) * state->config->max_requests);

@@ -613,3 +613,93 @@ wxa_restriction_selects(const WxaRestriction *r, const WxaPeriod *p)	/* NOLINT(m
 				return true;
 	return false;
 }
+
+/* The portrait's windows, in the order a walk gives them for one day. */
+static const int portrait_windows[] = {1, 7, 30};
+
+void
+wxa_walk_init(WxaWalk *walk, WxaPeriodKind kind, wxa_day yesterday, bool by_first)
+{
+	walk->kind = kind;
+	walk->yesterday = yesterday;
+	walk->by_first = by_first && kind == WXA_PERIOD_PORTRAIT;
+	walk->day = yesterday;
+	walk->window = 0;
+}
+
+/* The candidate at the walk's position, if the position has one: false to move on a day. */
+static bool
+walk_candidate(const WxaWalk *w, wxa_day *first, wxa_day *last)
+{
+	wxa_day		d = w->day;
+
+	switch (w->kind)
+	{
+		case WXA_PERIOD_DAY:
+			*first = *last = d;
+			return true;
+		case WXA_PERIOD_WEEK:
+			*first = d - 6;
+			*last = d;
+			return wxa_day_weekday(d) == 7;
+		case WXA_PERIOD_MONTH:
+			*first = wxa_month_start(d);
+			*last = d;
+			return d == wxa_month_end(d);
+		case WXA_PERIOD_PORTRAIT:
+			if (w->by_first)
+			{
+				*first = d;
+				*last = d + portrait_windows[w->window] - 1;
+			}
+			else
+			{
+				*first = d - (portrait_windows[w->window] - 1);
+				*last = d;
+			}
+			return true;
+	}
+	return false;
+}
+
+/* Step to the next older position. */
+static void
+walk_step(WxaWalk *w)
+{
+	if (w->kind == WXA_PERIOD_PORTRAIT && w->window < 2)
+	{
+		w->window++;
+		return;
+	}
+	w->window = 0;
+	/* weeks and months: straight to the last day of the one before */
+	if (w->kind == WXA_PERIOD_WEEK && wxa_day_weekday(w->day) != 7)
+		w->day = wxa_week_start(w->day) - 1;
+	else if (w->kind == WXA_PERIOD_MONTH && w->day != wxa_month_end(w->day))
+		w->day = wxa_month_start(w->day) - 1;
+	else
+		w->day--;
+}
+
+int
+wxa_walk_back(WxaWalk *walk, const WxaRestriction *r, int max, WxaPeriod *out)
+{
+	int			n = 0;
+
+	while (n < max && walk->day >= WXA_DAY_MIN)
+	{
+		wxa_day		first,
+					last;
+
+		if (walk_candidate(walk, &first, &last) && first >= WXA_DAY_MIN &&
+			last <= walk->yesterday && period_matches(r, walk->kind, first, last))
+		{
+			out[n].first = first;
+			out[n].last = last;
+			out[n].days = last - first + 1;
+			n++;
+		}
+		walk_step(walk);
+	}
+	return n;
+}

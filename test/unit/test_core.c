@@ -788,6 +788,57 @@ test_none_reasons(void)
 	wxa_restriction_free(&r);
 }
 
+/* The lazy scan's walk: newest first, in waves, resumable. */
+static void
+test_walk(void)
+{
+	WxaRestriction r;
+	WxaWalk		w;
+	WxaPeriod	out[8];
+	wxa_day		yesterday = D(2024, 6, 26);	/* a Wednesday */
+	int			n;
+
+	wxa_restriction_init(&r);
+	wxa_walk_init(&w, WXA_PERIOD_DAY, yesterday, false);
+	n = wxa_walk_back(&w, &r, 3, out);
+	CHECK(n == 3 && out[0].first == yesterday && out[2].first == yesterday - 2 && out[2].days == 1);
+	n = wxa_walk_back(&w, &r, 2, out);
+	CHECK(n == 2 && out[0].first == yesterday - 3);
+	/* weeks: the newest that has ended, then back a week at a time */
+	wxa_walk_init(&w, WXA_PERIOD_WEEK, yesterday, false);
+	n = wxa_walk_back(&w, &r, 2, out);
+	CHECK(n == 2 && out[0].first == D(2024, 6, 17) && out[0].last == D(2024, 6, 23) &&
+		  out[1].first == D(2024, 6, 10));
+	/* months */
+	wxa_walk_init(&w, WXA_PERIOD_MONTH, yesterday, false);
+	n = wxa_walk_back(&w, &r, 2, out);
+	CHECK(n == 2 && out[0].first == D(2024, 5, 1) && out[0].last == D(2024, 5, 31) &&
+		  out[1].first == D(2024, 4, 1) && out[1].last == D(2024, 4, 30));
+	/* the portrait: three windows per end date, or by first day */
+	wxa_walk_init(&w, WXA_PERIOD_PORTRAIT, yesterday, false);
+	n = wxa_walk_back(&w, &r, 4, out);
+	CHECK(n == 4 && out[0].last == yesterday && out[0].days == 1 && out[1].days == 7 &&
+		  out[2].days == 30 && out[2].last == yesterday && out[3].last == yesterday - 1 && out[3].days == 1);
+	wxa_walk_init(&w, WXA_PERIOD_PORTRAIT, yesterday, true);
+	n = wxa_walk_back(&w, &r, 8, out);
+	CHECK(n == 8 && out[0].first == yesterday && out[0].days == 1 && out[5].first == yesterday - 5 &&
+		  out[6].first == yesterday - 6 && out[6].days == 1 && out[7].first == yesterday - 6 &&
+		  out[7].days == 7 && out[7].last == yesterday);
+	/* conditions on the days and an upper bound narrow the walk */
+	wxa_restriction_days_compare(&r, WXA_CMP_EQ, 30);
+	wxa_range_compare(&r.end, WXA_CMP_LE, D(2024, 6, 1));
+	wxa_walk_init(&w, WXA_PERIOD_PORTRAIT, yesterday, false);
+	n = wxa_walk_back(&w, &r, 2, out);
+	CHECK(n == 2 && out[0].last == D(2024, 6, 1) && out[0].days == 30 && out[1].last == D(2024, 5, 31));
+	wxa_restriction_free(&r);
+	/* nothing matches: the walk ends */
+	wxa_restriction_init(&r);
+	wxa_restriction_days_compare(&r, WXA_CMP_EQ, 5);
+	wxa_walk_init(&w, WXA_PERIOD_PORTRAIT, yesterday, false);
+	CHECK(wxa_walk_back(&w, &r, 2, out) == 0 && wxa_walk_back(&w, &r, 2, out) == 0);
+	wxa_restriction_free(&r);
+}
+
 int
 main(void)
 {
@@ -796,6 +847,7 @@ main(void)
 	test_periods();
 	test_or_periods();
 	test_none_reasons();
+	test_walk();
 	test_responses();
 	test_api();
 	test_catalog();
