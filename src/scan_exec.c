@@ -46,6 +46,7 @@ free_scan_memory(void *arg)
 	state->join_batch = NULL;
 	wxa_rows_free(&state->own_rows);
 	state->rows = NULL;
+	wxa_lazy_free(state);
 }
 
 static bool
@@ -90,6 +91,10 @@ plan_periods_for(WxaScanState *state, Datum *values, bool *nulls)
 						  state->qual_types, periods, &state->planned, &status))
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 
+	/* no (lower) date bound, but a LIMIT over the scan: newest first, in waves */
+	if ((status == WXA_PLAN_NO_LOWER_BOUND || status == WXA_PLAN_UNRESTRICTED) &&
+		wxa_lazy_start(state, values, nulls))
+		return;
 	if (status == WXA_PLAN_NO_LOWER_BOUND)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -123,6 +128,7 @@ plan_periods_for(WxaScanState *state, Datum *values, bool *nulls)
 		state->periods[i].period = periods[i];
 		state->periods[i].request = -1;
 	}
+	wxa_unpublished_note_selected(state, values, nulls, periods, state->nperiods, sizeof(WxaPeriod));
 }
 
 /* Evaluate the restriction values (or take a batched join's) and plan the periods. */
@@ -273,6 +279,27 @@ raise_unpublished(WxaScanState *state, const WxaPeriod *p)
 					 WXA_PUBLISH_HOUR_BEIJING)));
 }
 
+/* WeChat has not published p: leave it out (own_rows empty) rather than fail? Judged among the periods of its batch. */
+static bool
+leave_out(WxaScanState *state, WxaBatch *batch, const WxaPeriod *p)
+{
+	bool		out;
+
+	if (batch == state->join_batch)
+		out = wxa_unpublished_leave_out(state, p, state->collected_periods, state->ncollected,
+										sizeof(WxaPeriod));
+	else
+		out = wxa_unpublished_leave_out(state, p, &state->periods[0].period, state->nperiods,
+										sizeof(ScanPeriod));
+	if (out)
+	{
+		wxa_rows_free(&state->own_rows);
+		state->own_rows.ncols = state->ep->ncolumns;
+		state->last_left_out = true;
+	}
+	return out;
+}
+
 /* Wait for a period's response and parse it into own_rows (the scan's callback frees them if anything fails). */
 static void
 receive_period(WxaScanState *state, WxaBatch *batch, int request, const WxaPeriod *p)
@@ -282,8 +309,16 @@ receive_period(WxaScanState *state, WxaBatch *batch, int request, const WxaPerio
 	size_t		len;
 
 	wxa_error_clear(&err);
+	state->last_left_out = false;
 	if (wxa_batch_wait(batch, request, &err) != 0)
+	{
+		if (wxa_unpublished_error(&err) && leave_out(state, batch, p))
+		{
+			wxa_batch_forget(batch, request);
+			return;
+		}
 		wxa_raise(&err, state->config);
+	}
 	body = wxa_batch_response(batch, request, &len);
 	if (wxa_parse_datacube(state->ep, p, body, len, &state->own_rows, &err) != 0)
 	{
@@ -297,8 +332,13 @@ receive_period(WxaScanState *state, WxaBatch *batch, int request, const WxaPerio
 		wxa_raise(&err, state->config);
 	}
 	wxa_batch_forget(batch, request);
-	if (state->own_rows.nrows == 0 && wxa_day_maybe_unpublished(p->last, time(NULL)))
+	if (state->own_rows.nrows == 0 && wxa_empty_answer_unpublished(p))
+	{
+		if (leave_out(state, batch, p))
+			return;
 		raise_unpublished(state, p);
+	}
+	wxa_unpublished_published(state, p);
 }
 
 /*
@@ -364,12 +404,15 @@ load_period(WxaScanState *state, int i)
 	if (cached)
 	{
 		state->rows = &cached->rows;
+		wxa_lazy_saw(state, cached->rows.nrows);
 		return;
 	}
 	receive_period(state, state->batch, sp->request, &sp->period);
 	state->rows = &state->own_rows;
+	wxa_lazy_saw(state, state->own_rows.nrows);
 	cells = (long) state->own_rows.nrows * state->own_rows.ncols;
-	if (state->cached_cells + cells <= WXA_CACHE_CELLS)
+	/* a period left out unpublished is asked again by the rescan that needs it */
+	if (state->cached_cells + cells <= WXA_CACHE_CELLS && !state->last_left_out)
 		state->rows = &cache_own_rows(state, &sp->period)->rows;
 }
 
@@ -461,6 +504,7 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	state->has_exec_params = contains_exec_param((Node *) plan->fdw_exprs, NULL);
 	state->appid_excludes = intVal(list_nth(plan->fdw_private, FdwScanPrivateAppidExcludes)) != 0;
 	state->driven = list_length(plan->fdw_private) > FdwScanPrivateDriven;
+	state->lazy_order = (WxaLazyOrder) intVal(list_nth(plan->fdw_private, FdwScanPrivateLazy));
 
 	ctl.keysize = sizeof(int64);
 	ctl.entrysize = sizeof(CachedPeriod);
@@ -534,7 +578,11 @@ start_scan(ForeignScanState *node)
 		state->nperiods = 0;
 		return;
 	}
+	wxa_unpublished_begin(state);
+	wxa_lazy_free(state);
 	plan_periods(state, node->ss.ps.ps_ExprContext);
+	if (state->lazy)
+		(void) wxa_lazy_next_wave(state);
 	start_requests(state);
 }
 
@@ -580,6 +628,13 @@ next_row(ForeignScanState *node, bool wait)
 			return true;
 		}
 		release_rows(state);
+		if (state->current + 1 >= state->nperiods && state->lazy && wxa_lazy_next_wave(state))
+		{
+			/* the lazy scan's next wave, now that the last one's rows have been pulled */
+			retire_batch(state);
+			state->current = -1;
+			start_requests(state);
+		}
 		if (state->current + 1 >= state->nperiods)
 		{
 			ExecClearTuple(slot);
@@ -622,7 +677,10 @@ wxaEndForeignScan(ForeignScanState *node)
 	WxaScanState *state = node->fdw_state;
 
 	if (state)
+	{
+		wxa_unpublished_notice(state);
 		MemoryContextDelete(state->context);
+	}
 	node->fdw_state = NULL;
 }
 
@@ -716,11 +774,13 @@ wxa_scan_receive_collected(ForeignScanState *node)
 
 	if (state->join_batch == NULL)
 		return;
+	wxa_unpublished_begin(state);
 	for (int i = 0; i < state->ncollected; i++)
 	{
 		receive_period(state, state->join_batch, state->join_requests[i],
 					   &state->collected_periods[i]);
-		(void) cache_own_rows(state, &state->collected_periods[i]);
+		if (!state->last_left_out)
+			(void) cache_own_rows(state, &state->collected_periods[i]);
 	}
 	wxa_http_stats_add(&state->totals, wxa_batch_stats(state->join_batch));
 	wxa_batch_free(state->join_batch);

@@ -222,7 +222,7 @@ wxaExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	if (list_length(plan->fdw_private) > FdwScanPrivateDriven)
 		requests = "from the outer rows, fetched by the batched join";
 	/* after a run (ANALYZE), what was planned then: run-time values included */
-	else if (state && state->periods && !state->has_exec_params)
+	else if (state && state->periods && !state->has_exec_params && !state->lazy)
 	{
 		StringInfoData buf;
 

@@ -26,6 +26,7 @@ _PG_init(void)
 	wxa_token_cache_init();
 	wxa_wait_init();
 	wxa_batched_join_init();
+	wxa_unpublished_init();
 }
 
 PG_FUNCTION_INFO_V1(wxa_fdw_handler);
