@@ -75,3 +75,117 @@ EXPLAIN (COSTS OFF) SELECT * FROM wxa.daily_visit_trend WHERE ref_date = '2024-0
 EXPLAIN (COSTS OFF) SELECT * FROM wxa.daily_visit_trend WHERE ref_date BETWEEN '2024-01-01' AND '2024-01-05';
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date = ANY (ARRAY['2024-01-01', '2024-02-01']::date[] || (SELECT '2024-03-01'::date));
+
+-- ---------------------------------------------------------------- publication mornings
+-- The emulator publishes the newest two days late (61503). Messages that name those days
+-- change every day: the suite shows them with the days replaced by "D".
+CREATE FUNCTION wxa_test.undated(text) RETURNS text LANGUAGE sql IMMUTABLE
+AS $$ SELECT regexp_replace($1, '\d{4}-\d{2}-\d{2}', 'D', 'g') $$;
+\! python3 test/emulator/emuctl.py reset >/dev/null
+\! python3 test/emulator/emuctl.py config unpublished_days=2 >/dev/null
+\set VERBOSITY terse
+-- a dashboard's "last 7 days": the published days, with one NOTICE naming the two left out
+SELECT count(DISTINCT ref_date) AS days, max(ref_date) = wxa_yesterday() - 2 AS newest_is_published
+FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 6;
+\set n `:count_daily`
+SELECT :n AS requests;
+-- the same with the bounds people write: BETWEEN ... AND wxa_yesterday(), < wxa_today()
+SELECT count(*) > 0 AS rows FROM wxa.daily_visit_trend
+WHERE ref_date BETWEEN wxa_yesterday() - 6 AND wxa_yesterday();
+SELECT count(*) > 0 AS rows FROM wxa.daily_visit_trend
+WHERE ref_date >= wxa_today() - 7 AND ref_date < wxa_today();
+-- the rows are exactly those of the published days
+SELECT (SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 6) =
+       (SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date BETWEEN wxa_yesterday() - 6 AND wxa_yesterday() - 2)
+       AS same_rows;
+\set VERBOSITY default
+
+-- an equality selects a day: still the loud error, in every form, also from an outer row
+SELECT c.state, wxa_test.undated(c.message) AS message, c.hint
+FROM unnest(ARRAY[
+  'SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date = wxa_yesterday()',
+  'SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date IN (wxa_yesterday() - 1, wxa_yesterday() - 3)',
+  'SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date = ANY (ARRAY[wxa_yesterday()])',
+  'SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date = wxa_yesterday() OR ref_date < wxa_yesterday() - 10 AND ref_date > wxa_yesterday() - 13',
+  'SELECT count(*) FROM (VALUES (wxa_yesterday() - 3), (wxa_yesterday())) o(d) JOIN wxa.daily_visit_trend t ON t.ref_date = o.d',
+  'SELECT count(*) FROM (VALUES (wxa_yesterday() - 3), (wxa_yesterday())) o(d), LATERAL (SELECT * FROM wxa.daily_visit_trend t WHERE t.ref_date = o.d OFFSET 0) t'
+]) WITH ORDINALITY AS q(query, i), wxa_test.caught(q.query) c ORDER BY i;
+
+-- the incremental load: too early, it fails and stores nothing; once published, it loads
+CREATE TABLE daily_visits (ref_date date PRIMARY KEY, visit_uv bigint, loaded_at timestamptz);
+\set load 'INSERT INTO daily_visits SELECT ref_date, visit_uv, now() FROM wxa.daily_visit_trend WHERE ref_date = wxa_yesterday() ON CONFLICT (ref_date) DO UPDATE SET visit_uv = EXCLUDED.visit_uv, loaded_at = EXCLUDED.loaded_at'
+SELECT state, wxa_test.undated(message) AS message FROM wxa_test.caught(:'load');
+SELECT count(*) AS stored FROM daily_visits;
+\! python3 test/emulator/emuctl.py config unpublished_days=0 >/dev/null
+:load;
+:load;
+SELECT count(*) AS stored, bool_and(ref_date = wxa_yesterday()) AS yesterday FROM daily_visits;
+\! python3 test/emulator/emuctl.py config unpublished_days=2 >/dev/null
+
+-- unpublished 'error': 1.1's behaviour for a range too; 'skip': every unpublished period left out
+ALTER FOREIGN TABLE wxa.daily_visit_trend OPTIONS (ADD unpublished 'error');
+SELECT state, wxa_test.undated(message) AS message
+FROM wxa_test.caught('SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 6');
+ALTER FOREIGN TABLE wxa.daily_visit_trend OPTIONS (SET unpublished 'skip');
+\set VERBOSITY terse
+SELECT count(*) AS rows FROM wxa.daily_visit_trend WHERE ref_date = wxa_yesterday();
+\set VERBOSITY default
+-- the table's option wins over the server's
+ALTER SERVER wechat OPTIONS (ADD unpublished 'error');
+\set VERBOSITY terse
+SELECT count(*) AS rows FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 1;
+\set VERBOSITY default
+SELECT state, wxa_test.undated(message) AS message
+FROM wxa_test.caught('SELECT count(*) FROM wxa.daily_summary WHERE ref_date >= wxa_yesterday() - 6');
+ALTER SERVER wechat OPTIONS (DROP unpublished);
+ALTER FOREIGN TABLE wxa.daily_visit_trend OPTIONS (DROP unpublished);
+
+-- a day in the middle not published while later ones are: no morning's wait, an error (auto) ...
+\! python3 test/emulator/emuctl.py config unpublished_days=0 unpublished_dates=20240105 >/dev/null
+SELECT * FROM wxa_test.caught($$SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date BETWEEN '2024-01-01' AND '2024-01-07'$$);
+-- ... also when the range ends there: the days after it up to yesterday were not asked for
+SELECT state, message FROM wxa_test.caught($$SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date BETWEEN '2024-01-01' AND '2024-01-05'$$);
+-- ... left out with skip, the NOTICE naming it
+ALTER FOREIGN TABLE wxa.daily_visit_trend OPTIONS (ADD unpublished 'skip');
+SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date BETWEEN '2024-01-03' AND '2024-01-07' ORDER BY 1;
+ALTER FOREIGN TABLE wxa.daily_visit_trend OPTIONS (DROP unpublished);
+-- the newest days unpublished but one in between published: not one unbroken run
+SELECT to_char(wxa_yesterday() - 1, 'YYYYMMDD') AS published_day \gset
+\setenv PUBLISHED_DAY :published_day
+\! python3 test/emulator/emuctl.py config unpublished_days=3 unpublished_dates= >/dev/null
+SELECT state, wxa_test.undated(message) AS message
+FROM wxa_test.caught('SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 6');
+\! python3 test/emulator/emuctl.py reset >/dev/null
+
+-- WeChat's other answer before publication, the empty one: unpublished while it is before
+-- wxa_fdw.publication_hour in Beijing (24: always; 0: never, an empty day has no data)
+\! python3 test/emulator/emuctl.py config unpublished_days=1 unpublished_answer=empty >/dev/null
+SET wxa_fdw.publication_hour = 24;
+\set VERBOSITY terse
+SELECT max(ref_date) = wxa_yesterday() - 1 AS newest_is_published
+FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 3;
+\set VERBOSITY default
+SELECT state, wxa_test.undated(message) AS message
+FROM wxa_test.caught('SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date = wxa_yesterday()');
+SET wxa_fdw.publication_hour = 0;
+SELECT count(*) AS rows FROM wxa.daily_visit_trend WHERE ref_date = wxa_yesterday();
+RESET wxa_fdw.publication_hour;
+\! python3 test/emulator/emuctl.py reset >/dev/null
+
+-- weeks, months and the portrait's windows: the newest unpublished ones left out
+\! python3 test/emulator/emuctl.py config unpublished_days=1 >/dev/null
+\set VERBOSITY terse
+SELECT count(DISTINCT end_date) AS windows, bool_and(end_date < wxa_yesterday()) AS all_published
+FROM wxa.user_portrait WHERE end_date >= wxa_yesterday() - 2 AND days = 30;
+SELECT count(*) > 0 AS rows FROM wxa.user_portrait WHERE end_date >= wxa_yesterday() - 1;
+\set VERBOSITY default
+SELECT state, wxa_test.undated(message) AS message
+FROM wxa_test.caught('SELECT count(*) FROM wxa.user_portrait WHERE end_date = wxa_yesterday() AND days = 7');
+\! python3 test/emulator/emuctl.py config unpublished_days=40 >/dev/null
+SET client_min_messages = warning;   -- how many weeks are left out depends on the weekday
+SELECT count(*) > 0 AS weeks, bool_and(end_date < wxa_yesterday() - 39) AS all_published
+FROM wxa.weekly_visit_trend WHERE ref_date >= wxa_yesterday() - 100;
+SELECT count(*) > 0 AS months, bool_and(end_date < wxa_yesterday() - 39) AS all_published
+FROM wxa.monthly_visit_trend WHERE ref_date >= wxa_yesterday() - 200;
+RESET client_min_messages;
+\! python3 test/emulator/emuctl.py reset >/dev/null
