@@ -219,6 +219,8 @@ extern void wxa_lazy_free(WxaScanState *state);
 /* unpublished.c */
 extern void wxa_unpublished_init(void);
 extern bool wxa_unpublished_error(const WxaError *err);
+extern WxaPollResult wxa_poll_period(WxaBatch *batch, int index, WxaUnpublished mode, WxaError *err);
+extern int	wxa_wait_period(WxaBatch *batch, int index, WxaUnpublished mode, WxaError *err);
 extern bool wxa_empty_answer_unpublished(const WxaPeriod *p);
 extern void wxa_unpublished_note_selected(WxaScanState *state, Datum *values, bool *nulls,
 										  const WxaPeriod *periods, int n, size_t stride);

@@ -310,8 +310,9 @@ receive_period(WxaScanState *state, WxaBatch *batch, int request, const WxaPerio
 
 	wxa_error_clear(&err);
 	state->last_left_out = false;
-	if (wxa_batch_wait(batch, request, &err) != 0)
+	if (wxa_wait_period(batch, request, state->config->unpublished, &err) != 0)
 	{
+		/* its own 61503 (another period's never fails this one: wxa_poll_period) */
 		if (wxa_unpublished_error(&err) && leave_out(state, batch, p))
 		{
 			wxa_batch_forget(batch, request);
@@ -596,11 +597,14 @@ period_ready(WxaScanState *state, int i)
 	if (sp->request < 0)
 		return true;
 	wxa_error_clear(&err);
-	switch (wxa_batch_poll(state->batch, sp->request, &err))
+	switch (wxa_poll_period(state->batch, sp->request, state->config->unpublished, &err))
 	{
 		case WXA_POLL_DONE:
 			return true;
 		case WXA_POLL_FAILED:
+			/* unpublished: receive_period() leaves it out or raises */
+			if (wxa_unpublished_error(&err))
+				return true;
 			wxa_raise(&err, state->config);
 		case WXA_POLL_PENDING:
 			break;
