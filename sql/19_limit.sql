@@ -116,6 +116,7 @@ SELECT state, message FROM unnest(ARRAY[
 \set n `:count_datacube`
 SELECT :n AS requests;
 -- a date restriction without a lower bound is walked too, from its upper bound
+EXPLAIN (COSTS OFF) SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date <= '2024-01-10' LIMIT 3;
 SELECT array_agg(ref_date ORDER BY ref_date DESC) AS days
 FROM (SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date <= '2024-01-10' LIMIT 3) s;
 

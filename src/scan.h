@@ -204,7 +204,8 @@ extern bool wxa_quals_list_values(List *codes);
 extern WxaPlanNone wxa_no_requests_why(const WxaEndpoint *ep, const WxaConfig *config, List *codes,
 									   Datum *values, bool *nulls, Oid *types);
 extern void wxa_explain_texts_at_plan_time(Oid foreigntableid, const WxaEndpoint *ep, List *codes,
-										   List *exprs, char **requests, char **first_body);
+										   List *exprs, const char *lazy, char **requests,
+										   char **first_body);
 
 /* scan_lazy.c */
 extern WxaLazyOrder wxa_lazy_order(PlannerInfo *root, RelOptInfo *baserel, const WxaEndpoint *ep,

@@ -154,11 +154,12 @@ append_no_requests_reason(StringInfo buf, const WxaEndpoint *ep, const WxaConfig
 /*
  * EXPLAIN's texts for a plan whose restriction values are all constants,
  * computed now so that plain EXPLAIN needs to evaluate nothing. Both stay
- * empty when a value is known only at run time.
+ * empty when a value is known only at run time. lazy: the text of the lazy
+ * scan a restriction without a lower bound becomes, or NULL.
  */
 void
 wxa_explain_texts_at_plan_time(Oid foreigntableid, const WxaEndpoint *ep, List *codes, List *exprs,
-						   char **requests, char **first_body)
+							   const char *lazy, char **requests, char **first_body)
 {
 	int			n = list_length(exprs);
 	Datum	   *values = palloc(sizeof(Datum) * (n + 1));
@@ -189,6 +190,12 @@ wxa_explain_texts_at_plan_time(Oid foreigntableid, const WxaEndpoint *ep, List *
 	periods = palloc(sizeof(WxaPeriod) * config->max_requests);
 	if (!wxa_plan_from_values(ep, config, codes, values, nulls, types, periods, &count, &status))
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	/* no lower bound, but a LIMIT over the scan: the lazy scan's own text */
+	if (lazy && status == WXA_PLAN_NO_LOWER_BOUND)
+	{
+		*requests = pstrdup(lazy);
+		return;
+	}
 	initStringInfo(&buf);
 	wxa_describe_requests(&buf, count, config->max_requests, status == WXA_PLAN_OK ? (int) count : 0,
 						  periods, sizeof(WxaPeriod), wxa_quals_list_values(codes));

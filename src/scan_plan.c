@@ -432,16 +432,22 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 		requests = "0 (the condition on appid excludes this server)";
 		first_body = "";
 	}
-	else if (!wxa_quals_have_date(quals))
+	else
 	{
 		WxaConfig  *config = wxa_get_config(GetForeignTable(foreigntableid)->serverid, InvalidOid, false);
+		char	   *lazy = info->lazy == WXA_LAZY_NONE ? NULL :
+			psprintf("newest first from yesterday, %d at a time as rows are pulled, at most %d",
+					 config->max_concurrency, config->max_requests);
 
-		requests = psprintf("newest first from yesterday, %d at a time as rows are pulled, at most %d",
-							config->max_concurrency, config->max_requests);
-		first_body = "";
+		if (!wxa_quals_have_date(quals))
+		{
+			requests = lazy;
+			first_body = "";
+		}
+		else
+			wxa_explain_texts_at_plan_time(foreigntableid, info->ep, codes, exprs, lazy,
+										   &requests, &first_body);
 	}
-	else
-		wxa_explain_texts_at_plan_time(foreigntableid, info->ep, codes, exprs, &requests, &first_body);
 	/* every clause is checked again locally: the periods only narrow what is fetched */
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid, exprs,
