@@ -94,6 +94,14 @@ SELECT count(*) > 0 AS rows FROM wxa.daily_visit_trend
 WHERE ref_date BETWEEN wxa_yesterday() - 6 AND wxa_yesterday();
 SELECT count(*) > 0 AS rows FROM wxa.daily_visit_trend
 WHERE ref_date >= wxa_today() - 7 AND ref_date < wxa_today();
+-- one NOTICE per statement: the same table twice, two tables
+SELECT count(*) > 0 AS rows FROM (
+  SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 3
+  UNION ALL
+  SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 2) u;
+SELECT count(*) > 0 AS rows
+FROM wxa.daily_visit_trend t JOIN wxa.daily_summary s USING (ref_date)
+WHERE t.ref_date >= wxa_yesterday() - 3 AND s.ref_date >= wxa_yesterday() - 3;
 -- the rows are exactly those of the published days
 SELECT (SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 6) =
        (SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date BETWEEN wxa_yesterday() - 6 AND wxa_yesterday() - 2)

@@ -17,6 +17,7 @@
 #include "scan.h"
 
 #include "access/xact.h"
+#include "executor/executor.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
@@ -27,9 +28,16 @@
 /* The Beijing hour before which an empty answer for yesterday is taken as unpublished. */
 static int	wxa_publication_hour = WXA_PUBLISH_HOUR_BEIJING;
 
+static void executor_end(QueryDesc *queryDesc);
+static void left_out_xact_callback(XactEvent event, void *arg);
+static ExecutorEnd_hook_type prev_executor_end;
+
 void
 wxa_unpublished_init(void)
 {
+	prev_executor_end = ExecutorEnd_hook;
+	ExecutorEnd_hook = executor_end;
+	RegisterXactCallback(left_out_xact_callback, NULL);
 	DefineCustomIntVariable("wxa_fdw.publication_hour",
 							"Beijing hour before which an empty answer for yesterday counts as not published yet.",
 							"WeChat publishes a day the next morning; some endpoints answer an empty list, not errcode 61503, until then.",
@@ -295,29 +303,132 @@ compare_periods(const void *a, const void *b)
 	return (x->days > y->days) - (x->days < y->days);
 }
 
-/* One NOTICE naming the periods left out, when the scan ends. */
+/*
+ * The periods left out during the statement, per table, for its one NOTICE:
+ * scans hand theirs over when they end (EndForeignScan, within ExecutorEnd),
+ * and the ExecutorEnd hook raises the NOTICE once they all have.
+ */
+typedef struct LeftOutTable
+{
+	char	   *table;
+	char	   *server;
+	WxaUnpublished mode;
+	WxaPeriod  *periods;
+	int			nperiods;
+} LeftOutTable;
+
+static LeftOutTable *left_out_tables;	/* in TopMemoryContext */
+static int	nleft_out_tables;
+
+/* Hand the scan's left-out periods over to the statement's NOTICE. */
 void
 wxa_unpublished_notice(WxaScanState *state)
 {
-	StringInfoData list;
+	LeftOutTable *t = NULL;
+	MemoryContext old;
 
 	if (state->nleft_out == 0)
 		return;
-	initStringInfo(&list);
-	qsort(state->left_out, state->nleft_out, sizeof(WxaPeriod), compare_periods);
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	for (int i = 0; i < nleft_out_tables && t == NULL; i++)
+		if (strcmp(left_out_tables[i].table, state->table_name) == 0 &&
+			strcmp(left_out_tables[i].server, state->config->server_name) == 0)
+			t = &left_out_tables[i];
+	if (t == NULL)
+	{
+		left_out_tables = left_out_tables == NULL ? palloc(sizeof(LeftOutTable)) :
+			repalloc(left_out_tables, sizeof(LeftOutTable) * (nleft_out_tables + 1));
+		t = &left_out_tables[nleft_out_tables++];
+		t->table = pstrdup(state->table_name);
+		t->server = pstrdup(state->config->server_name);
+		t->mode = state->config->unpublished;
+		t->periods = NULL;
+		t->nperiods = 0;
+	}
 	for (int i = 0; i < state->nleft_out; i++)
 	{
-		char		when[32];
+		bool		seen = false;
 
-		wxa_describe_period(&state->left_out[i], when, sizeof(when));
-		appendStringInfo(&list, "%s%s", i ? ", " : "", when);
+		for (int j = 0; j < t->nperiods && !seen; j++)
+			seen = key_of(&t->periods[j]) == key_of(&state->left_out[i]);
+		if (seen)
+			continue;
+		t->periods = t->periods == NULL ? palloc(sizeof(WxaPeriod)) :
+			repalloc(t->periods, sizeof(WxaPeriod) * (t->nperiods + 1));
+		t->periods[t->nperiods++] = state->left_out[i];
 	}
-	ereport(NOTICE,
-			(errmsg_plural("%d period of foreign table \"%s\" is not published yet and was left out",
-						   "%d periods of foreign table \"%s\" are not published yet and were left out",
-						   state->nleft_out, state->nleft_out, state->table_name),
-			 errdetail("Left out: %s (server \"%s\", option unpublished '%s').", list.data,
-					   state->config->server_name, wxa_unpublished_name(state->config->unpublished)),
-			 errhint("WeChat publishes a day's data the next morning, Beijing time, usually after 10:00; where a query must see every period, set the option unpublished to 'error'.")));
+	MemoryContextSwitchTo(old);
 	state->nleft_out = 0;
+}
+
+static void
+forget_left_out(void)
+{
+	for (int i = 0; i < nleft_out_tables; i++)
+	{
+		pfree(left_out_tables[i].table);
+		pfree(left_out_tables[i].server);
+		if (left_out_tables[i].periods)
+			pfree(left_out_tables[i].periods);
+	}
+	if (left_out_tables)
+		pfree(left_out_tables);
+	left_out_tables = NULL;
+	nleft_out_tables = 0;
+}
+
+/* The statement's one NOTICE naming the periods left out, table by table. */
+static void
+raise_left_out_notice(void)
+{
+	StringInfoData list;
+	StringInfoData tables;
+	int			total = 0;
+
+	initStringInfo(&list);
+	initStringInfo(&tables);
+	appendStringInfoString(&tables, nleft_out_tables > 1 ? "foreign tables " : "foreign table ");
+	for (int i = 0; i < nleft_out_tables; i++)
+	{
+		LeftOutTable *t = &left_out_tables[i];
+
+		qsort(t->periods, t->nperiods, sizeof(WxaPeriod), compare_periods);
+		appendStringInfo(&tables, "%s\"%s\"", i ? " and " : "", t->table);
+		appendStringInfo(&list, "%sforeign table \"%s\" (server \"%s\", option unpublished '%s'): ",
+						 i ? "; " : "", t->table, t->server, wxa_unpublished_name(t->mode));
+		for (int j = 0; j < t->nperiods; j++)
+		{
+			char		when[32];
+
+			wxa_describe_period(&t->periods[j], when, sizeof(when));
+			appendStringInfo(&list, "%s%s", j ? ", " : "", when);
+		}
+		total += t->nperiods;
+	}
+	forget_left_out();
+	ereport(NOTICE,
+			(errmsg_plural("%d period of %s is not published yet and was left out",
+						   "%d periods of %s are not published yet and were left out",
+						   total, total, tables.data),
+			 errdetail("Left out: %s.", list.data),
+			 errhint("WeChat publishes a day's data the next morning, Beijing time, usually after 10:00; where a query must see every period, set the option unpublished to 'error'.")));
+}
+
+static void
+executor_end(QueryDesc *queryDesc)
+{
+	if (prev_executor_end)
+		prev_executor_end(queryDesc);
+	else
+		standard_ExecutorEnd(queryDesc);
+	if (nleft_out_tables > 0)
+		raise_left_out_notice();
+}
+
+/* An aborted statement's periods are no later statement's. */
+static void
+left_out_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		forget_left_out();
 }
