@@ -512,6 +512,8 @@ class PublicationTests(EmuTestCase):
         name = "getweanalysisappiddailyvisittrend"
         beijing = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date()
         day = [(beijing - datetime.timedelta(days=n)).strftime("%Y%m%d") for n in range(5)]
+        control("POST", "config", {"unpublished_dates": 20240303})
+        self.assertEqual(control("GET", "config")["config"]["unpublished_dates"], ["20240303"])
         control("POST", "config", {"unpublished_days": 2, "unpublished_dates": "20240301, 2024-03-03"})
         self.assertErr(datacube(name, day[1], day[1], self.token), 61503)
         self.assertErr(datacube(name, day[2], day[2], self.token), 61503)

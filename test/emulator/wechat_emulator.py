@@ -203,6 +203,8 @@ UNPUBLISHED_ANSWERS = ("61503", "empty")
 
 def parse_day_list(value):
     """unpublished_dates: a list of days, or one string of them separated by commas -> YYYYMMDD set."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)      # emuctl sends unpublished_dates=20240105 as a number
     if isinstance(value, str):
         value = [v for v in value.split(",") if v.strip()]
     if not isinstance(value, list):
