@@ -42,7 +42,10 @@ SELECT (SELECT array_agg(ref_date) FROM (SELECT ref_date FROM wxa.daily_visit_tr
 -- a parameter as the LIMIT, a subquery with its own LIMIT
 PREPARE newest_n(int) AS SELECT ref_date FROM wxa.daily_visit_trend ORDER BY ref_date DESC LIMIT $1;
 SELECT count(*) AS rows FROM (SELECT * FROM wxa.daily_visit_trend LIMIT 3) s JOIN newest USING (ref_date);
-EXECUTE newest_n(2);
+CREATE TEMP TABLE got AS EXECUTE newest_n(2);
+SELECT array_agg(ref_date ORDER BY ref_date DESC) =
+       (SELECT array_agg(ref_date ORDER BY ref_date DESC) FROM (SELECT ref_date FROM newest ORDER BY ref_date DESC LIMIT 2) s) AS the_newest
+FROM got;
 DEALLOCATE newest_n;
 -- EXPLAIN says how it walks
 EXPLAIN (COSTS OFF) SELECT * FROM one.daily_visit_trend LIMIT 1;
@@ -56,11 +59,13 @@ SELECT count(*) AS rows, max(end_date) = date_trunc('month', wxa_yesterday() + 1
 FROM (SELECT * FROM wxa.monthly_retain ORDER BY ref_date DESC LIMIT 4) s;
 SELECT count(*) AS rows FROM (SELECT * FROM wxa.visit_page LIMIT 25) s;
 -- the portrait: all three windows of each end date, newest end date first ...
-SELECT array_agg(DISTINCT days ORDER BY days) AS windows, max(end_date) = wxa_yesterday() AS newest
-FROM (SELECT * FROM wxa.user_portrait LIMIT 60) s;
+-- (the 7- and 30-day windows always have rows; a 1-day window sometimes has none)
+SELECT ARRAY[7, 30] <@ array_agg(DISTINCT days) FILTER (WHERE end_date = wxa_yesterday()) AS newest_windows,
+       bool_and(end_date >= wxa_yesterday() - 3) AS newest_end_dates
+FROM (SELECT * FROM wxa.user_portrait LIMIT 1500) s;
 -- ... or the days asked for, and ORDER BY ref_date DESC or end_date DESC without a Sort
-SELECT array_agg(DISTINCT days) AS windows, count(DISTINCT end_date) AS end_dates
-FROM (SELECT * FROM wxa.user_portrait WHERE days = 30 LIMIT 60) s;
+SELECT array_agg(DISTINCT days) AS windows, max(end_date) = wxa_yesterday() AS newest
+FROM (SELECT * FROM wxa.user_portrait WHERE days = 30 LIMIT 300) s;
 EXPLAIN (COSTS OFF) SELECT * FROM wxa.user_portrait ORDER BY ref_date DESC LIMIT 10;
 EXPLAIN (COSTS OFF) SELECT * FROM wxa.user_portrait ORDER BY end_date DESC, days LIMIT 10;
 SELECT bool_and(ref_date = wxa_yesterday()) AS newest_first_day
@@ -109,7 +114,7 @@ SELECT state, message FROM unnest(ARRAY[
   'SELECT DISTINCT visit_pv FROM wxa.daily_visit_trend LIMIT 10',
   'SELECT * FROM wxa.daily_visit_trend ORDER BY visit_pv DESC LIMIT 10',
   'SELECT * FROM wxa.daily_visit_trend ORDER BY ref_date LIMIT 10',
-  'SELECT * FROM wxa.daily_visit_trend t JOIN newest n USING (ref_date) LIMIT 10',
+  'SELECT * FROM wxa.daily_visit_trend t JOIN newest n USING (visit_pv) LIMIT 10',
   'SELECT * FROM wxa.daily_visit_trend t, wxa.daily_summary s LIMIT 10',
   'SELECT ref_date, rank() OVER (ORDER BY visit_pv) FROM wxa.daily_visit_trend LIMIT 10'
 ]) WITH ORDINALITY AS q(query, i), wxa_test.caught(q.query) c ORDER BY i;

@@ -436,7 +436,7 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	{
 		WxaConfig  *config = wxa_get_config(GetForeignTable(foreigntableid)->serverid, InvalidOid, false);
 		char	   *lazy = info->lazy == WXA_LAZY_NONE ? NULL :
-			psprintf("newest first from yesterday, %d at a time as rows are pulled, at most %d",
+			psprintf("newest first, %d at a time as rows are pulled, at most %d",
 					 config->max_concurrency, config->max_requests);
 
 		if (!wxa_quals_have_date(quals))
