@@ -13,6 +13,9 @@
 #define WXA_SCAN_H
 
 #include "commands/explain.h"
+#if PG_VERSION_NUM >= 180000
+#include "commands/explain_state.h"
+#endif
 #include "utils/hsearch.h"
 
 #include "core/wxa_response.h"

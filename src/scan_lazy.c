@@ -93,7 +93,11 @@ wxa_lazy_order(PlannerInfo *root, RelOptInfo *baserel, const WxaEndpoint *ep, Li
 
 	/* ORDER BY ref_date DESC (or end_date DESC), then anything: the scan gives the first key */
 	pk = linitial_node(PathKey, root->query_pathkeys);
+#if PG_VERSION_NUM >= 180000
+	if (pk->pk_cmptype != COMPARE_GT ||
+#else
 	if (pk->pk_strategy != BTGreaterStrategyNumber ||
+#endif
 		pk->pk_opfamily != get_opclass_family(GetDefaultOpClass(DATEOID, BTREE_AM_OID)))
 		return WXA_LAZY_NONE;
 	foreach(lc, pk->pk_eclass->ec_members)
