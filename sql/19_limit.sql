@@ -125,6 +125,25 @@ EXPLAIN (COSTS OFF) SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date <=
 SELECT array_agg(ref_date ORDER BY ref_date DESC) AS days
 FROM (SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date <= '2024-01-10' LIMIT 3) s;
 
+-- a partitioned table of two apps: every partition walks newest first; ORDER BY ref_date DESC
+-- merges them without a Sort
+\set emu_http 'http://127.0.0.1:' `echo "$WXA_EMULATOR_PORT"`
+CREATE SCHEMA parts;
+SELECT count(*) AS parents FROM wxa_create_app_tables('parts');
+SELECT count(*) AS partitions
+FROM generate_series(1, 2) AS i,
+     LATERAL wxa_add_app('part' || i, format('wx%s', lpad(to_hex(i), 16, '0')),
+                         md5(format('wx%s', lpad(to_hex(i), 16, '0'))), 'parts',
+                         jsonb_build_object('api_base_url', :'emu_http')) AS p;
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT count(*) AS rows FROM (SELECT * FROM parts.daily_visit_trend LIMIT 5) s;
+EXPLAIN (COSTS OFF) SELECT appid, ref_date FROM parts.daily_visit_trend ORDER BY ref_date DESC LIMIT 4;
+SELECT count(*) AS rows, count(DISTINCT appid) AS apps, bool_and(ref_date >= wxa_yesterday() - 6) AS newest
+FROM (SELECT appid, ref_date FROM parts.daily_visit_trend ORDER BY ref_date DESC LIMIT 4) s;
+DROP SCHEMA parts CASCADE;
+DROP SERVER part1 CASCADE;
+DROP SERVER part2 CASCADE;
+
 DROP SCHEMA one CASCADE;
 DROP SERVER wechat_one CASCADE;
 DROP SERVER wechat_short CASCADE;
