@@ -727,8 +727,6 @@ next_batch(BatchedJoinState *state)
 		state->batch = tuplestore_begin_heap(false, false, work_mem);
 	else
 		tuplestore_clear(state->batch);
-	for (int k = 0; k < state->ndriven; k++)
-		wxa_scan_trim_cache(state->driven[k]);
 	while (rows < state->batch_target && collected_periods(state) < BATCH_PERIODS)
 	{
 		TupleTableSlot *slot = ExecProcNode(state->outer);
