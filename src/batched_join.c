@@ -680,7 +680,12 @@ fill_scan_tuple(BatchedJoinState *state, TupleTableSlot *outer, TupleTableSlot *
 	state->css.ss.ps.ps_ExprContext->ecxt_scantuple = scan;
 }
 
-/* The driven scans' restriction values for this outer row (in the per-tuple context). */
+/*
+ * The driven scans' restriction values for this outer row, evaluated in the
+ * per-tuple memory (an array built per row, a cast from text), which the
+ * caller resets before the next row: memory stays flat over any number of
+ * outer rows.
+ */
 static void
 evaluate_values(BatchedJoinState *state, TupleTableSlot *outer)
 {
@@ -694,7 +699,8 @@ evaluate_values(BatchedJoinState *state, TupleTableSlot *outer)
 
 		foreach(lc, state->value_states[k])
 		{
-			state->values[k][i] = ExecEvalExpr(lfirst(lc), econtext, &state->nulls[k][i]);
+			state->values[k][i] = ExecEvalExprSwitchContext(lfirst(lc), econtext,
+															&state->nulls[k][i]);
 			i++;
 		}
 	}
