@@ -476,8 +476,8 @@ static bool
 receive_answer(WxaStoredPeriod *e, const char *body, size_t len, WxaError *err)
 {
 	WxaRows		rows = {0};
-	WxaStoredRows *block;
-	Size		size;
+	WxaStoredRows *volatile block = NULL;
+	Size		size = 0;
 
 	if (wxa_parse_datacube(e->key.ep, &e->period, body, len, &rows, err) != 0)
 	{
@@ -486,7 +486,10 @@ receive_answer(WxaStoredPeriod *e, const char *body, size_t len, WxaError *err)
 	}
 	PG_TRY();
 	{
-		block = block_from_rows(e->store->context, &rows, &size);
+		Size		block_size;
+
+		block = block_from_rows(e->store->context, &rows, &block_size);
+		size = block_size;
 	}
 	PG_FINALLY();
 	{

@@ -389,7 +389,7 @@ wxaIterateForeignScan(ForeignScanState *node)
 	WxaScanState *state = node->fdw_state;
 
 	/* under an async Append, never wait here: the Append waits for all its children */
-	state->would_wait = !next_row(node, !wxa_plan_async_capable(node->ss.ps.plan));
+	state->would_wait = !next_row(node, !wxa_node_async_capable(&node->ss.ps));
 	if (state->would_wait)
 		return ExecClearTuple(node->ss.ss_ScanTupleSlot);
 	return node->ss.ss_ScanTupleSlot;
