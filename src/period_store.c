@@ -22,12 +22,6 @@
 #include "scan.h"
 #include "store_persist.h"
 
-/* TEMPORARY until store_persist.c is merged: the database layer keeps nothing */
-#define wxa_persist_settled(config, period) false
-#define wxa_persist_read(config, ep, periods, n, bodies, lens) 0
-#define wxa_persist_write(config, ep, periods, bodies, lens, n) ((void) (config), (void) (bodies))
-#define wxa_persist_proven(config) ((void) (config))
-
 #include "access/xact.h"
 #include "lib/ilist.h"
 #include "miscadmin.h"

@@ -13,6 +13,7 @@
 
 #include "wxa_fdw.h"
 #include "scan.h"
+#include "store_persist.h"
 
 #include "executor/executor.h"
 #include "mb/pg_wchar.h"
@@ -279,7 +280,8 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	state->driven = list_length(plan->fdw_private) > FdwScanPrivateDriven;
 
 	state->store = wxa_store_of(estate);
-	wxa_store_client_init(&state->client, state->store, state->config, state->ep, false);
+	wxa_store_client_init(&state->client, state->store, state->config, state->ep,
+						  wxa_persist_enabled(RelationGetRelid(rel), state->config));
 	state->plan_context = AllocSetContextCreate(context, "wxa_fdw restriction", ALLOCSET_SMALL_SIZES);
 	state->period_buffer = palloc(sizeof(WxaPeriod) * state->config->max_requests);
 	state->current = -1;
