@@ -39,7 +39,8 @@ typedef enum OptionKind
 	OPT_TIMEZONE,
 	OPT_ENDPOINT,				/* a catalog endpoint name */
 	OPT_BOOL,
-	OPT_UNPUBLISHED				/* auto | error | skip */
+	OPT_UNPUBLISHED,			/* auto | error | skip */
+	OPT_ON_OFF					/* on | off */
 } OptionKind;
 
 typedef struct WxaOption
@@ -66,11 +67,14 @@ static const WxaOption wxa_options[] = {
 	{"async_capable", ForeignServerRelationId, OPT_BOOL},
 	{"sslrootcert", ForeignServerRelationId, OPT_CA_FILE, 0, 0, true},
 	{"unpublished", ForeignServerRelationId, OPT_UNPUBLISHED},
+	{"store", ForeignServerRelationId, OPT_ON_OFF},
+	{"store_after_days", ForeignServerRelationId, OPT_INT, 2, 3650},
 	{"secret", UserMappingRelationId, OPT_TEXT},
 	{"access_token", UserMappingRelationId, OPT_TEXT},
 	{"endpoint", ForeignTableRelationId, OPT_ENDPOINT},
 	{"async_capable", ForeignTableRelationId, OPT_BOOL},
 	{"unpublished", ForeignTableRelationId, OPT_UNPUBLISHED},
+	{"store", ForeignTableRelationId, OPT_ON_OFF},
 };
 
 static const char *const unpublished_names[] = {
@@ -278,6 +282,13 @@ validate_value(const WxaOption *opt, DefElem *def)
 						 errmsg("invalid value for option \"unpublished\": \"%s\"", value),
 						 errhint("Valid values are: auto, error, skip.")));
 			break;
+		case OPT_ON_OFF:
+			if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"%s\": \"%s\"", opt->name, value),
+						 errhint("Valid values are: on, off.")));
+			break;
 		case OPT_ENDPOINT:
 			if (wxa_endpoint_by_name(value) == NULL)
 				ereport(ERROR,
@@ -400,6 +411,10 @@ apply_server_option(WxaConfig *config, DefElem *def)
 		config->sslrootcert = defGetString(def);
 	else if (strcmp(name, "unpublished") == 0)
 		config->unpublished = (WxaUnpublished) unpublished_value(defGetString(def));
+	else if (strcmp(name, "store") == 0)
+		config->store = strcmp(defGetString(def), "on") == 0;
+	else if (strcmp(name, "store_after_days") == 0)
+		config->store_after_days = int_option(def);
 }
 
 /* The user's own mapping or a PUBLIC one, as GetUserMapping() looks for them. */
@@ -448,6 +463,7 @@ wxa_get_config(Oid serverid, Oid userid, bool with_mapping)
 	config->max_requests = 1000;
 	config->timezone = "Asia/Shanghai";
 	config->unpublished = WXA_UNPUBLISHED_AUTO;
+	config->store_after_days = 7;
 
 	foreach(lc, server->options)
 		apply_server_option(config, lfirst_node(DefElem, lc));
@@ -550,4 +566,21 @@ wxa_apply_table_options(WxaConfig *config, Oid foreigntableid)
 		if (strcmp(def->defname, "unpublished") == 0)
 			config->unpublished = (WxaUnpublished) unpublished_value(defGetString(def));
 	}
+}
+
+/* The table's option `store`, else the server's (already in config); off by default. */
+bool
+wxa_table_store(Oid foreigntableid, const WxaConfig *config)
+{
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	ListCell   *lc;
+
+	foreach(lc, table->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, "store") == 0)
+			return strcmp(defGetString(def), "on") == 0;
+	}
+	return config->store;
 }

@@ -19,6 +19,7 @@
 #include "utils/hsearch.h"
 
 #include "core/wxa_response.h"
+#include "period_store.h"
 
 /*
  * Cost of one API round trip, relative to seq_page_cost = 1. A round trip
@@ -33,8 +34,6 @@
 #define WXA_UNRESTRICTED_COST 1.0e10
 /* Requests assumed when the values are known only at run time. */
 #define WXA_UNKNOWN_REQUESTS 30
-/* Parsed cells kept per scan for rescans. */
-#define WXA_CACHE_CELLS 100000
 /* Most bytes of a value shown in an error about it. */
 #define WXA_VALUE_IN_ERROR 100
 
@@ -81,22 +80,10 @@ typedef struct WxaPlanInfo
 	List	   *lazy_pathkeys;	/* the order a scan without dates gives the query */
 } WxaPlanInfo;
 
-/*
- * A parsed period kept for rescans. Its cells are palloc'd in the scan's
- * context (copy_rows_into_context), so the cache needs no cleanup of its own:
- * no reset callback ever walks the hash table, which dynahash keeps in a child
- * context that MemoryContextDelete frees before it runs the callbacks.
- */
-typedef struct CachedPeriod
-{
-	int64		key;			/* first day and window length */
-	WxaRows		rows;			/* palloc'd: never passed to wxa_rows_free */
-} CachedPeriod;
-
 typedef struct ScanPeriod
 {
 	WxaPeriod	period;			/* first: describe_requests() reads it */
-	int			request;		/* index in the batch, -1 when served from the cache */
+	WxaStoredPeriod *entry;		/* the store's, once asked for */
 } ScanPeriod;
 
 typedef struct WxaScanState
@@ -136,14 +123,13 @@ typedef struct WxaScanState
 	long		planned;		/* periods matching, even beyond max_requests */
 	WxaPlanNone no_requests_why;	/* why none, for EXPLAIN ANALYZE */
 	int			current;
-	WxaRows    *rows;			/* rows of the current period: own_rows or a cached copy */
-	WxaRows		own_rows;		/* malloc'd by the parser; freed by free_scan_memory */
+	WxaStoredPeriod *pinned;	/* the current period's entry, its rows pinned */
+	const WxaStoredRows *rows;	/* its rows */
 	int			row;
-	WxaBatch   *batch;
 
-	/* cache of parsed periods across rescans */
-	HTAB	   *cache;
-	long		cached_cells;
+	/* the statement's periods, and this scan as one of their consumers */
+	WxaPeriodStore *store;
+	WxaStoreClient client;
 
 	/* periods of the whole query: max_requests bounds them */
 	long		requested;
@@ -152,8 +138,7 @@ typedef struct WxaScanState
 	WxaPeriod  *collected_periods;
 	int			ncollected;
 	int			collected_size;
-	WxaBatch   *join_batch;		/* the batch a batched join is waiting for */
-	int		   *join_requests;	/* its request per collected period */
+	WxaStoredPeriod **collected_entries;	/* their entries, until received */
 
 	/* the lazy newest-first scan (scan_lazy.c) */
 	WxaLazyOrder lazy_order;	/* the plan's */
@@ -172,10 +157,8 @@ typedef struct WxaScanState
 	WxaPeriod	pending;
 	bool		has_published;	/* the newest published period of this (re)scan */
 	wxa_day		newest_published;
-	bool		last_left_out;	/* the period just received was left out: not cached */
 
-	/* for EXPLAIN ANALYZE */
-	WxaTokenSession tokens;
+	/* for EXPLAIN ANALYZE: the Append's waits (scan_async.c) */
 	WxaHttpStats totals;
 	int			attnum_for_error;
 	const char *value_for_error;
@@ -223,8 +206,6 @@ extern void wxa_lazy_free(WxaScanState *state);
 /* unpublished.c */
 extern void wxa_unpublished_init(void);
 extern bool wxa_unpublished_error(const WxaError *err);
-extern WxaPollResult wxa_poll_period(WxaBatch *batch, int index, WxaUnpublished mode, WxaError *err);
-extern int	wxa_wait_period(WxaBatch *batch, int index, WxaUnpublished mode, WxaError *err);
 extern bool wxa_empty_answer_unpublished(const WxaPeriod *p);
 extern void wxa_unpublished_note_selected(WxaScanState *state, Datum *values, bool *nulls,
 										  const WxaPeriod *periods, int n, size_t stride);

@@ -209,7 +209,7 @@ wxa_lazy_next_wave(WxaScanState *state)
 	for (int i = 0; i < n; i++)
 	{
 		state->periods[i].period = state->period_buffer[i];
-		state->periods[i].request = -1;
+		state->periods[i].entry = NULL;
 	}
 	state->nperiods = n;
 	state->planned += n;

@@ -76,60 +76,6 @@ wxa_empty_answer_unpublished(const WxaPeriod *p)
 	return p->last >= today - 1 && hour < wxa_publication_hour;
 }
 
-/*
- * Poll the request of one period. The batch fails fast on any failure
- * (wxa_batch_poll), except that, unless unpublished is 'error', another
- * period's 61503 fails nothing: that period's own turn judges it.
- */
-WxaPollResult
-wxa_poll_period(WxaBatch *batch, int index, WxaUnpublished mode, WxaError *err)
-{
-	bool		whole_batch;
-	WxaError	other;
-
-	if (mode == WXA_UNPUBLISHED_ERROR)
-		return wxa_batch_poll(batch, index, err);
-	switch (wxa_batch_poll_own(batch, index, &whole_batch, err))
-	{
-		case WXA_POLL_DONE:
-			return WXA_POLL_DONE;
-		case WXA_POLL_FAILED:
-			return WXA_POLL_FAILED;
-		case WXA_POLL_PENDING:
-			break;
-	}
-	wxa_error_clear(&other);
-	if (wxa_batch_poll(batch, index, &other) == WXA_POLL_FAILED && !wxa_unpublished_error(&other))
-	{
-		*err = other;
-		return WXA_POLL_FAILED;
-	}
-	return WXA_POLL_PENDING;
-}
-
-/* Wait for the request of one period, as wxa_batch_wait() but polling with wxa_poll_period(). */
-int
-wxa_wait_period(WxaBatch *batch, int index, WxaUnpublished mode, WxaError *err)
-{
-	for (;;)
-	{
-		double		started;
-
-		switch (wxa_poll_period(batch, index, mode, err))
-		{
-			case WXA_POLL_DONE:
-				return 0;
-			case WXA_POLL_FAILED:
-				return -1;
-			case WXA_POLL_PENDING:
-				break;
-		}
-		started = wxa_monotonic_ms();
-		wxa_wait_engine();
-		wxa_batch_add_wait(batch, wxa_monotonic_ms() - started);
-	}
-}
-
 /* Remember which periods an equality of these restriction values selects (any outer row, any rescan). */
 void
 wxa_unpublished_note_selected(WxaScanState *state, Datum *values, bool *nulls,

@@ -52,6 +52,8 @@ typedef struct WxaConfig
 	WxaUnpublished unpublished; /* the server's, or the table's after wxa_apply_table_options */
 	char	   *secret;			/* from the user mapping; never printed */
 	char	   *access_token;	/* static token from the user mapping; never printed */
+	bool		store;			/* the server's option store (a table's wins) */
+	int			store_after_days;	/* a period is settled this many days before yesterday */
 } WxaConfig;
 
 /* option.c */
@@ -61,6 +63,7 @@ extern const WxaEndpoint *wxa_table_endpoint(Oid foreigntableid);
 extern bool wxa_table_async_capable(Oid foreigntableid);
 extern void wxa_apply_table_options(WxaConfig *config, Oid foreigntableid);
 extern const char *wxa_unpublished_name(WxaUnpublished value);
+extern bool wxa_table_store(Oid foreigntableid, const WxaConfig *config);
 
 /* token_cache.c: access tokens per (server, user mapping) */
 typedef struct WxaTokenSession
@@ -159,7 +162,6 @@ extern void wxa_scan_collect(ForeignScanState *node, Datum *values, bool *nulls)
 extern int	wxa_scan_collected(ForeignScanState *node);
 extern int	wxa_scan_send_collected(ForeignScanState *node);
 extern void wxa_scan_receive_collected(ForeignScanState *node);
-extern void wxa_scan_trim_cache(ForeignScanState *node);
 extern void wxa_scan_drive(ForeignScanState *node, Datum *values, bool *nulls);
 
 /* calendar.c: WeChat's calendar */
