@@ -61,7 +61,7 @@ SELECT count(*) AS rows FROM (SELECT * FROM wxa.visit_page LIMIT 25) s;
 -- the portrait: all three windows of each end date, newest end date first ...
 -- (the 7- and 30-day windows always have rows; a 1-day window sometimes has none)
 SELECT ARRAY[7, 30] <@ array_agg(DISTINCT days) FILTER (WHERE end_date = wxa_yesterday()) AS newest_windows,
-       bool_and(end_date >= wxa_yesterday() - 3) AS newest_end_dates
+       count(DISTINCT end_date) = wxa_yesterday() - min(end_date) + 1 AS newest_end_dates
 FROM (SELECT * FROM wxa.user_portrait LIMIT 1500) s;
 -- ... or the days asked for, and ORDER BY ref_date DESC or end_date DESC without a Sort
 SELECT array_agg(DISTINCT days) AS windows, max(end_date) = wxa_yesterday() AS newest
