@@ -171,7 +171,8 @@ wxa_lazy_start(WxaScanState *state, Datum *values, bool *nulls)
 bool
 wxa_lazy_next_wave(WxaScanState *state)
 {
-	long		room = state->config->max_requests - state->requested;
+	/* max_requests bounds both the periods walked and the requests of the query */
+	long		room = state->config->max_requests - Max(state->requested, state->planned);
 	int			n;
 
 	if (!state->lazy || state->lazy_done)
