@@ -6,6 +6,8 @@ CORE_OBJS = $(WXA_CORE_SOURCES:%.c=src/core/%.o)
 OBJS = src/wxa_fdw.o src/option.o src/token_cache.o src/errors.o src/quals.o \
        src/import.o src/functions.o src/code_batch.o src/quota.o src/decrypt.o src/wait.o src/batched_join.o \
        $(CORE_OBJS)
+# the request engine's life in a backend (issue 20)
+OBJS += src/engine_life.o
 
 EXTENSION = wxa_fdw
 DATA = wxa_fdw--1.0.sql wxa_fdw--1.1.sql wxa_fdw--1.0--1.1.sql wxa_fdw--1.1--1.2.sql
