@@ -1,18 +1,25 @@
 /*
  * engine_life.c — the request engine under PostgreSQL's process and
- * transaction rules.
+ * resource rules.
  *
  * _PG_init only does libcurl's global setup: under shared_preload_libraries
  * it runs in the postmaster, and a multi handle, epoll set or timer created
  * there would be shared by every backend it forks. The engine is created in
- * each backend on first use (core/wxa_engine.c); then this backend registers
- * the engine's release at its exit, and the transaction callbacks that end a
- * statement's requests with the statement, as postgres_fdw's connection.c
- * ends its remote transactions: a (sub)transaction's abort stops every
- * transfer of the batches it started, whatever path the abort took (ERROR,
- * cancel, ROLLBACK TO SAVEPOINT, a PL/pgSQL exception block), so that none
- * keeps running or holds a slot of max_total_concurrency. The batches
- * themselves are freed by their owners' memory as before.
+ * each backend on first use (core/wxa_engine.c); the backend then registers
+ * the engine's release at its exit, and a resource-owner release callback.
+ *
+ * Each batch belongs to the ResourceOwner current when it was created: the
+ * portal of the statement or cursor that runs the scan, or the (sub)transaction
+ * of a function's statement. When that owner is released, on every path (the
+ * portal's end, ERROR, cancel, ROLLBACK TO SAVEPOINT, a PL/pgSQL exception
+ * block), the batch's transfers stop and its unfinished requests fail at
+ * once, so none keeps running or holds a slot of max_total_concurrency; the
+ * batch itself is freed by its owner's memory as before. postgres_fdw ends
+ * its remote work from (sub)transaction callbacks by nest level instead; a
+ * resource owner is the finer unit here: a cursor opened outside a
+ * subtransaction and first read inside it keeps its requests when the
+ * subtransaction aborts, as the cursor itself lives on. A transaction's
+ * abort ends whatever is left.
  */
 #include "postgres.h"
 
@@ -20,12 +27,12 @@
 
 #include "access/xact.h"
 #include "storage/ipc.h"
+#include "utils/resowner.h"
 
-/* Batches belong to the transaction nest level that created them. */
-static int
-current_level(void)
+static const void *
+current_owner(void)
 {
-	return GetCurrentTransactionNestLevel();
+	return CurrentResourceOwner;
 }
 
 static void
@@ -34,38 +41,19 @@ release_engine(int code, Datum arg)
 	wxa_engine_shutdown();
 }
 
-/*
- * A transaction's end ends all its requests. At commit none should be left
- * (each statement frees its batches at its end); any that is stops too.
- */
+/* While an owner is released, CurrentResourceOwner is that owner. */
+static void
+owner_released(ResourceReleasePhase phase, bool isCommit, bool isTopLevel, void *arg)
+{
+	if (phase == RESOURCE_RELEASE_BEFORE_LOCKS && CurrentResourceOwner != NULL)
+		wxa_engine_abandon(CurrentResourceOwner);
+}
+
 static void
 xact_callback(XactEvent event, void *arg)
 {
-	switch (event)
-	{
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_PREPARE:
-			wxa_engine_abandon(0);
-			break;
-		default:
-			break;
-	}
-}
-
-/* A subtransaction's abort ends what it started; at its commit its parent takes it over. */
-static void
-subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid,
-				 void *arg)
-{
-	int			level = GetCurrentTransactionNestLevel();
-
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-		wxa_engine_abandon(level);
-	else if (event == SUBXACT_EVENT_COMMIT_SUB)
-		wxa_engine_reown(level, level - 1);
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		wxa_engine_abandon(NULL);
 }
 
 /* The engine was just created in this backend. */
@@ -74,19 +62,19 @@ engine_attached(void)
 {
 	static bool registered = false;
 
-	/* once per process: the callbacks outlive a release (a new engine reuses them) */
+	/* once per process: a later engine (after a release) is served by the same callbacks */
 	if (registered)
 		return;
 	registered = true;
 	on_proc_exit(release_engine, (Datum) 0);
+	RegisterResourceReleaseCallback(owner_released, NULL);
 	RegisterXactCallback(xact_callback, NULL);
-	RegisterSubXactCallback(subxact_callback, NULL);
 }
 
 void
 wxa_engine_life_init(void)
 {
-	WxaEngineHooks hooks = {.attached = engine_attached,.owner = current_level};
+	WxaEngineHooks hooks = {.attached = engine_attached,.owner = current_owner};
 
 	wxa_engine_set_hooks(&hooks);
 }

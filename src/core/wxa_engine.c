@@ -154,7 +154,7 @@ struct WxaBatch
 	int			first_failed;	/* the lowest index of a failed request; INT_MAX: none */
 	int			wanted;			/* the request last asked for: the window starts here */
 	WxaHttpStats stats;
-	int			owner;			/* from the owner hook: wxa_engine_abandon() */
+	const void *owner;			/* from the owner hook: wxa_engine_abandon() */
 	bool		detached;		/* the engine let go of it (shut down, or a parent's) */
 	WxaHeap		parked;			/* its requests held back by the window or a pause */
 	WxaBatch   *prev;			/* on engine.batches */
@@ -705,7 +705,7 @@ wxa_batch_new(const WxaHttpOptions *options, const WxaTokenProvider *tokens)
 	batch->pause.pos = -1;
 	batch->pause.batch = batch;
 	wxa_heap_init(&batch->parked, request_before, offsetof(Request, pos));
-	batch->owner = hooks.owner ? hooks.owner() : 0;
+	batch->owner = hooks.owner ? hooks.owner() : NULL;
 	batch->next = engine.batches;
 	if (engine.batches)
 		engine.batches->prev = batch;
@@ -1706,11 +1706,11 @@ wxa_batch_free(WxaBatch *batch)
 }
 
 /*
- * Every batch of owner or above: its transfers stop and its unfinished
+ * Every batch of owner (NULL: all): its transfers stop and its unfinished
  * requests fail, now. The batches themselves stay for their owners to free.
  */
 void
-wxa_engine_abandon(int owner)
+wxa_engine_abandon(const void *owner)
 {
 	WxaError	err;
 
@@ -1720,7 +1720,7 @@ wxa_engine_abandon(int owner)
 	wxa_error_set(&err, WXA_ERR_CANCELED, "the statement that sent the request ended");
 	for (WxaBatch *batch = engine.batches; batch; batch = batch->next)
 	{
-		if (batch->owner < owner)
+		if (owner != NULL && batch->owner != owner)
 			continue;
 		for (int i = batch->first_unfinished; i < batch->nrequests; i++)
 		{
@@ -1734,14 +1734,6 @@ wxa_engine_abandon(int owner)
 		wxa_heap_remove(&engine.timers, &batch->pause);
 	}
 	drop_unwanted_fetches(NULL);
-}
-
-void
-wxa_engine_reown(int from, int to)
-{
-	for (WxaBatch *batch = engine_here() ? engine.batches : NULL; batch; batch = batch->next)
-		if (batch->owner >= from)
-			batch->owner = to;
 }
 
 int

@@ -185,18 +185,16 @@ void		wxa_engine_shutdown(void);
 typedef struct WxaEngineHooks
 {
 	void		(*attached) (void); /* the engine was created in this process */
-	int			(*owner) (void);	/* the owner of a new batch, for wxa_engine_abandon() */
+	const void *(*owner) (void);	/* the owner of a new batch, for wxa_engine_abandon() */
 } WxaEngineHooks;
 void		wxa_engine_set_hooks(const WxaEngineHooks *hooks);
 
 /*
- * Owners are nested levels (PostgreSQL: the transaction nest level). Abandon:
- * every batch of owner or a deeper level stops its transfers and fails its
- * unfinished requests now (the batches stay for their owners to free).
- * Reown: batches of from or deeper now belong to to (a subtransaction committed).
+ * Every batch of owner (NULL: every batch) stops its transfers and fails its
+ * unfinished requests now, with WXA_ERR_CANCELED; the batches stay for their
+ * owners to free. PostgreSQL: the resource owner being released.
  */
-void		wxa_engine_abandon(int owner);
-void		wxa_engine_reown(int from, int to);
+void		wxa_engine_abandon(const void *owner);
 /* Batches alive in this process (tests, checks). */
 int			wxa_engine_batches(void);
 /*

@@ -413,18 +413,19 @@ test_rate_limit_pauses_the_batch(void)
 	wxa_batch_free(b);
 }
 
-/* The owner hook of these tests: a nest level they set. */
-static int	current_owner = 1;
+/* The owner hook of these tests: one of two owners (a statement, a cursor). */
+static int	owners[2];
+static const void *current_owner = &owners[0];
 
-static int
+static const void *
 owner_now(void)
 {
 	return current_owner;
 }
 
 /*
- * wxa_engine_abandon: what a subtransaction (owner 2) started stops with it,
- * queued and running alike, and frees its slots; the outer level's batch goes on.
+ * wxa_engine_abandon: what one owner started stops with it, queued and
+ * running alike, and frees its slots; the other owner's batch goes on.
  */
 static void
 test_abandon_by_owner(void)
@@ -439,11 +440,11 @@ test_abandon_by_owner(void)
 	fake_reset();
 	wxa_engine_set_hooks(&h);
 	p.access_token = "STATIC";
-	current_owner = 1;
+	current_owner = &owners[0];
 	outer = wxa_batch_new(&o, &p);
 	for (int i = 0; i < 3; i++)
 		wxa_batch_add(outer, "http://wechat/datacube/outer", "{}", true, "outer");
-	current_owner = 2;
+	current_owner = &owners[1];
 	inner = wxa_batch_new(&o, &p);
 	for (int i = 0; i < 5; i++)
 		wxa_batch_add(inner, "http://wechat/datacube/inner", "{}", true, "inner");
@@ -454,7 +455,7 @@ test_abandon_by_owner(void)
 	fake_finish(fake_find("outer"), 200, DATA_OK);
 	(void) poll0(inner, 0);
 	CHECK(fake_count("outer") == 1 && fake_count("inner") == 1);
-	wxa_engine_abandon(2);
+	wxa_engine_abandon(&owners[1]);
 	CHECK(fake_count("inner") == 0 && wxa_engine_running() == 1);
 	for (int i = 0; i < 5; i++)
 		CHECK(wxa_batch_state(inner, i) == WXA_REQ_FAILED);
@@ -464,15 +465,11 @@ test_abandon_by_owner(void)
 	wxa_batch_free(inner);		/* its owner frees it later, as usual */
 	CHECK(wxa_engine_batches() == 1);
 
-	/* a committed subtransaction's batch belongs to its parent: abandoning level 2 spares it */
-	current_owner = 2;
+	/* NULL: every batch (the transaction's abort) */
+	current_owner = &owners[1];
 	inner = wxa_batch_new(&o, &p);
 	wxa_batch_add(inner, "http://wechat/datacube/inner", "{}", true, "inner");
-	wxa_engine_reown(2, 1);
-	wxa_engine_abandon(2);
-	CHECK(wxa_batch_state(inner, 0) == WXA_REQ_QUEUED);
-	/* the top level's abort ends everything */
-	wxa_engine_abandon(0);
+	wxa_engine_abandon(NULL);
 	CHECK(wxa_engine_running() == 0 && fake.nlive == 0);
 	CHECK(wxa_batch_state(outer, 2) == WXA_REQ_FAILED && wxa_batch_state(inner, 0) == WXA_REQ_FAILED);
 	wxa_batch_free(inner);
@@ -480,7 +477,7 @@ test_abandon_by_owner(void)
 	CHECK(wxa_engine_batches() == 0 && fake.stopped == fake.started);
 	h.owner = NULL;
 	wxa_engine_set_hooks(&h);
-	current_owner = 1;
+	current_owner = &owners[0];
 }
 
 /* A token fetch that only an abandoned statement waited for stops too. */
@@ -492,11 +489,13 @@ test_abandon_drops_its_token_fetch(void)
 
 	fake_reset();
 	wxa_engine_set_hooks(&h);
-	current_owner = 1;
+	current_owner = &owners[0];
 	b = batch_with(32, 4, 4);
 	(void) poll0(b, 0);
 	CHECK(fake_count("stable_token") == 1);
-	wxa_engine_abandon(1);
+	wxa_engine_abandon(&owners[1]);	/* not its owner: nothing stops */
+	CHECK(fake.nlive == 1);
+	wxa_engine_abandon(&owners[0]);
 	CHECK(fake.nlive == 0 && wxa_engine_running() == 0);
 	wxa_batch_free(b);
 	h.owner = NULL;
