@@ -7,6 +7,8 @@ OBJS = src/wxa_fdw.o src/scan_plan.o src/scan_exec.o src/scan_async.o src/scan_e
        src/import.o src/functions.o src/code_batch.o src/quota.o src/decrypt.o src/wait.o src/batched_join.o \
        src/store_persist.o src/store_admin.o \
        $(CORE_OBJS)
+# the request engine's life in a backend (issue 20)
+OBJS += src/engine_life.o
 
 EXTENSION = wxa_fdw
 DATA = wxa_fdw--1.0.sql wxa_fdw--1.1.sql wxa_fdw--1.0--1.1.sql wxa_fdw--1.1--1.2.sql

@@ -277,7 +277,7 @@ wxaGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	info->quals = quals_from_clauses(baserel->baserestrictinfo, baserel, baserel->lateral_relids,
 									 foreigntableid, info->ep);
 	info->appid_excludes = appid_excludes_server(root, baserel, foreigntableid);
-	info->async_capable = wxa_table_async_capable(foreigntableid) && wxa_engine_wait_fd(-1) >= 0;
+	info->async_capable = wxa_table_async_capable(foreigntableid) && wxa_engine_can_wait_async();
 	info->requests = info->appid_excludes ? 0 :
 		quals_requests(root, foreigntableid, info->ep, info->quals);
 	baserel->rows = clamp_row_est(info->requests * info->ep->rows_per_request);

@@ -77,11 +77,15 @@ extern void wxa_code_request_from_args(FunctionCallInfo fcinfo, struct WxaCodeRe
 extern bool wxa_code_answer_ok(const struct WxaCodeRequest *req, const char *response, size_t len,
 							   int attempts, WxaError *err);
 
+/* engine_life.c: the request engine's life in a backend (from wxa_wait_init) */
+extern void wxa_engine_life_init(void);
+
 /* wait.c: the backend waits for the request engine */
 extern int	wxa_max_total_concurrency;
 extern void wxa_wait_init(void);
 extern uint32 wxa_wait_event(void);
 extern void wxa_wait_engine(void);
+extern int	wxa_wait_engine_fd(long longest_ms);
 extern double wxa_monotonic_ms(void);
 extern int	wxa_batch_wait(WxaBatch *batch, int index, WxaError *err);
 extern int	wxa_batch_wait_own(WxaBatch *batch, int index, WxaError *err);
