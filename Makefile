@@ -5,6 +5,7 @@ include $(dir $(lastword $(MAKEFILE_LIST)))src/core/sources.mk
 CORE_OBJS = $(WXA_CORE_SOURCES:%.c=src/core/%.o)
 OBJS = src/wxa_fdw.o src/option.o src/token_cache.o src/errors.o src/quals.o \
        src/import.o src/functions.o src/code_batch.o src/quota.o src/decrypt.o src/wait.o src/batched_join.o \
+       src/stats.o \
        $(CORE_OBJS)
 
 EXTENSION = wxa_fdw

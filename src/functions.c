@@ -188,6 +188,7 @@ fetch_code(WxaConfig *config, const WxaCodeRequest *req)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
 	rc = wxa_http_fetch(&options, &provider, url, body, true, api, &response, &len, &stats, &err);
+	wxa_stats_traffic(config, api, &stats);
 	free(body);
 	if (rc != 0)
 		wxa_raise(&err, config);
@@ -296,6 +297,7 @@ wxa_code2session(PG_FUNCTION_ARGS)
 	wxa_http_options_for(config, &options);
 	rc = wxa_http_fetch(&options, NULL, url, NULL, false, WXA_CODE2SESSION_API,
 						&response, &len, &stats, &err);
+	wxa_stats_traffic(config, WXA_CODE2SESSION_API, &stats);
 	explicit_bzero(url, strlen(url));
 	free(url);
 	if (rc == 0)
