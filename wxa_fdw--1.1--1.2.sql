@@ -171,8 +171,8 @@ $$;
 
 -- Cumulative counts of the requests to WeChat, over all backends, kept in shared memory
 -- (needs shared_preload_libraries = 'wxa_fdw'). The C function returns only this
--- database's entries of servers the caller has USAGE on; the view adds their names.
-CREATE FUNCTION @extschema@.wxa_fdw_stats_entries(OUT serverid oid, OUT cgi_path text,
+-- database's entries of servers the caller has USAGE on, with their names.
+CREATE FUNCTION @extschema@.wxa_fdw_stats_entries(OUT server name, OUT appid text, OUT cgi_path text,
                                                   OUT requests bigint, OUT retries bigint,
                                                   OUT failures bigint, OUT bytes_received bigint,
                                                   OUT store_hits bigint, OUT last_errcode integer,
@@ -183,13 +183,9 @@ AS 'MODULE_PATHNAME'
 LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
 
 CREATE VIEW @extschema@.wxa_fdw_stats AS
-  SELECT s.srvname AS server,
-         (SELECT o.option_value FROM pg_catalog.pg_options_to_table(s.srvoptions) o
-          WHERE o.option_name OPERATOR(pg_catalog.=) 'appid') AS appid,
-         e.cgi_path, e.requests, e.retries, e.failures, e.bytes_received, e.store_hits,
-         e.last_errcode, e.last_error_at, e.stats_reset
-  FROM @extschema@.wxa_fdw_stats_entries() e
-  JOIN pg_catalog.pg_foreign_server s ON s.oid OPERATOR(pg_catalog.=) e.serverid;
+  SELECT e.server, e.appid, e.cgi_path, e.requests, e.retries, e.failures, e.bytes_received,
+         e.store_hits, e.last_errcode, e.last_error_at, e.stats_reset
+  FROM @extschema@.wxa_fdw_stats_entries() e;
 
 GRANT SELECT ON @extschema@.wxa_fdw_stats TO PUBLIC;
 

@@ -15,6 +15,8 @@
 #include "wxa_fdw.h"
 
 #include "catalog/pg_foreign_server.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
@@ -25,7 +27,6 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
-#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "core/wxa_token.h"
@@ -317,27 +318,45 @@ require_shared(void)
 				 errhint("Add wxa_fdw to shared_preload_libraries in postgresql.conf and restart the server.")));
 }
 
-static bool
-may_see_server(Oid serverid)
+/* The server of an entry if the user has USAGE on it, else NULL (a dropped server's entry too). */
+static ForeignServer *
+visible_server(Oid serverid)
 {
+	ForeignServer *server = GetForeignServerExtended(serverid, FSV_MISSING_OK);
 	AclResult	aclresult;
 
-	/* a dropped server's entry stays until evicted or reset, but names nothing */
-	if (!SearchSysCacheExists1(FOREIGNSERVEROID, ObjectIdGetDatum(serverid)))
-		return false;
+	if (server == NULL)
+		return NULL;
 #if PG_VERSION_NUM >= 160000
 	aclresult = object_aclcheck(ForeignServerRelationId, serverid, GetUserId(), ACL_USAGE);
 #else
 	aclresult = pg_foreign_server_aclcheck(serverid, GetUserId(), ACL_USAGE);
 #endif
-	return aclresult == ACLCHECK_OK;
+	return aclresult == ACLCHECK_OK ? server : NULL;
+}
+
+static const char *
+server_appid(const ForeignServer *server)
+{
+	ListCell   *lc;
+
+	foreach(lc, server->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, "appid") == 0)
+			return defGetString(def);
+	}
+	return NULL;
 }
 
 PG_FUNCTION_INFO_V1(wxa_fdw_stats_entries);
 
 /*
- * wxa_fdw_stats_entries() RETURNS TABLE (serverid, cgi_path, requests, ...):
- * this database's entries of servers the user has USAGE on (the view adds the names).
+ * wxa_fdw_stats_entries() RETURNS TABLE (server, appid, cgi_path, requests, ...),
+ * the view wxa_fdw_stats: this database's entries of servers the user has USAGE
+ * on. The names are looked up here rather than joined in the view, so that
+ * reading the view always runs this (and its error when not preloaded).
  */
 Datum
 wxa_fdw_stats_entries(PG_FUNCTION_ARGS)
@@ -373,23 +392,30 @@ wxa_fdw_stats_entries(PG_FUNCTION_ARGS)
 	for (long i = 0; i < ncopies; i++)
 	{
 		const StatsEntry *e = &copies[i];
-		Datum		values[10];
-		bool		nulls[10] = {0};
+		ForeignServer *server = visible_server(e->key.serverid);
+		const char *appid;
+		Datum		values[11];
+		bool		nulls[11] = {0};
+		NameData	name;
 
-		if (!may_see_server(e->key.serverid))
+		if (server == NULL)
 			continue;
-		values[0] = ObjectIdGetDatum(e->key.serverid);
-		values[1] = CStringGetTextDatum(e->key.cgi_path);
-		values[2] = Int64GetDatum(e->counters.requests);
-		values[3] = Int64GetDatum(e->counters.retries);
-		values[4] = Int64GetDatum(e->counters.failures);
-		values[5] = Int64GetDatum(e->counters.bytes_received);
-		values[6] = Int64GetDatum(e->counters.store_hits);
-		values[7] = Int32GetDatum(e->counters.last_errcode);
-		nulls[7] = e->counters.last_error_at == 0 || e->counters.last_errcode == 0;
-		values[8] = TimestampTzGetDatum(e->counters.last_error_at);
-		nulls[8] = e->counters.last_error_at == 0;
-		values[9] = TimestampTzGetDatum(e->stats_reset);
+		namestrcpy(&name, server->servername);
+		values[0] = NameGetDatum(&name);
+		appid = server_appid(server);
+		values[1] = appid ? CStringGetTextDatum(appid) : (Datum) 0;
+		nulls[1] = appid == NULL;
+		values[2] = CStringGetTextDatum(e->key.cgi_path);
+		values[3] = Int64GetDatum(e->counters.requests);
+		values[4] = Int64GetDatum(e->counters.retries);
+		values[5] = Int64GetDatum(e->counters.failures);
+		values[6] = Int64GetDatum(e->counters.bytes_received);
+		values[7] = Int64GetDatum(e->counters.store_hits);
+		values[8] = Int32GetDatum(e->counters.last_errcode);
+		nulls[8] = e->counters.last_error_at == 0 || e->counters.last_errcode == 0;
+		values[9] = TimestampTzGetDatum(e->counters.last_error_at);
+		nulls[9] = e->counters.last_error_at == 0;
+		values[10] = TimestampTzGetDatum(e->stats_reset);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	pfree(copies);
