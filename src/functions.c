@@ -197,6 +197,7 @@ fetch_code(WxaConfig *config, const WxaCodeRequest *req)
 		free(body);
 	}
 	PG_END_TRY();
+	wxa_stats_traffic(config, api, &stats);
 	if (rc != 0)
 		wxa_raise(&err, config);
 
@@ -314,6 +315,7 @@ wxa_code2session(PG_FUNCTION_ARGS)
 		free(url);
 	}
 	PG_END_TRY();
+	wxa_stats_traffic(config, WXA_CODE2SESSION_API, &stats);
 	if (rc == 0)
 	{
 		wxa_error_clear(&err);

@@ -159,6 +159,22 @@ extern void wxa_scan_drive(ForeignScanState *node, Datum *values, bool *nulls);
 /* batched_join.c */
 extern void wxa_batched_join_init(void);
 
+/*
+ * stats.c: the counts behind the view wxa_fdw_stats (no-ops unless preloaded). api is the
+ * path after the base URL ("datacube/x", "sns/jscode2session"); the view shows it with a
+ * leading "/". Call wxa_stats_batch (or _datacube_batch) once for every batch, just before
+ * wxa_batch_free, on the error path too; wxa_raise counts the failures it reports.
+ */
+extern void wxa_stats_init(void);
+extern void wxa_stats_count(Oid serverid, const char *api, int64 requests, int64 retries,
+							int64 failures, int64 bytes, long errcode);
+extern void wxa_stats_store_hits(Oid serverid, const char *api, int64 n);
+extern void wxa_stats_traffic(const WxaConfig *config, const char *api, const WxaHttpStats *stats);
+extern void wxa_stats_batch(const WxaConfig *config, const char *api, const WxaBatch *batch);
+extern void wxa_stats_datacube_batch(const WxaConfig *config, const WxaEndpoint *ep,
+									 const WxaBatch *batch);
+extern void wxa_stats_failure(const WxaConfig *config, const WxaError *err);
+
 /* import.c */
 extern List *wxaImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);
 
