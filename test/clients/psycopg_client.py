@@ -105,8 +105,8 @@ def run(conn):
         check("code.png is a PNG (signature ... IEND)",
               p[:8] == b"\x89PNG\r\n\x1a\n" and p[-12:-4] == b"\x00\x00\x00\x00IEND", repr(p[:8]))
 
-    # errors by SQLSTATE, as an application catches them; the session stays usable
-    conn.autocommit = True
+    # errors by SQLSTATE, as an application catches them (autocommit: no transaction to roll
+    # back); the session stays usable
     cases = [
         ("no date restriction", "SELECT count(*) FROM wxa.daily_visit_trend",
          (), errors.FeatureNotSupported, "0A000"),
@@ -135,7 +135,7 @@ def run(conn):
 
 def main():
     try:
-        with psycopg.connect() as conn:
+        with psycopg.connect(autocommit=True) as conn:
             run(conn)
     except Exception as e:     # the program itself broke: one failure, with what happened
         check("the client ran to its end", False, f"{type(e).__name__}: {e}")
