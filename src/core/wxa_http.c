@@ -11,6 +11,7 @@
  * that a PostgreSQL Append can wait on the engine with one event.
  */
 #include "wxa_http.h"
+#include "wxa_url.h"
 
 #include <curl/curl.h>
 #include <poll.h>
@@ -300,6 +301,26 @@ curl_error_kind(CURLcode code)
 	}
 }
 
+/*
+ * Where a transfer went, for its transport error: host and port of its URL,
+ * and of the proxy it went through. Only those: the URL's query holds the
+ * access token.
+ */
+static void
+describe_peer(const WxaTransfer *t, char *buf, size_t size)
+{
+	char		host[100];
+	char		proxy[100];
+
+	if (!wxa_url_host_port(t->url, host, sizeof(host)))
+		snprintf(host, sizeof(host), "the server of api_base_url");
+	if (t->options->proxy && t->options->proxy[0] &&
+		wxa_url_host_port(t->options->proxy, proxy, sizeof(proxy)))
+		snprintf(buf, size, "%.90s through proxy %.90s", host, proxy);
+	else
+		snprintf(buf, size, "%s", host);
+}
+
 /* Record a finished transfer's outcome for the engine. */
 static void
 record_outcome(CurlState *cs, CurlTransfer *ct, CURLcode result)
@@ -324,24 +345,29 @@ record_outcome(CurlState *cs, CurlTransfer *ct, CURLcode result)
 	}
 	else if (result != CURLE_OK)
 	{
+		char		peer[200];
+
 		t->failed = true;
 		t->fail_kind = curl_error_kind(result);
+		describe_peer(t, peer, sizeof(peer));
 		/* stable wording (curl's own buffer varies with timings); no URL, so no token */
 		if (result == CURLE_OPERATION_TIMEDOUT && request_bytes > 0)
 			snprintf(t->fail_message, sizeof(t->fail_message),
-					 "no complete answer within timeout_ms (%ld ms)", t->options->timeout_ms);
+					 "no complete answer from %.110s within timeout_ms (%ld ms)", peer, t->options->timeout_ms);
 		else if (result == CURLE_OPERATION_TIMEDOUT)
 			snprintf(t->fail_message, sizeof(t->fail_message),
-					 "could not connect within connect_timeout_ms (%ld ms)", t->options->connect_timeout_ms);
+					 "could not connect to %.110s within connect_timeout_ms (%ld ms)", peer,
+					 t->options->connect_timeout_ms);
 		else if (t->fail_kind == WXA_ERR_TLS)
 			/* curl's words name the problem (untrusted issuer, wrong host name); no URL in them */
-			snprintf(t->fail_message, sizeof(t->fail_message), "the TLS certificate was not accepted: %.200s",
-					 ct->curl_detail[0] ? ct->curl_detail : curl_easy_strerror(result));
+			snprintf(t->fail_message, sizeof(t->fail_message), "the TLS certificate of %.110s was not accepted: %.100s",
+					 peer, ct->curl_detail[0] ? ct->curl_detail : curl_easy_strerror(result));
 		else if (result == CURLE_PARTIAL_FILE)
 			snprintf(t->fail_message, sizeof(t->fail_message),
-					 "the connection closed after %zu bytes, before the whole answer arrived", t->response_len);
+					 "the connection to %.110s closed after %zu bytes, before the whole answer arrived",
+					 peer, t->response_len);
 		else
-			snprintf(t->fail_message, sizeof(t->fail_message), "%s", curl_easy_strerror(result));
+			snprintf(t->fail_message, sizeof(t->fail_message), "%.120s (%.110s)", curl_easy_strerror(result), peer);
 		/* a refused protocol or certificate will not be accepted on retry */
 		t->fail_permanent = result == CURLE_UNSUPPORTED_PROTOCOL || t->fail_kind == WXA_ERR_TLS;
 	}
