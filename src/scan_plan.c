@@ -278,7 +278,7 @@ wxaGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	info->quals = quals_from_clauses(baserel->baserestrictinfo, baserel, baserel->lateral_relids,
 									 foreigntableid, info->ep);
 	info->appid_excludes = appid_excludes_server(root, baserel, foreigntableid);
-	info->async_capable = wxa_table_async_capable(foreigntableid) && wxa_engine_wait_fd(-1) >= 0;
+	info->async_capable = wxa_table_async_capable(foreigntableid) && wxa_engine_can_wait_async();
 	info->lazy = wxa_lazy_order(root, baserel, info->ep, &info->lazy_pathkeys);
 	/* with dates, an ORDER BY sorts every row the scan gives: no LIMIT stops it */
 	if (wxa_quals_have_date(info->quals) && root->query_pathkeys != NIL)

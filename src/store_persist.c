@@ -353,7 +353,7 @@ wxa_persist_write(const WxaConfig *config, const WxaEndpoint *ep,
 		sql = psprintf("INSERT INTO %s.wxa_store_periods AS s "
 					   "(appid, api_base_url, endpoint, first_day, days, answer) "
 					   "SELECT $1, $2, $3, p.first_day, p.days, p.answer "
-					   "FROM pg_catalog.unnest($4, $5, $6) AS p(first_day, days, answer) "
+					   "FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) AS p(first_day, days, answer) "
 					   "ON CONFLICT DO NOTHING", cat.schema);
 		write_swallowing_errors(&cat, sql, 6, types, values);
 		pfree(sql);
@@ -461,7 +461,7 @@ wxa_persist_read(const WxaConfig *config, const WxaEndpoint *ep,
 	values[5] = BoolGetDatum(proven_here);
 	values[6] = PointerGetDatum(v);
 	sql = psprintf("SELECT p.i, s.answer "
-				   "FROM pg_catalog.unnest($4, $5) WITH ORDINALITY AS p(first_day, days, i) "
+				   "FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5)) WITH ORDINALITY AS p(first_day, days, i) "
 				   "JOIN %s.wxa_store_periods s "
 				   "ON s.appid OPERATOR(pg_catalog.=) $1 "
 				   "AND s.api_base_url OPERATOR(pg_catalog.=) $2 "

@@ -89,11 +89,15 @@ extern void wxa_code_request_from_args(FunctionCallInfo fcinfo, struct WxaCodeRe
 extern bool wxa_code_answer_ok(const struct WxaCodeRequest *req, const char *response, size_t len,
 							   int attempts, WxaError *err);
 
+/* engine_life.c: the request engine's life in a backend (from wxa_wait_init) */
+extern void wxa_engine_life_init(void);
+
 /* wait.c: the backend waits for the request engine */
 extern int	wxa_max_total_concurrency;
 extern void wxa_wait_init(void);
 extern uint32 wxa_wait_event(void);
 extern void wxa_wait_engine(void);
+extern int	wxa_wait_engine_fd(long longest_ms);
 extern double wxa_monotonic_ms(void);
 extern int	wxa_batch_wait(WxaBatch *batch, int index, WxaError *err);
 extern int	wxa_batch_wait_own(WxaBatch *batch, int index, WxaError *err);
@@ -169,6 +173,22 @@ extern DateADT wxa_transaction_today(const char *timezone);
 
 /* batched_join.c */
 extern void wxa_batched_join_init(void);
+
+/*
+ * stats.c: the counts behind the view wxa_fdw_stats (no-ops unless preloaded). api is the
+ * path after the base URL ("datacube/x", "sns/jscode2session"); the view shows it with a
+ * leading "/". Call wxa_stats_batch (or _datacube_batch) once for every batch, just before
+ * wxa_batch_free, on the error path too; wxa_raise counts the failures it reports.
+ */
+extern void wxa_stats_init(void);
+extern void wxa_stats_count(Oid serverid, const char *api, int64 requests, int64 retries,
+							int64 failures, int64 bytes, long errcode);
+extern void wxa_stats_store_hits(Oid serverid, const char *api, int64 n);
+extern void wxa_stats_traffic(const WxaConfig *config, const char *api, const WxaHttpStats *stats);
+extern void wxa_stats_batch(const WxaConfig *config, const char *api, const WxaBatch *batch);
+extern void wxa_stats_datacube_batch(const WxaConfig *config, const WxaEndpoint *ep,
+									 const WxaBatch *batch);
+extern void wxa_stats_failure(const WxaConfig *config, const WxaError *err);
 
 /* import.c */
 extern List *wxaImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);

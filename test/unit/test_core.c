@@ -628,7 +628,16 @@ test_errcodes(void)
 	/* the shorthands read the same table */
 	CHECK(wxa_errcode_transient(61504) && !wxa_errcode_transient(61501));
 	CHECK(wxa_errcode_token_rejected(40014) && !wxa_errcode_token_rejected(41001));
-	CHECK(wxa_errcode_hint(40013) != NULL && wxa_errcode_hint(40002) == NULL);
+	CHECK(wxa_errcode_hint(40013) != NULL && wxa_errcode_hint(12345) == NULL);
+	/* every errcode of the table (each one a user can cause) has a hint (README, "Errors") */
+	{
+		static const long listed[] = {-1, 40001, 40002, 40013, 40014, 40029, 40097, 40125, 40129,
+			40159, 40163, 40164, 40169, 40226, 41001, 41002, 41004, 41030, 42001, 45009, 45011,
+		45029, 47001, 48001, 61004, 61500, 61501, 61502, 61503, 61504, 76003, 76021, 76022, 85096};
+
+		for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++)
+			CHECK(wxa_errcode_facts(listed[i])->errcode == listed[i] && wxa_errcode_hint(listed[i]) != NULL);
+	}
 	/* hints are full sentences */
 	for (long code = -1; code < 100000; code++)
 	{
@@ -644,6 +653,18 @@ test_errcodes(void)
 static void
 test_urls(void)
 {
+	/* host and port for transport errors: never the path or the query (the access token) */
+	{
+		char		peer[128];
+
+		CHECK(wxa_url_host_port("https://api.weixin.qq.com/cgi-bin/token?access_token=TOKEN", peer, sizeof(peer)) &&
+			  strcmp(peer, "host \"api.weixin.qq.com\", port 443") == 0);
+		CHECK(wxa_url_host_port("http://127.0.0.1:9/datacube/x?access_token=TOKEN", peer, sizeof(peer)) &&
+			  strcmp(peer, "host \"127.0.0.1\", port 9") == 0);
+		CHECK(wxa_url_host_port("http://[::1]:8080", peer, sizeof(peer)) &&
+			  strcmp(peer, "host \"[::1]\", port 8080") == 0);
+		CHECK(!wxa_url_host_port("not a url", peer, sizeof(peer)) && peer[0] == '\0');
+	}
 	CHECK(wxa_url_check("https://api.weixin.qq.com", false) == WXA_URL_OK);
 	CHECK(wxa_url_check("https://gateway.example.com/wechat", false) == WXA_URL_OK);
 	CHECK(wxa_url_check("http://127.0.0.1:8080", false) == WXA_URL_OK);
