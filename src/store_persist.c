@@ -233,6 +233,57 @@ try_key_lock(const char *kind, const WxaConfig *config, const char *endpoint,
 }
 
 /*
+ * One INSERT in an internal subtransaction, its error swallowed (a cancel, a
+ * terminate or an out-of-memory still raised): true when it was written. A
+ * function of its own: PostgreSQL 16+ warns of a PG_TRY nested in another's
+ * function (-Wshadow=compatible-local), and 15 has no suffixed PG_TRY.
+ */
+static bool
+write_in_subtransaction(const char *sql, int nargs, Oid *types, Datum *values,
+						MemoryContext oldcontext, ResourceOwner oldowner)
+{
+	volatile bool written = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		int			rc;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "writing to the period store failed: %s", SPI_result_code_string(rc));
+		SPI_finish();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		written = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
+			edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+			ReThrowError(edata);
+		ereport(DEBUG1,
+				(errmsg_internal("period store: write skipped: %s", edata->message)));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return written;
+}
+
+/*
  * Run one INSERT of the store as the owner in an internal subtransaction:
  * its failure is swallowed (with a DEBUG1 line), except a cancel or an
  * out-of-memory, which go on as errors. The caller holds the key locks and a
@@ -253,41 +304,7 @@ write_swallowing_errors(const WxaStoreCatalog *cat, const char *sql, int nargs,
 	{
 		wxa_store_as_owner(cat, &saved);
 		as_owner = true;
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(oldcontext);
-		PG_TRY();
-		{
-			int			rc;
-
-			if (SPI_connect() != SPI_OK_CONNECT)
-				elog(ERROR, "SPI_connect failed");
-			rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
-			if (rc != SPI_OK_INSERT)
-				elog(ERROR, "writing to the period store failed: %s", SPI_result_code_string(rc));
-			SPI_finish();
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcontext);
-			CurrentResourceOwner = oldowner;
-			written = true;
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(oldcontext);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcontext);
-			CurrentResourceOwner = oldowner;
-			if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-				edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
-				ReThrowError(edata);
-			ereport(DEBUG1,
-					(errmsg_internal("period store: write skipped: %s", edata->message)));
-			FreeErrorData(edata);
-		}
-		PG_END_TRY();
+		written = write_in_subtransaction(sql, nargs, types, values, oldcontext, oldowner);
 		done = true;
 	}
 	PG_FINALLY();
