@@ -16,6 +16,9 @@
 #if PG_VERSION_NUM >= 180000
 #include "commands/explain_state.h"
 #endif
+#if PG_VERSION_NUM >= 180000
+#include "commands/explain_state.h"
+#endif
 #include "utils/hsearch.h"
 
 #include "core/wxa_response.h"
