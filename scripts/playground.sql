@@ -23,3 +23,9 @@ CREATE TABLE campaigns (name text PRIMARY KEY, starts date, ends date);
 INSERT INTO campaigns VALUES ('spring', '2024-03-01', '2024-03-07'), ('summer', '2024-06-10', '2024-06-12');
 CREATE TABLE coupon (id bigint PRIMARY KEY, title text, qr bytea);
 INSERT INTO coupon (id, title) SELECT g, 'coupon ' || g FROM generate_series(1, 5000) AS g;
+
+-- pg_cron, where scripts/playground could load it (the package postgresql-15-cron installed)
+SELECT current_setting('shared_preload_libraries') ~ '\mpg_cron\M' AS have_pg_cron \gset
+\if :have_pg_cron
+CREATE EXTENSION pg_cron;
+\endif
