@@ -38,7 +38,8 @@ typedef enum OptionKind
 	OPT_TOKEN_ENDPOINT,			/* stable | classic */
 	OPT_TIMEZONE,
 	OPT_ENDPOINT,				/* a catalog endpoint name */
-	OPT_BOOL
+	OPT_BOOL,
+	OPT_ON_OFF					/* on | off */
 } OptionKind;
 
 typedef struct WxaOption
@@ -64,10 +65,13 @@ static const WxaOption wxa_options[] = {
 	{"proxy", ForeignServerRelationId, OPT_PROXY_URL, 0, 0, true},
 	{"async_capable", ForeignServerRelationId, OPT_BOOL},
 	{"sslrootcert", ForeignServerRelationId, OPT_CA_FILE, 0, 0, true},
+	{"store", ForeignServerRelationId, OPT_ON_OFF},
+	{"store_after_days", ForeignServerRelationId, OPT_INT, 2, 3650},
 	{"secret", UserMappingRelationId, OPT_TEXT},
 	{"access_token", UserMappingRelationId, OPT_TEXT},
 	{"endpoint", ForeignTableRelationId, OPT_ENDPOINT},
 	{"async_capable", ForeignTableRelationId, OPT_BOOL},
+	{"store", ForeignTableRelationId, OPT_ON_OFF},
 };
 
 #define DEFAULT_API_BASE_URL "https://api.weixin.qq.com"
@@ -246,6 +250,13 @@ validate_value(const WxaOption *opt, DefElem *def)
 							 errhint("Valid values are: true, false.")));
 			}
 			break;
+		case OPT_ON_OFF:
+			if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"%s\": \"%s\"", opt->name, value),
+						 errhint("Valid values are: on, off.")));
+			break;
 		case OPT_ENDPOINT:
 			if (wxa_endpoint_by_name(value) == NULL)
 				ereport(ERROR,
@@ -366,6 +377,10 @@ apply_server_option(WxaConfig *config, DefElem *def)
 		config->proxy = defGetString(def);
 	else if (strcmp(name, "sslrootcert") == 0)
 		config->sslrootcert = defGetString(def);
+	else if (strcmp(name, "store") == 0)
+		config->store = strcmp(defGetString(def), "on") == 0;
+	else if (strcmp(name, "store_after_days") == 0)
+		config->store_after_days = int_option(def);
 }
 
 /* The user's own mapping or a PUBLIC one, as GetUserMapping() looks for them. */
@@ -413,6 +428,7 @@ wxa_get_config(Oid serverid, Oid userid, bool with_mapping)
 	config->max_retries = 3;
 	config->max_requests = 1000;
 	config->timezone = "Asia/Shanghai";
+	config->store_after_days = 7;
 
 	foreach(lc, server->options)
 		apply_server_option(config, lfirst_node(DefElem, lc));
@@ -500,4 +516,21 @@ wxa_table_async_capable(Oid foreigntableid)
 		}
 	}
 	return true;
+}
+
+/* The table's option `store`, else the server's (already in config); off by default. */
+bool
+wxa_table_store(Oid foreigntableid, const WxaConfig *config)
+{
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	ListCell   *lc;
+
+	foreach(lc, table->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, "store") == 0)
+			return strcmp(defGetString(def), "on") == 0;
+	}
+	return config->store;
 }

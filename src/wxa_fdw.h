@@ -43,6 +43,8 @@ typedef struct WxaConfig
 	char	   *sslrootcert;	/* PEM file of the CAs to trust; NULL: the system's */
 	char	   *secret;			/* from the user mapping; never printed */
 	char	   *access_token;	/* static token from the user mapping; never printed */
+	bool		store;			/* the server's option store (a table's wins) */
+	int			store_after_days;	/* a period is settled this many days before yesterday */
 } WxaConfig;
 
 /* option.c */
@@ -50,6 +52,7 @@ extern WxaConfig *wxa_get_config(Oid serverid, Oid userid, bool with_mapping);
 extern void wxa_http_options_for(const WxaConfig *config, WxaHttpOptions *options);
 extern const WxaEndpoint *wxa_table_endpoint(Oid foreigntableid);
 extern bool wxa_table_async_capable(Oid foreigntableid);
+extern bool wxa_table_store(Oid foreigntableid, const WxaConfig *config);
 
 /* token_cache.c: access tokens per (server, user mapping) */
 typedef struct WxaTokenSession
@@ -147,7 +150,6 @@ extern void wxa_scan_collect(ForeignScanState *node, Datum *values, bool *nulls)
 extern int	wxa_scan_collected(ForeignScanState *node);
 extern int	wxa_scan_send_collected(ForeignScanState *node);
 extern void wxa_scan_receive_collected(ForeignScanState *node);
-extern void wxa_scan_trim_cache(ForeignScanState *node);
 extern void wxa_scan_drive(ForeignScanState *node, Datum *values, bool *nulls);
 
 /* batched_join.c */
