@@ -593,6 +593,19 @@ test_api(void)
 	CHECK(wxa_distribution_label("unknown", 1) == NULL);
 }
 
+static int
+is_ascii_sentence(const char *text)
+{
+	size_t		n = text ? strlen(text) : 0;
+
+	if (n < 10 || text[0] < 'A' || text[0] > 'Z' || text[n - 1] != '.')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char) text[i] < 0x20 || (unsigned char) text[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 static void
 test_catalog(void)
 {
@@ -606,7 +619,12 @@ test_catalog(void)
 		CHECK(ep->ncolumns > 1 && ep->ncolumns <= WXA_MAX_COLUMNS);
 		/* end_date exactly where a period is longer than a day */
 		CHECK((wxa_endpoint_column(ep, "end_date") >= 0) == (ep->period != WXA_PERIOD_DAY));
+		/* every table and column described: a sentence, ASCII (any database encoding) */
+		CHECK(is_ascii_sentence(ep->description));
+		for (int c = 0; c < ep->ncolumns; c++)
+			CHECK(is_ascii_sentence(ep->columns[c].description));
 	}
+	CHECK(is_ascii_sentence(wxa_appid_column_description));
 	CHECK(wxa_endpoint_by_name("nope") == NULL);
 }
 
