@@ -3,6 +3,7 @@
 -- every request is counted, across backends exactly as the emulator received them;
 -- without it reading the view is an error saying what to do (expected/43_stats_1.out).
 \set emu_url 'http://127.0.0.1:' `echo "$WXA_EMULATOR_PORT"`
+SET wxa_test.emu_url = :'emu_url';
 SELECT count(*) = 1 AS preloaded FROM pg_settings WHERE name = 'wxa_fdw.stats_max' \gset
 \if :preloaded
 \else
@@ -11,8 +12,8 @@ SELECT * FROM wxa_fdw_stats;
 SELECT wxa_fdw_stats_reset();
 \quit
 \endif
-SHOW wxa_fdw.stats_max;
-SELECT setting, context FROM pg_settings WHERE name = 'wxa_fdw.stats_max';
+-- test/run-tests starts this configuration with wxa_fdw.stats_max = 100, the least allowed
+SELECT setting::int BETWEEN 100 AND 1000000 AS stats_max_valid, context FROM pg_settings WHERE name = 'wxa_fdw.stats_max';
 \! python3 test/emulator/emuctl.py reset >/dev/null
 SELECT wxa_fdw_stats_reset();
 SELECT now() AS started \gset
@@ -87,6 +88,51 @@ SELECT wxa_fdw_stats_reset();
 SELECT count(*) AS entries FROM wxa_fdw_stats;
 SELECT length(wxa_get_wxacode_unlimit('stats_a', 's4')) > 0 AS image;
 SELECT server, cgi_path, requests, stats_reset > :'started'::timestamptz AS reset_later FROM wxa_fdw_stats ORDER BY 2;
+
+-- bounded: with more (server, API path) pairs than wxa_fdw.stats_max, the least recently
+-- counted are dropped, and rows made after that count from their own start
+SELECT current_setting('wxa_fdw.stats_max')::int AS max \gset
+SELECT wxa_fdw_stats_reset();
+SELECT now() AS before_filling \gset
+CREATE TEMP TABLE many AS
+  SELECT i, 'stats_many' || i AS name FROM generate_series(1, :max / 2 + 10) i;
+DO $$
+DECLARE
+  s record;
+BEGIN
+  FOR s IN SELECT * FROM many ORDER BY i LOOP
+    EXECUTE format('CREATE SERVER %I FOREIGN DATA WRAPPER wxa_fdw OPTIONS (appid %L, api_base_url %L)',
+                   s.name, 'wx1234567890abcdef', current_setting('wxa_test.emu_url'));
+    EXECUTE format('CREATE USER MAPPING FOR CURRENT_USER SERVER %I OPTIONS (secret %L)',
+                   s.name, '0123456789abcdef0123456789abcdef');
+  END LOOP;
+END $$;
+-- each server: its token fetch and one code, two rows, one server after the other
+CREATE FUNCTION pg_temp.one_code(server text) RETURNS boolean LANGUAGE sql
+AS $$ SELECT length(wxa_get_wxacode_unlimit(server, 'm')) > 0 $$;
+DO $$
+DECLARE
+  s record;
+BEGIN
+  FOR s IN SELECT * FROM many ORDER BY i LOOP
+    PERFORM pg_temp.one_code(s.name);
+  END LOOP;
+END $$;
+SELECT count(*) = :max AS full_,
+       count(DISTINCT server) = :max / 2 AS servers_kept,
+       min(substr(server::text, 11)::int) = 11 AS first_ten_dropped,
+       count(*) FILTER (WHERE stats_reset > :'before_filling') = 20 AS rows_made_after_evictions
+FROM wxa_fdw_stats WHERE server::text LIKE 'stats\_many%';
+SET client_min_messages = warning;
+DO $$
+DECLARE
+  s record;
+BEGIN
+  FOR s IN SELECT * FROM many LOOP
+    EXECUTE format('DROP SERVER %I CASCADE', s.name);
+  END LOOP;
+END $$;
+RESET client_min_messages;
 
 -- the setting is fixed at server start
 SET wxa_fdw.stats_max = 200;
