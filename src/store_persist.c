@@ -18,6 +18,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/indexing.h"
@@ -131,7 +132,7 @@ typedef struct Proof
 	char	   *appid;
 	char	   *api_base_url;
 	uint8		verifier[VERIFIER_LEN];
-	bool		recorded;		/* a secret's verifier written to the table by this backend */
+	TransactionId recorded_by;	/* the transaction that wrote a secret's verifier to the table */
 } Proof;
 
 #define MAX_PROOFS 64
@@ -191,9 +192,19 @@ remember_proof(const WxaConfig *config, const uint8 *verifier)
 	p->appid = MemoryContextStrdup(TopMemoryContext, config->appid);
 	p->api_base_url = MemoryContextStrdup(TopMemoryContext, config->api_base_url);
 	memcpy(p->verifier, verifier, VERIFIER_LEN);
-	p->recorded = false;
+	p->recorded_by = InvalidTransactionId;
 	nproofs++;
 	return p;
+}
+
+/* Is the verifier in the table (written by a transaction that committed, or is ours)? */
+static bool
+proof_recorded(const Proof *p)
+{
+	TransactionId xid = p->recorded_by;
+
+	return TransactionIdIsValid(xid) &&
+		(TransactionIdIsCurrentTransactionId(xid) || TransactionIdDidCommit(xid));
 }
 
 static bool
@@ -353,7 +364,8 @@ wxa_persist_write(const WxaConfig *config, const WxaEndpoint *ep,
 		sql = psprintf("INSERT INTO %s.wxa_store_periods AS s "
 					   "(appid, api_base_url, endpoint, first_day, days, answer) "
 					   "SELECT $1, $2, $3, p.first_day, p.days, p.answer "
-					   "FROM pg_catalog.unnest($4, $5, $6) AS p(first_day, days, answer) "
+					   "FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) "
+					   "AS p(first_day, days, answer) "
 					   "ON CONFLICT DO NOTHING", cat.schema);
 		write_swallowing_errors(&cat, sql, 6, types, values);
 		pfree(sql);
@@ -383,7 +395,7 @@ wxa_persist_proven(const WxaConfig *config)
 	if (proof == NULL)
 		proof = remember_proof(config, verifier);
 	/* an access_token is proven for this backend only; a secret once in the table */
-	if (config->secret == NULL || proof->recorded || !write_allowed() ||
+	if (config->secret == NULL || proof_recorded(proof) || !write_allowed() ||
 		!wxa_store_catalog(&cat) ||
 		!ConditionalLockRelationOid(cat.verifiers, RowExclusiveLock) ||
 		!try_key_lock("verifier", config, NULL, 0, 0))
@@ -400,7 +412,8 @@ wxa_persist_proven(const WxaConfig *config)
 				   "SET verifier = excluded.verifier, proven_at = pg_catalog.now() "
 				   "WHERE v.verifier OPERATOR(pg_catalog.<>) excluded.verifier",
 				   cat.schema);
-	proof->recorded = write_swallowing_errors(&cat, sql, 3, types, values);
+	if (write_swallowing_errors(&cat, sql, 3, types, values))
+		proof->recorded_by = GetTopTransactionIdIfAny();
 	pfree(sql);
 	pfree(v);
 }
@@ -421,6 +434,8 @@ wxa_persist_read(const WxaConfig *config, const WxaEndpoint *ep,
 	volatile bool done = false;
 	Datum	   *firsts,
 			   *days;
+	int		   *index;			/* of the asked periods, in periods[] */
+	int			nasked = 0;
 	bytea	   *v;
 	Oid			types[7] = {TEXTOID, TEXTOID, TEXTOID, DATEARRAYOID, INT4ARRAYOID, BOOLOID, BYTEAOID};
 	Datum		values[7];
@@ -445,10 +460,22 @@ wxa_persist_read(const WxaConfig *config, const WxaEndpoint *ep,
 
 	firsts = palloc(sizeof(Datum) * n);
 	days = palloc(sizeof(Datum) * n);
+	index = palloc(sizeof(int) * n);
 	for (int i = 0; i < n; i++)
 	{
-		firsts[i] = DateADTGetDatum((DateADT) periods[i].first);
-		days[i] = Int32GetDatum(periods[i].days);
+		/* each reader applies its own server's store_after_days */
+		if (!wxa_persist_settled(config, &periods[i]))
+			continue;
+		firsts[nasked] = DateADTGetDatum((DateADT) periods[i].first);
+		days[nasked] = Int32GetDatum(periods[i].days);
+		index[nasked++] = i;
+	}
+	if (nasked == 0)
+	{
+		pfree(firsts);
+		pfree(days);
+		pfree(index);
+		return 0;
 	}
 	v = palloc(VARHDRSZ + VERIFIER_LEN);
 	SET_VARSIZE(v, VARHDRSZ + VERIFIER_LEN);
@@ -456,12 +483,13 @@ wxa_persist_read(const WxaConfig *config, const WxaEndpoint *ep,
 	values[0] = CStringGetTextDatum(config->appid);
 	values[1] = CStringGetTextDatum(config->api_base_url);
 	values[2] = CStringGetTextDatum(ep->name);
-	values[3] = PointerGetDatum(construct_array(firsts, n, DATEOID, sizeof(DateADT), true, TYPALIGN_INT));
-	values[4] = PointerGetDatum(construct_array(days, n, INT4OID, sizeof(int32), true, TYPALIGN_INT));
+	values[3] = PointerGetDatum(construct_array(firsts, nasked, DATEOID, sizeof(DateADT), true, TYPALIGN_INT));
+	values[4] = PointerGetDatum(construct_array(days, nasked, INT4OID, sizeof(int32), true, TYPALIGN_INT));
 	values[5] = BoolGetDatum(proven_here);
 	values[6] = PointerGetDatum(v);
 	sql = psprintf("SELECT p.i, s.answer "
-				   "FROM pg_catalog.unnest($4, $5) WITH ORDINALITY AS p(first_day, days, i) "
+				   "FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5)) "
+				   "WITH ORDINALITY AS p(first_day, days, i) "
 				   "JOIN %s.wxa_store_periods s "
 				   "ON s.appid OPERATOR(pg_catalog.=) $1 "
 				   "AND s.api_base_url OPERATOR(pg_catalog.=) $2 "
@@ -489,13 +517,15 @@ wxa_persist_read(const WxaConfig *config, const WxaEndpoint *ep,
 		{
 			HeapTuple	tuple = SPI_tuptable->vals[r];
 			bool		isnull;
-			int64		i = DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 1, &isnull)) - 1;
+			int64		k = DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 1, &isnull)) - 1;
 			Datum		answer = SPI_getbinval(tuple, SPI_tuptable->tupdesc, 2, &isnull);
 			bytea	   *b;
 			size_t		len;
+			int			i;
 
-			if (isnull || i < 0 || i >= n || bodies[i] != NULL)
+			if (isnull || k < 0 || k >= nasked || bodies[index[k]] != NULL)
 				continue;
+			i = index[k];
 			b = DatumGetByteaPP(answer);
 			len = VARSIZE_ANY_EXHDR(b);
 			bodies[i] = MemoryContextAlloc(caller, len + 1);
@@ -518,5 +548,6 @@ wxa_persist_read(const WxaConfig *config, const WxaEndpoint *ep,
 	pfree(v);
 	pfree(firsts);
 	pfree(days);
+	pfree(index);
 	return found;
 }
