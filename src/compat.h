@@ -107,9 +107,10 @@ pg_is_ascii(const char *s)
 /* The asynchronous foreign-scan API (Append over foreign scans) exists from 14 on. */
 #if PG_VERSION_NUM >= 140000
 #define WXA_HAVE_ASYNC_FDW 1
-#define wxa_plan_async_capable(plan) ((plan)->async_capable)
+/* the executor node's, which EvalPlanQual turns off, not the plan's */
+#define wxa_node_async_capable(ps) ((ps)->async_capable)
 #else
-#define wxa_plan_async_capable(plan) false
+#define wxa_node_async_capable(ps) false
 #endif
 
 #endif

@@ -16,6 +16,7 @@
 #include "utils/hsearch.h"
 
 #include "core/wxa_response.h"
+#include "period_store.h"
 
 /*
  * Cost of one API round trip, relative to seq_page_cost = 1. A round trip
@@ -30,8 +31,6 @@
 #define WXA_UNRESTRICTED_COST 1.0e10
 /* Requests assumed when the values are known only at run time. */
 #define WXA_UNKNOWN_REQUESTS 30
-/* Parsed cells kept per scan for rescans. */
-#define WXA_CACHE_CELLS 100000
 /* Most bytes of a value shown in an error about it. */
 #define WXA_VALUE_IN_ERROR 100
 
@@ -67,22 +66,10 @@ typedef struct WxaPlanInfo
 	bool		async_capable;
 } WxaPlanInfo;
 
-/*
- * A parsed period kept for rescans. Its cells are palloc'd in the scan's
- * context (copy_rows_into_context), so the cache needs no cleanup of its own:
- * no reset callback ever walks the hash table, which dynahash keeps in a child
- * context that MemoryContextDelete frees before it runs the callbacks.
- */
-typedef struct CachedPeriod
-{
-	int64		key;			/* first day and window length */
-	WxaRows		rows;			/* palloc'd: never passed to wxa_rows_free */
-} CachedPeriod;
-
 typedef struct ScanPeriod
 {
 	WxaPeriod	period;			/* first: describe_requests() reads it */
-	int			request;		/* index in the batch, -1 when served from the cache */
+	WxaStoredPeriod *entry;		/* the store's, once asked for */
 } ScanPeriod;
 
 typedef struct WxaScanState
@@ -121,14 +108,13 @@ typedef struct WxaScanState
 	int			nperiods;
 	long		planned;		/* periods matching, even beyond max_requests */
 	int			current;
-	WxaRows    *rows;			/* rows of the current period: own_rows or a cached copy */
-	WxaRows		own_rows;		/* malloc'd by the parser; freed by free_scan_memory */
+	WxaStoredPeriod *pinned;	/* the current period's entry, its rows pinned */
+	const WxaStoredRows *rows;	/* its rows */
 	int			row;
-	WxaBatch   *batch;
 
-	/* cache of parsed periods across rescans */
-	HTAB	   *cache;
-	long		cached_cells;
+	/* the statement's periods, and this scan as one of their consumers */
+	WxaPeriodStore *store;
+	WxaStoreClient client;
 
 	/* periods of the whole query: max_requests bounds them */
 	long		requested;
@@ -137,11 +123,9 @@ typedef struct WxaScanState
 	WxaPeriod  *collected_periods;
 	int			ncollected;
 	int			collected_size;
-	WxaBatch   *join_batch;		/* the batch a batched join is waiting for */
-	int		   *join_requests;	/* its request per collected period */
+	WxaStoredPeriod **collected_entries;	/* their entries, until received */
 
-	/* for EXPLAIN ANALYZE */
-	WxaTokenSession tokens;
+	/* for EXPLAIN ANALYZE: the Append's waits (scan_async.c) */
 	WxaHttpStats totals;
 	int			attnum_for_error;
 	const char *value_for_error;

@@ -136,13 +136,17 @@ wxaExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	{
 		WxaHttpStats total = state->totals;
 
-		if (state->batch)
-			wxa_http_stats_add(&total, wxa_batch_stats(state->batch));
+		wxa_store_client_stats(&state->client, &total);
 		ExplainPropertyInteger("Requests sent", NULL, total.sent, es);
 		ExplainPropertyInteger("Retries", NULL, total.retries, es);
 		ExplainPropertyInteger("Token fetches", NULL, total.token_fetches, es);
 		ExplainPropertyInteger("Bytes received", "bytes", total.bytes, es);
 		if (es->timing)
 			ExplainPropertyFloat("Network wait", "ms", total.wait_ms, 1, es);
+		if (state->client.persist)
+		{
+			ExplainPropertyInteger("Periods from store", NULL, state->client.from_store, es);
+			ExplainPropertyInteger("Periods fetched", NULL, state->client.fetched, es);
+		}
 	}
 }

@@ -150,7 +150,6 @@ extern void wxa_scan_collect(ForeignScanState *node, Datum *values, bool *nulls)
 extern int	wxa_scan_collected(ForeignScanState *node);
 extern int	wxa_scan_send_collected(ForeignScanState *node);
 extern void wxa_scan_receive_collected(ForeignScanState *node);
-extern void wxa_scan_trim_cache(ForeignScanState *node);
 extern void wxa_scan_drive(ForeignScanState *node, Datum *values, bool *nulls);
 
 /* batched_join.c */
