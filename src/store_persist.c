@@ -240,7 +240,56 @@ try_key_lock(const char *kind, const WxaConfig *config, const char *endpoint,
 	pfree(key.data);
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (h >> 32), (uint32) h, STORE_LOCK_CLASS);
 	/* a full lock table, too, just skips the write */
-	return LockAcquireExtended(&tag, ExclusiveLock, false, true, false, NULL) != LOCKACQUIRE_NOT_AVAIL;
+	return wxa_lock_if_free(&tag, ExclusiveLock);
+}
+
+/*
+ * The INSERT in an internal subtransaction, as PL/pgSQL's exception blocks
+ * run theirs; returns whether it was written.
+ */
+static bool
+insert_in_subtransaction(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool written = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		int			rc;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "writing to the period store failed: %s", SPI_result_code_string(rc));
+		SPI_finish();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		written = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+			ReThrowError(edata);
+		ereport(DEBUG1,
+				(errmsg_internal("period store: write skipped: %s", edata->message)));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return written;
 }
 
 /*
@@ -253,8 +302,6 @@ static bool
 write_swallowing_errors(const WxaStoreCatalog *cat, const char *sql, int nargs,
 						Oid *types, Datum *values)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
 	WxaStoreSaved saved;
 	volatile bool as_owner = false;
 	volatile bool written = false;
@@ -264,41 +311,7 @@ write_swallowing_errors(const WxaStoreCatalog *cat, const char *sql, int nargs,
 	{
 		wxa_store_as_owner(cat, &saved);
 		as_owner = true;
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(oldcontext);
-		PG_TRY();
-		{
-			int			rc;
-
-			if (SPI_connect() != SPI_OK_CONNECT)
-				elog(ERROR, "SPI_connect failed");
-			rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
-			if (rc != SPI_OK_INSERT)
-				elog(ERROR, "writing to the period store failed: %s", SPI_result_code_string(rc));
-			SPI_finish();
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcontext);
-			CurrentResourceOwner = oldowner;
-			written = true;
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(oldcontext);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcontext);
-			CurrentResourceOwner = oldowner;
-			if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-				edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
-				ReThrowError(edata);
-			ereport(DEBUG1,
-					(errmsg_internal("period store: write skipped: %s", edata->message)));
-			FreeErrorData(edata);
-		}
-		PG_END_TRY();
+		written = insert_in_subtransaction(sql, nargs, types, values);
 		done = true;
 	}
 	PG_FINALLY();
