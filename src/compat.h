@@ -119,4 +119,13 @@ pg_is_ascii(const char *s)
 #define wxa_node_async_capable(ps) false
 #endif
 
+/* A lock taken only if free at once and only if the lock table has room: 18 added logLockFailure. */
+#if PG_VERSION_NUM >= 180000
+#define wxa_lock_if_free(tag, mode) \
+	(LockAcquireExtended((tag), (mode), false, true, false, NULL, false) != LOCKACQUIRE_NOT_AVAIL)
+#else
+#define wxa_lock_if_free(tag, mode) \
+	(LockAcquireExtended((tag), (mode), false, true, false, NULL) != LOCKACQUIRE_NOT_AVAIL)
+#endif
+
 #endif

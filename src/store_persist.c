@@ -18,6 +18,7 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/indexing.h"
@@ -131,7 +132,7 @@ typedef struct Proof
 	char	   *appid;
 	char	   *api_base_url;
 	uint8		verifier[VERIFIER_LEN];
-	bool		recorded;		/* a secret's verifier written to the table by this backend */
+	TransactionId recorded_by;	/* the transaction that wrote a secret's verifier to the table */
 } Proof;
 
 #define MAX_PROOFS 64
@@ -191,9 +192,19 @@ remember_proof(const WxaConfig *config, const uint8 *verifier)
 	p->appid = MemoryContextStrdup(TopMemoryContext, config->appid);
 	p->api_base_url = MemoryContextStrdup(TopMemoryContext, config->api_base_url);
 	memcpy(p->verifier, verifier, VERIFIER_LEN);
-	p->recorded = false;
+	p->recorded_by = InvalidTransactionId;
 	nproofs++;
 	return p;
+}
+
+/* Is the verifier in the table (written by a transaction that committed, or is ours)? */
+static bool
+proof_recorded(const Proof *p)
+{
+	TransactionId xid = p->recorded_by;
+
+	return TransactionIdIsValid(xid) &&
+		(TransactionIdIsCurrentTransactionId(xid) || TransactionIdDidCommit(xid));
 }
 
 static bool
@@ -229,19 +240,18 @@ try_key_lock(const char *kind, const WxaConfig *config, const char *endpoint,
 	pfree(key.data);
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (h >> 32), (uint32) h, STORE_LOCK_CLASS);
 	/* a full lock table, too, just skips the write */
-	return LockAcquireExtended(&tag, ExclusiveLock, false, true, false, NULL) != LOCKACQUIRE_NOT_AVAIL;
+	return wxa_lock_if_free(&tag, ExclusiveLock);
 }
 
 /*
- * One INSERT in an internal subtransaction, its error swallowed (a cancel, a
- * terminate or an out-of-memory still raised): true when it was written. A
- * function of its own: PostgreSQL 16+ warns of a PG_TRY nested in another's
- * function (-Wshadow=compatible-local), and 15 has no suffixed PG_TRY.
+ * The INSERT in an internal subtransaction, as PL/pgSQL's exception blocks
+ * run theirs; returns whether it was written.
  */
 static bool
-write_in_subtransaction(const char *sql, int nargs, Oid *types, Datum *values,
-						MemoryContext oldcontext, ResourceOwner oldowner)
+insert_in_subtransaction(const char *sql, int nargs, Oid *types, Datum *values)
 {
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
 	volatile bool written = false;
 
 	BeginInternalSubTransaction(NULL);
@@ -293,8 +303,6 @@ static bool
 write_swallowing_errors(const WxaStoreCatalog *cat, const char *sql, int nargs,
 						Oid *types, Datum *values)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
 	WxaStoreSaved saved;
 	volatile bool as_owner = false;
 	volatile bool written = false;
@@ -304,7 +312,7 @@ write_swallowing_errors(const WxaStoreCatalog *cat, const char *sql, int nargs,
 	{
 		wxa_store_as_owner(cat, &saved);
 		as_owner = true;
-		written = write_in_subtransaction(sql, nargs, types, values, oldcontext, oldowner);
+		written = insert_in_subtransaction(sql, nargs, types, values);
 		done = true;
 	}
 	PG_FINALLY();
@@ -370,7 +378,8 @@ wxa_persist_write(const WxaConfig *config, const WxaEndpoint *ep,
 		sql = psprintf("INSERT INTO %s.wxa_store_periods AS s "
 					   "(appid, api_base_url, endpoint, first_day, days, answer) "
 					   "SELECT $1, $2, $3, p.first_day, p.days, p.answer "
-					   "FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) AS p(first_day, days, answer) "
+					   "FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) "
+					   "AS p(first_day, days, answer) "
 					   "ON CONFLICT DO NOTHING", cat.schema);
 		write_swallowing_errors(&cat, sql, 6, types, values);
 		pfree(sql);
@@ -400,7 +409,7 @@ wxa_persist_proven(const WxaConfig *config)
 	if (proof == NULL)
 		proof = remember_proof(config, verifier);
 	/* an access_token is proven for this backend only; a secret once in the table */
-	if (config->secret == NULL || proof->recorded || !write_allowed() ||
+	if (config->secret == NULL || proof_recorded(proof) || !write_allowed() ||
 		!wxa_store_catalog(&cat) ||
 		!ConditionalLockRelationOid(cat.verifiers, RowExclusiveLock) ||
 		!try_key_lock("verifier", config, NULL, 0, 0))
@@ -417,7 +426,8 @@ wxa_persist_proven(const WxaConfig *config)
 				   "SET verifier = excluded.verifier, proven_at = pg_catalog.now() "
 				   "WHERE v.verifier OPERATOR(pg_catalog.<>) excluded.verifier",
 				   cat.schema);
-	proof->recorded = write_swallowing_errors(&cat, sql, 3, types, values);
+	if (write_swallowing_errors(&cat, sql, 3, types, values))
+		proof->recorded_by = GetTopTransactionIdIfAny();
 	pfree(sql);
 	pfree(v);
 }
@@ -438,6 +448,8 @@ wxa_persist_read(const WxaConfig *config, const WxaEndpoint *ep,
 	volatile bool done = false;
 	Datum	   *firsts,
 			   *days;
+	int		   *index;			/* of the asked periods, in periods[] */
+	int			nasked = 0;
 	bytea	   *v;
 	Oid			types[7] = {TEXTOID, TEXTOID, TEXTOID, DATEARRAYOID, INT4ARRAYOID, BOOLOID, BYTEAOID};
 	Datum		values[7];
@@ -462,10 +474,22 @@ wxa_persist_read(const WxaConfig *config, const WxaEndpoint *ep,
 
 	firsts = palloc(sizeof(Datum) * n);
 	days = palloc(sizeof(Datum) * n);
+	index = palloc(sizeof(int) * n);
 	for (int i = 0; i < n; i++)
 	{
-		firsts[i] = DateADTGetDatum((DateADT) periods[i].first);
-		days[i] = Int32GetDatum(periods[i].days);
+		/* each reader applies its own server's store_after_days */
+		if (!wxa_persist_settled(config, &periods[i]))
+			continue;
+		firsts[nasked] = DateADTGetDatum((DateADT) periods[i].first);
+		days[nasked] = Int32GetDatum(periods[i].days);
+		index[nasked++] = i;
+	}
+	if (nasked == 0)
+	{
+		pfree(firsts);
+		pfree(days);
+		pfree(index);
+		return 0;
 	}
 	v = palloc(VARHDRSZ + VERIFIER_LEN);
 	SET_VARSIZE(v, VARHDRSZ + VERIFIER_LEN);
@@ -473,12 +497,13 @@ wxa_persist_read(const WxaConfig *config, const WxaEndpoint *ep,
 	values[0] = CStringGetTextDatum(config->appid);
 	values[1] = CStringGetTextDatum(config->api_base_url);
 	values[2] = CStringGetTextDatum(ep->name);
-	values[3] = PointerGetDatum(construct_array(firsts, n, DATEOID, sizeof(DateADT), true, TYPALIGN_INT));
-	values[4] = PointerGetDatum(construct_array(days, n, INT4OID, sizeof(int32), true, TYPALIGN_INT));
+	values[3] = PointerGetDatum(construct_array(firsts, nasked, DATEOID, sizeof(DateADT), true, TYPALIGN_INT));
+	values[4] = PointerGetDatum(construct_array(days, nasked, INT4OID, sizeof(int32), true, TYPALIGN_INT));
 	values[5] = BoolGetDatum(proven_here);
 	values[6] = PointerGetDatum(v);
 	sql = psprintf("SELECT p.i, s.answer "
-				   "FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5)) WITH ORDINALITY AS p(first_day, days, i) "
+				   "FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5)) "
+				   "WITH ORDINALITY AS p(first_day, days, i) "
 				   "JOIN %s.wxa_store_periods s "
 				   "ON s.appid OPERATOR(pg_catalog.=) $1 "
 				   "AND s.api_base_url OPERATOR(pg_catalog.=) $2 "
@@ -506,13 +531,15 @@ wxa_persist_read(const WxaConfig *config, const WxaEndpoint *ep,
 		{
 			HeapTuple	tuple = SPI_tuptable->vals[r];
 			bool		isnull;
-			int64		i = DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 1, &isnull)) - 1;
+			int64		k = DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 1, &isnull)) - 1;
 			Datum		answer = SPI_getbinval(tuple, SPI_tuptable->tupdesc, 2, &isnull);
 			bytea	   *b;
 			size_t		len;
+			int			i;
 
-			if (isnull || i < 0 || i >= n || bodies[i] != NULL)
+			if (isnull || k < 0 || k >= nasked || bodies[index[k]] != NULL)
 				continue;
+			i = index[k];
 			b = DatumGetByteaPP(answer);
 			len = VARSIZE_ANY_EXHDR(b);
 			bodies[i] = MemoryContextAlloc(caller, len + 1);
@@ -535,5 +562,6 @@ wxa_persist_read(const WxaConfig *config, const WxaEndpoint *ep,
 	pfree(v);
 	pfree(firsts);
 	pfree(days);
+	pfree(index);
 	return found;
 }
