@@ -14,7 +14,10 @@ SELECT count(*) FROM proxied_trend WHERE ref_date BETWEEN '2024-01-01' AND '2024
 \set tokens `python3 test/emulator/emuctl.py count /cgi-bin/stable_token`
 -- five data requests and the token fetch, all through the proxy
 SELECT :proxied AS proxied_requests, :tokens AS token_fetches;
+-- a proxy where nothing listens: the error names both, the API's host and the proxy
+ALTER SERVER wechat_proxied OPTIONS (SET proxy 'http://127.0.0.1:9', ADD max_retries '0');
+SELECT count(*) FROM proxied_trend WHERE ref_date = '2024-01-06';
 -- without the proxy the same server cannot connect
-ALTER SERVER wechat_proxied OPTIONS (DROP proxy);
+ALTER SERVER wechat_proxied OPTIONS (DROP proxy, DROP max_retries);
 SELECT count(*) FROM proxied_trend WHERE ref_date = '2024-01-06';
 DROP SERVER wechat_proxied CASCADE;
