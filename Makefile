@@ -26,6 +26,10 @@ ifeq ($(WERROR),1)
 PG_CFLAGS += -Werror
 endif
 
+# objects depend on the headers they include (PGXS rebuilds only on .c changes otherwise:
+# a changed struct in a header left stale objects behind)
+override autodepend = yes
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
