@@ -3,7 +3,8 @@
  *
  * Finds the date restrictions (quals.c), prices each path by the requests it
  * is expected to send, offers parameterized paths for restrictions that come
- * from the outer side of a join, and refuses a plan without any restriction.
+ * from the outer side of a join, prices out a path whose restriction can give
+ * no lower bound (it could never run), and refuses a plan without any restriction.
  * The plan carries the restriction as codes and value expressions
  * (fdw_private, fdw_exprs) and EXPLAIN's texts for constant restrictions.
  */
