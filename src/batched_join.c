@@ -680,7 +680,12 @@ fill_scan_tuple(BatchedJoinState *state, TupleTableSlot *outer, TupleTableSlot *
 	state->css.ss.ps.ps_ExprContext->ecxt_scantuple = scan;
 }
 
-/* The driven scans' restriction values for this outer row (in the per-tuple context). */
+/*
+ * The driven scans' restriction values for this outer row, evaluated in the
+ * per-tuple memory (an array built per row, a cast from text), which the
+ * caller resets before the next row: memory stays flat over any number of
+ * outer rows.
+ */
 static void
 evaluate_values(BatchedJoinState *state, TupleTableSlot *outer)
 {
@@ -694,7 +699,8 @@ evaluate_values(BatchedJoinState *state, TupleTableSlot *outer)
 
 		foreach(lc, state->value_states[k])
 		{
-			state->values[k][i] = ExecEvalExpr(lfirst(lc), econtext, &state->nulls[k][i]);
+			state->values[k][i] = ExecEvalExprSwitchContext(lfirst(lc), econtext,
+															&state->nulls[k][i]);
 			i++;
 		}
 	}
@@ -727,8 +733,6 @@ next_batch(BatchedJoinState *state)
 		state->batch = tuplestore_begin_heap(false, false, work_mem);
 	else
 		tuplestore_clear(state->batch);
-	for (int k = 0; k < state->ndriven; k++)
-		wxa_scan_trim_cache(state->driven[k]);
 	while (rows < state->batch_target && collected_periods(state) < BATCH_PERIODS)
 	{
 		TupleTableSlot *slot = ExecProcNode(state->outer);

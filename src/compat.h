@@ -9,6 +9,7 @@
 
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/guc.h"
 #include "utils/tuplestore.h"
 
 /* 18 replaced pg_attribute_noreturn() (after the declaration) by pg_noreturn (before it) */
@@ -104,12 +105,18 @@ pg_is_ascii(const char *s)
 #define wxa_create_wait_event_set(nevents) CreateWaitEventSet(CurrentMemoryContext, nevents)
 #endif
 
+/* 15 renamed EmitWarningsOnPlaceholders (which only warned) and made it reserve the prefix */
+#if PG_VERSION_NUM < 150000
+#define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
 /* The asynchronous foreign-scan API (Append over foreign scans) exists from 14 on. */
 #if PG_VERSION_NUM >= 140000
 #define WXA_HAVE_ASYNC_FDW 1
-#define wxa_plan_async_capable(plan) ((plan)->async_capable)
+/* the executor node's, which EvalPlanQual turns off, not the plan's */
+#define wxa_node_async_capable(ps) ((ps)->async_capable)
 #else
-#define wxa_plan_async_capable(plan) false
+#define wxa_node_async_capable(ps) false
 #endif
 
 #endif

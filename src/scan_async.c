@@ -9,6 +9,7 @@
 #include "scan.h"
 
 #include "executor/execAsync.h"
+#include "executor/instrument.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "miscadmin.h"
@@ -28,6 +29,9 @@ wxaIsForeignPathAsyncCapable(ForeignPath *path)
 /*
  * Answer areq with the next row (filtered and projected by the executor) if
  * there is one without waiting, or with none at the end; else leave it pending.
+ * ExecProcNodeReal, as postgres_fdw: the callers instrument the node already
+ * (ExecAsyncRequest, ExecAsyncNotify; ConfigureWait counts its row itself),
+ * and ExecProcNode's instrumented variant would start the node's timer twice.
  */
 static void
 produce_async(AsyncRequest *areq)
@@ -90,7 +94,15 @@ wxaForeignAsyncConfigureWait(AsyncRequest *areq)
 	produce_async(areq);
 	if (!areq->callback_pending)
 	{
+		/*
+		 * Answered here, outside ExecAsyncRequest and ExecAsyncNotify, which
+		 * instrument the node around the callbacks they call: count the row
+		 * ourselves, as postgres_fdw's complete_pending_request does.
+		 */
 		ExecAsyncResponse(areq);
+		if (areq->requestee->instrument)
+			InstrUpdateTupleCount(areq->requestee->instrument,
+								  TupIsNull(areq->result) ? 0.0 : 1.0);
 		return;
 	}
 	/* a wait that ended without a notification (the Append only polled) is not counted */
@@ -98,7 +110,7 @@ wxaForeignAsyncConfigureWait(AsyncRequest *areq)
 		wxa_monotonic_ms();
 	if (holds_fd)
 		AddWaitEventToSet(append->as_eventset, WL_SOCKET_READABLE,
-						  wxa_engine_wait_fd(WXA_ASYNC_WAIT_MS), NULL, areq);
+						  wxa_wait_engine_fd(WXA_ASYNC_WAIT_MS), NULL, areq);
 }
 
 /*

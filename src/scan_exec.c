@@ -13,6 +13,7 @@
 
 #include "wxa_fdw.h"
 #include "scan.h"
+#include "store_persist.h"
 
 #include "executor/executor.h"
 #include "mb/pg_wchar.h"
@@ -29,23 +30,16 @@
 
 
 /*
- * The scan context's reset callback. It frees only the malloc'd memory the
- * state points to directly. It must never touch memory of a child context
- * (the period cache, the restriction values): MemoryContextDelete deletes
- * the children before it runs the callbacks. The state itself is palloc'd in
- * the context that owns this callback, which is freed only after it.
+ * The scan context's reset callback: the scan's periods are the store's, and
+ * its requests in flight no longer the scan's traffic.
  */
 static void
-free_scan_memory(void *arg)
+end_client(void *arg)
 {
 	WxaScanState *state = arg;
 
-	wxa_batch_free(state->batch);
-	state->batch = NULL;
-	wxa_batch_free(state->join_batch);
-	state->join_batch = NULL;
-	wxa_rows_free(&state->own_rows);
-	state->rows = NULL;
+	wxa_store_client_done(&state->client);
+	wxa_lazy_free(state);
 }
 
 static bool
@@ -56,12 +50,6 @@ contains_exec_param(Node *node, void *context)
 	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
 		return true;
 	return expression_tree_walker(node, contains_exec_param, context);
-}
-
-static int64
-period_key(const WxaPeriod *p)
-{
-	return ((int64) p->first << 8) | p->days;
 }
 
 void
@@ -90,6 +78,10 @@ plan_periods_for(WxaScanState *state, Datum *values, bool *nulls)
 						  state->qual_types, periods, &state->planned, &status))
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 
+	/* no (lower) date bound, but a LIMIT over the scan: newest first, in waves */
+	if ((status == WXA_PLAN_NO_LOWER_BOUND || status == WXA_PLAN_UNRESTRICTED) &&
+		wxa_lazy_start(state, values, nulls))
+		return;
 	if (status == WXA_PLAN_NO_LOWER_BOUND)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -112,14 +104,18 @@ plan_periods_for(WxaScanState *state, Datum *values, bool *nulls)
 						 quote_identifier(state->config->server_name), state->planned)));
 
 	state->nperiods = status == WXA_PLAN_OK ? (int) state->planned : 0;
+	state->no_requests_why = status == WXA_PLAN_OK && state->planned == 0 ?
+		wxa_no_requests_why(state->ep, state->config, state->qual_codes, values, nulls,
+							state->qual_types) : WXA_NONE_NOT_NONE;
 	if (state->periods == NULL)
 		state->periods = MemoryContextAlloc(state->context,
 											sizeof(ScanPeriod) * state->config->max_requests);
 	for (i = 0; i < state->nperiods; i++)
 	{
 		state->periods[i].period = periods[i];
-		state->periods[i].request = -1;
+		state->periods[i].entry = NULL;
 	}
+	wxa_unpublished_note_selected(state, values, nulls, periods, state->nperiods, sizeof(WxaPeriod));
 }
 
 /* Evaluate the restriction values (or take a batched join's) and plan the periods. */
@@ -169,212 +165,57 @@ check_query_requests(WxaScanState *state, int more)
 	state->requested += more;
 }
 
-static bool
-period_cached(WxaScanState *state, const WxaPeriod *p)
+static void
+check_requests(void *arg, int more)
 {
-	int64		key = period_key(p);
-
-	return hash_search(state->cache, &key, HASH_FIND, NULL) != NULL;
+	check_query_requests((WxaScanState *) arg, more);
 }
 
-/* A batch for the scan's requests, sent together. */
-static WxaBatch *
-new_batch(WxaScanState *state)
-{
-	WxaHttpOptions options;
-	WxaTokenProvider provider = wxa_token_provider(&state->tokens);
-	WxaBatch   *batch;
-
-	wxa_http_options_for(state->config, &options);
-	batch = wxa_batch_new(&options, &provider);
-	if (batch == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	return batch;
-}
-
-/* Queue the request for one period; returns its index in the batch. */
-static int
-add_request(WxaScanState *state, WxaBatch *batch, const WxaPeriod *p)
-{
-	char		url[1024];
-	char		when[32];
-	char		what[128];
-	char	   *body;
-	int			request;
-
-	snprintf(url, sizeof(url), "%s/datacube/%s", state->config->api_base_url, state->ep->api);
-	wxa_describe_period(p, when, sizeof(when));
-	snprintf(what, sizeof(what), "datacube/%s (%s)", state->ep->api, when);
-	body = wxa_datacube_request_body(p);
-	request = body ? wxa_batch_add(batch, url, body, true, what) : -1;
-	free(body);
-	if (request < 0)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	return request;
-}
-
-/* Send the periods of this (re)scan that are not cached yet. */
+/* Ask the store for the periods of this (re)scan: what it lacks is sent now, all together. */
 static void
 start_requests(WxaScanState *state)
 {
-	int			missing = 0;
+	WxaStoredPeriod **entries = palloc(sizeof(WxaStoredPeriod *) * (state->nperiods + 1));
 
 	for (int i = 0; i < state->nperiods; i++)
-		if (!period_cached(state, &state->periods[i].period))
-			missing++;
-	check_query_requests(state, missing);
-	if (missing == 0)
-		return;
-	state->batch = new_batch(state);
+		state->period_buffer[i] = state->periods[i].period;
+	(void) wxa_store_request(state->store, &state->client, state->period_buffer, state->nperiods,
+							 entries, check_requests, state);
 	for (int i = 0; i < state->nperiods; i++)
-	{
-		ScanPeriod *sp = &state->periods[i];
-
-		if (!period_cached(state, &sp->period))
-			sp->request = add_request(state, state->batch, &sp->period);
-	}
+		state->periods[i].entry = entries[i];
+	pfree(entries);
 }
 
-/* The batch is done with: fold its traffic into the scan's totals and free it. */
-static void
-retire_batch(WxaScanState *state)
-{
-	if (state->batch)
-	{
-		wxa_http_stats_add(&state->totals, wxa_batch_stats(state->batch));
-		wxa_batch_free(state->batch);
-		state->batch = NULL;
-	}
-}
-
-/*
- * Some endpoints answer an empty list, not 61503, for a day WeChat has not
- * published yet. Before 10:00 Beijing time an empty answer for yesterday is
- * that far more often than a day without visitors: fail as 61503 does rather
- * than return a day of no rows that a nightly job would store as a hole.
- */
-static void
-raise_unpublished(WxaScanState *state, const WxaPeriod *p)
-{
-	char		when[32];
-
-	wxa_rows_free(&state->own_rows);
-	wxa_describe_period(p, when, sizeof(when));
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("WeChat API request datacube/%s (%s) answered no data, probably because the day is not published yet",
-					state->ep->api, when),
-			 errdetail("It is before %d:00 Beijing time, and the period ends yesterday or later (server \"%s\").",
-					   WXA_PUBLISH_HOUR_BEIJING, state->config->server_name),
-			 errhint("WeChat publishes a day's data the next morning, Beijing time, usually after %d:00 and some days later; query it again after then.",
-					 WXA_PUBLISH_HOUR_BEIJING)));
-}
-
-/* Wait for a period's response and parse it into own_rows (the scan's callback frees them if anything fails). */
-static void
-receive_period(WxaScanState *state, WxaBatch *batch, int request, const WxaPeriod *p)
-{
-	WxaError	err;
-	const char *body;
-	size_t		len;
-
-	wxa_error_clear(&err);
-	if (wxa_batch_wait(batch, request, &err) != 0)
-		wxa_raise(&err, state->config);
-	body = wxa_batch_response(batch, request, &len);
-	if (wxa_parse_datacube(state->ep, p, body, len, &state->own_rows, &err) != 0)
-	{
-		char		when[32];
-
-		wxa_rows_free(&state->own_rows);
-		wxa_batch_forget(batch, request);
-		wxa_describe_period(p, when, sizeof(when));
-		snprintf(err.what, sizeof(err.what), "datacube/%s (%s)", state->ep->api, when);
-		err.attempts = 1;
-		wxa_raise(&err, state->config);
-	}
-	wxa_batch_forget(batch, request);
-	if (state->own_rows.nrows == 0 && wxa_day_maybe_unpublished(p->last, time(NULL)))
-		raise_unpublished(state, p);
-}
-
-/*
- * A copy of rows whose cells live in one palloc'd block of context, so that
- * the copy is freed with the context and never needs a callback.
- */
-static WxaRows
-copy_rows_into_context(const WxaRows *rows, MemoryContext context)
-{
-	WxaRows		copy = {0};
-	long		ncells = (long) rows->nrows * rows->ncols;
-	Size		size = sizeof(char *) * (ncells + 1);
-	char	   *text;
-
-	for (long i = 0; i < ncells; i++)
-		if (rows->cells[i])
-			size += strlen(rows->cells[i]) + 1;
-	copy.ncols = rows->ncols;
-	copy.nrows = rows->nrows;
-	copy.capacity = rows->nrows;
-	copy.cells = MemoryContextAllocHuge(context, size);
-	text = (char *) (copy.cells + ncells + 1);
-	for (long i = 0; i < ncells; i++)
-	{
-		size_t		n;
-
-		copy.cells[i] = NULL;
-		if (rows->cells[i] == NULL)
-			continue;
-		n = strlen(rows->cells[i]) + 1;
-		memcpy(text, rows->cells[i], n);
-		copy.cells[i] = text;
-		text += n;
-	}
-	return copy;
-}
-
-/* Keep own_rows for rescans: copied into the scan's context, the parsed ones freed. */
-static CachedPeriod *
-cache_own_rows(WxaScanState *state, const WxaPeriod *p)
-{
-	int64		key = period_key(p);
-	long		cells = (long) state->own_rows.nrows * state->own_rows.ncols;
-	WxaRows		copy = copy_rows_into_context(&state->own_rows, state->context);
-	CachedPeriod *cached = hash_search(state->cache, &key, HASH_ENTER, NULL);
-
-	cached->rows = copy;
-	state->cached_cells += cells;
-	wxa_rows_free(&state->own_rows);
-	return cached;
-}
-
-/* Make the rows of period i current: from the cache, or wait for its response. */
+/* Make the rows of period i current, waiting for them if they are not there yet. */
 static void
 load_period(WxaScanState *state, int i)
 {
-	ScanPeriod *sp = &state->periods[i];
-	int64		key = period_key(&sp->period);
-	CachedPeriod *cached = hash_search(state->cache, &key, HASH_FIND, NULL);
-	long		cells;
+	WxaStoredPeriod *entry = state->periods[i].entry;
+	const WxaPeriod *p = &state->periods[i].period;
 
+	(void) wxa_store_ready(entry, true);
 	state->row = 0;
-	if (cached)
+	if (wxa_store_unpublished(entry))
 	{
-		state->rows = &cached->rows;
+		/* option unpublished: left out (no rows), or the error */
+		if (!wxa_unpublished_leave_out(state, p, &state->periods[0].period, state->nperiods,
+									   sizeof(ScanPeriod)))
+			wxa_store_raise_unpublished(entry, state->table_name);
+		wxa_lazy_saw(state, 0);
 		return;
 	}
-	receive_period(state, state->batch, sp->request, &sp->period);
-	state->rows = &state->own_rows;
-	cells = (long) state->own_rows.nrows * state->own_rows.ncols;
-	if (state->cached_cells + cells <= WXA_CACHE_CELLS)
-		state->rows = &cache_own_rows(state, &sp->period)->rows;
+	wxa_unpublished_published(state, p);
+	state->rows = wxa_store_pin(entry);
+	state->pinned = entry;
+	wxa_lazy_saw(state, wxa_stored_nrows(state->rows));
 }
 
 static void
 release_rows(WxaScanState *state)
 {
-	if (state->rows == &state->own_rows)
-		wxa_rows_free(&state->own_rows);
+	if (state->pinned)
+		wxa_store_unpin(state->pinned);
+	state->pinned = NULL;
 	state->rows = NULL;
 }
 
@@ -389,7 +230,6 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	MemoryContext context;
 	MemoryContext old;
 	Oid			userid;
-	HASHCTL		ctl;
 	ListCell   *lc;
 	int			i = 0;
 
@@ -404,7 +244,7 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	old = MemoryContextSwitchTo(context);
 	state = palloc0(sizeof(WxaScanState));
 	state->context = context;
-	state->cleanup.func = free_scan_memory;
+	state->cleanup.func = end_client;
 	state->cleanup.arg = state;
 	MemoryContextRegisterResetCallback(context, &state->cleanup);
 	node->fdw_state = state;
@@ -422,6 +262,7 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	}
 #endif
 	state->config = wxa_get_config(GetForeignTable(RelationGetRelid(rel))->serverid, userid, true);
+	wxa_apply_table_options(state->config, RelationGetRelid(rel));
 
 	state->natts = desc->natts;
 	state->att_column = palloc(sizeof(int) * desc->natts);
@@ -457,12 +298,11 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	state->has_exec_params = contains_exec_param((Node *) plan->fdw_exprs, NULL);
 	state->appid_excludes = intVal(list_nth(plan->fdw_private, FdwScanPrivateAppidExcludes)) != 0;
 	state->driven = list_length(plan->fdw_private) > FdwScanPrivateDriven;
+	state->lazy_order = (WxaLazyOrder) intVal(list_nth(plan->fdw_private, FdwScanPrivateLazy));
 
-	ctl.keysize = sizeof(int64);
-	ctl.entrysize = sizeof(CachedPeriod);
-	ctl.hcxt = context;
-	state->cache = hash_create("wxa_fdw periods", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	wxa_token_session_init(&state->tokens, state->config);
+	state->store = wxa_store_of(estate);
+	wxa_store_client_init(&state->client, state->store, state->config, state->ep,
+						  wxa_persist_enabled(RelationGetRelid(rel), state->config));
 	state->plan_context = AllocSetContextCreate(context, "wxa_fdw restriction", ALLOCSET_SMALL_SIZES);
 	state->period_buffer = palloc(sizeof(WxaPeriod) * state->config->max_requests);
 	state->current = -1;
@@ -497,7 +337,7 @@ store_row(WxaScanState *state, TupleTableSlot *slot)
 	for (int i = 0; i < state->natts; i++)
 	{
 		int			col = state->att_column[i];
-		const char *cell = col >= 0 ? wxa_rows_cell(state->rows, state->row, col) :
+		const char *cell = col >= 0 ? wxa_stored_cell(state->rows, state->row, col) :
 			col == WXA_ATT_APPID ? state->config->appid : NULL;
 
 		slot->tts_isnull[i] = (cell == NULL);
@@ -530,30 +370,12 @@ start_scan(ForeignScanState *node)
 		state->nperiods = 0;
 		return;
 	}
+	wxa_unpublished_begin(state);
+	wxa_lazy_free(state);
 	plan_periods(state, node->ss.ps.ps_ExprContext);
+	if (state->lazy)
+		(void) wxa_lazy_next_wave(state);
 	start_requests(state);
-}
-
-/* Can period i be loaded without waiting? Raises the error of a failed request. */
-static bool
-period_ready(WxaScanState *state, int i)
-{
-	ScanPeriod *sp = &state->periods[i];
-	WxaError	err;
-
-	if (sp->request < 0)
-		return true;
-	wxa_error_clear(&err);
-	switch (wxa_batch_poll(state->batch, sp->request, &err))
-	{
-		case WXA_POLL_DONE:
-			return true;
-		case WXA_POLL_FAILED:
-			wxa_raise(&err, state->config);
-		case WXA_POLL_PENDING:
-			break;
-	}
-	return false;
 }
 
 /*
@@ -569,19 +391,25 @@ next_row(ForeignScanState *node, bool wait)
 	start_scan(node);
 	for (;;)
 	{
-		if (state->rows && state->row < state->rows->nrows)
+		if (state->rows && state->row < wxa_stored_nrows(state->rows))
 		{
 			store_row(state, slot);
 			state->row++;
 			return true;
 		}
 		release_rows(state);
+		if (state->current + 1 >= state->nperiods && state->lazy && wxa_lazy_next_wave(state))
+		{
+			/* the lazy scan's next wave, now that the last one's rows have been pulled */
+			state->current = -1;
+			start_requests(state);
+		}
 		if (state->current + 1 >= state->nperiods)
 		{
 			ExecClearTuple(slot);
 			return true;
 		}
-		if (!wait && !period_ready(state, state->current + 1))
+		if (!wait && !wxa_store_ready(state->periods[state->current + 1].entry, false))
 			return false;
 		state->current++;
 		load_period(state, state->current);
@@ -594,7 +422,7 @@ wxaIterateForeignScan(ForeignScanState *node)
 	WxaScanState *state = node->fdw_state;
 
 	/* under an async Append, never wait here: the Append waits for all its children */
-	state->would_wait = !next_row(node, !wxa_plan_async_capable(node->ss.ps.plan));
+	state->would_wait = !next_row(node, !wxa_node_async_capable(&node->ss.ps));
 	if (state->would_wait)
 		return ExecClearTuple(node->ss.ss_ScanTupleSlot);
 	return node->ss.ss_ScanTupleSlot;
@@ -605,9 +433,8 @@ wxaReScanForeignScan(ForeignScanState *node)
 {
 	WxaScanState *state = node->fdw_state;
 
-	/* values may have changed: plan again; fetched periods stay in the cache */
+	/* values may have changed: plan again; fetched periods stay in the store */
 	release_rows(state);
-	retire_batch(state);
 	state->started = false;
 	state->current = -1;
 }
@@ -618,11 +445,17 @@ wxaEndForeignScan(ForeignScanState *node)
 	WxaScanState *state = node->fdw_state;
 
 	if (state)
+	{
+		wxa_unpublished_notice(state);
 		MemoryContextDelete(state->context);
+	}
 	node->fdw_state = NULL;
 }
 
-/* Add the periods these values need, and no scan has fetched yet, to the next fetch. */
+/*
+ * A batched join's outer rows: add the periods these values need that the
+ * statement's store has not seen yet to the scan's next prefetch.
+ */
 void
 wxa_scan_collect(ForeignScanState *node, Datum *values, bool *nulls)
 {
@@ -636,13 +469,13 @@ wxa_scan_collect(ForeignScanState *node, Datum *values, bool *nulls)
 	{
 		HASHCTL		ctl;
 
-		ctl.keysize = sizeof(int64);
-		ctl.entrysize = sizeof(int64);
+		ctl.keysize = sizeof(WxaPeriod);
+		ctl.entrysize = sizeof(WxaPeriod);
 		ctl.hcxt = state->context;
 		state->collected = hash_create("wxa_fdw collected periods", 256, &ctl,
 									   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
-	/* allocated once per scan and reused by every batch (the hash is made anew per batch) */
+	/* allocated once per scan and reused by every batch */
 	if (state->collected_periods == NULL)
 	{
 		state->collected_size = 256;
@@ -651,13 +484,17 @@ wxa_scan_collect(ForeignScanState *node, Datum *values, bool *nulls)
 	}
 	for (int i = 0; i < state->nperiods; i++)
 	{
-		const WxaPeriod *p = &state->periods[i].period;
-		int64		key = period_key(p);
+		WxaPeriod	p;
 		bool		found;
 
-		if (period_cached(state, p))
+		/* the hash reads the padding too */
+		memset(&p, 0, sizeof(p));
+		p.first = state->periods[i].period.first;
+		p.last = state->periods[i].period.last;
+		p.days = state->periods[i].period.days;
+		if (wxa_store_missing(state->store, &state->client, &p, 1) == 0)
 			continue;
-		(void) hash_search(state->collected, &key, HASH_ENTER, &found);
+		(void) hash_search(state->collected, &p, HASH_ENTER, &found);
 		if (found)
 			continue;
 		if (state->ncollected == state->collected_size)
@@ -666,11 +503,11 @@ wxa_scan_collect(ForeignScanState *node, Datum *values, bool *nulls)
 			state->collected_periods = repalloc(state->collected_periods,
 												sizeof(WxaPeriod) * state->collected_size);
 		}
-		state->collected_periods[state->ncollected++] = *p;
+		state->collected_periods[state->ncollected++] = p;
 	}
 }
 
-/* Periods collected for the next fetch. */
+/* Periods collected for the next prefetch. */
 int
 wxa_scan_collected(ForeignScanState *node)
 {
@@ -680,77 +517,55 @@ wxa_scan_collected(ForeignScanState *node)
 }
 
 /*
- * Send the requests of the collected periods (one batch through the engine),
- * within the query's max_requests; wxa_scan_receive_collected() waits for
- * them. A batched join over several scans (a partitioned table) sends every
- * scan's before it waits for any. Returns how many periods were sent.
+ * Ask the store for the collected periods (one batch of requests, within the
+ * query's max_requests), without waiting: a batched join over several scans
+ * (a partitioned table) sends every scan's before it waits for any. Returns
+ * how many periods were sent.
  */
 int
 wxa_scan_send_collected(ForeignScanState *node)
 {
 	WxaScanState *state = node->fdw_state;
-	int			n = state->ncollected;
+	int			sent;
 
-	if (n == 0)
+	if (state->ncollected == 0)
 		return 0;
-	check_query_requests(state, n);
-	/* own_rows receives each response: the scan is between outer rows, done with them */
-	release_rows(state);
-	state->join_requests = MemoryContextAlloc(state->context, sizeof(int) * n);
-	state->join_batch = new_batch(state);
-	for (int i = 0; i < n; i++)
-		state->join_requests[i] = add_request(state, state->join_batch,
-											  &state->collected_periods[i]);
-	return n;
+	state->collected_entries = MemoryContextAlloc(state->context,
+												  sizeof(WxaStoredPeriod *) * state->ncollected);
+	sent = wxa_store_request(state->store, &state->client, state->collected_periods,
+							 state->ncollected, state->collected_entries, check_requests, state);
+	return sent;
 }
 
-/* Wait for the periods sent and keep their rows for the rescans that follow. */
+/*
+ * Wait for the periods sent, so that a failed one fails the join at the
+ * batch it belongs to; the rescans that follow read them from the store.
+ */
 void
 wxa_scan_receive_collected(ForeignScanState *node)
 {
 	WxaScanState *state = node->fdw_state;
 
-	if (state->join_batch == NULL)
+	if (state->collected_entries == NULL)
 		return;
+	wxa_unpublished_begin(state);
 	for (int i = 0; i < state->ncollected; i++)
 	{
-		receive_period(state, state->join_batch, state->join_requests[i],
-					   &state->collected_periods[i]);
-		(void) cache_own_rows(state, &state->collected_periods[i]);
+		WxaStoredPeriod *entry = state->collected_entries[i];
+
+		(void) wxa_store_ready(entry, true);
+		if (!wxa_store_unpublished(entry))
+			wxa_unpublished_published(state, &state->collected_periods[i]);
+		else if (!wxa_unpublished_leave_out(state, &state->collected_periods[i],
+											state->collected_periods, state->ncollected,
+											sizeof(WxaPeriod)))
+			wxa_store_raise_unpublished(entry, state->table_name);
 	}
-	wxa_http_stats_add(&state->totals, wxa_batch_stats(state->join_batch));
-	wxa_batch_free(state->join_batch);
-	state->join_batch = NULL;
-	pfree(state->join_requests);
-	state->join_requests = NULL;
+	pfree(state->collected_entries);
+	state->collected_entries = NULL;
 	hash_destroy(state->collected);
 	state->collected = NULL;
 	state->ncollected = 0;
-}
-
-/*
- * Between batches of a batched join: when the cached periods have outgrown
- * what a scan keeps, drop them (later batches fetch again what they need).
- */
-void
-wxa_scan_trim_cache(ForeignScanState *node)
-{
-	WxaScanState *state = node->fdw_state;
-	HASH_SEQ_STATUS seq;
-	CachedPeriod *entry;
-
-	if (state->cached_cells <= WXA_CACHE_CELLS)
-		return;
-	release_rows(state);
-	hash_seq_init(&seq, state->cache);
-	while ((entry = hash_seq_search(&seq)) != NULL)
-	{
-		/* copy_rows_into_context made the cells one block */
-		if (entry->rows.cells)
-			pfree(entry->rows.cells);
-		(void) hash_search(state->cache, &entry->key, HASH_REMOVE, NULL);
-	}
-	state->cached_cells = 0;
 }
 
 /*
