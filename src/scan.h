@@ -35,8 +35,12 @@
 #define WXA_STARTUP_COST 10.0
 /* A scan without a date restriction can never run: price it out of any plan. */
 #define WXA_UNRESTRICTED_COST 1.0e10
-/* Requests assumed when the values are known only at run time. */
+/* Requests assumed for a lower bound known only at run time (a month's days). */
 #define WXA_UNKNOWN_REQUESTS 30
+/* Requests assumed for "= ANY(array)" with an array known only at run time. */
+#define WXA_UNKNOWN_IN_REQUESTS 3
+/* Requests a scan without a lower bound is priced at (besides WXA_UNRESTRICTED_COST). */
+#define WXA_UNBOUNDED_REQUESTS 1000
 /* Most bytes of a value shown in an error about it. */
 #define WXA_VALUE_IN_ERROR 100
 
@@ -76,10 +80,11 @@ typedef struct WxaPlanInfo
 {
 	const WxaEndpoint *ep;
 	List	   *quals;			/* WxaQual * from baserestrictinfo */
-	double		requests;		/* estimated */
+	double		requests;		/* estimated; INFINITY when the quals give no lower bound */
 	bool		appid_excludes; /* a condition on appid rules this server out: no request */
 	bool		async_capable;
 	WxaLazyOrder lazy;			/* may a LIMIT stop a scan without (a lower bound of) dates */
+	double		lazy_requests;	/* estimated for such a scan when lazy */
 	List	   *lazy_pathkeys;	/* the order a scan without dates gives the query */
 } WxaPlanInfo;
 

@@ -3,11 +3,14 @@
  *
  * Finds the date restrictions (quals.c), prices each path by the requests it
  * is expected to send, offers parameterized paths for restrictions that come
- * from the outer side of a join, and refuses a plan without any restriction.
+ * from the outer side of a join, prices out a path whose restriction can give
+ * no lower bound (it could never run), and refuses a plan without any restriction.
  * The plan carries the restriction as codes and value expressions
  * (fdw_private, fdw_exprs) and EXPLAIN's texts for constant restrictions.
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "wxa_fdw.h"
 #include "scan.h"
@@ -24,6 +27,7 @@
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -83,24 +87,6 @@ wxa_example_where(const WxaEndpoint *ep)
 	return "WHERE ref_date BETWEEN wxa_yesterday() - 29 AND wxa_yesterday()";
 }
 
-/* Is there a "date column = value" among the encoded quals? */
-static bool
-has_equality(List *codes)
-{
-	ListCell   *lc;
-
-	foreach(lc, codes)
-	{
-		int			code = lfirst_int(lc);
-
-		/* the markers of an OR and its branches (negative) are no comparison */
-		if (!WXA_QUAL_CODE_IS_OR(code) && WXA_QUAL_CODE_TARGET(code) != WXA_QUAL_DAYS &&
-			WXA_QUAL_CODE_OP(code) == WXA_CMP_EQ)
-			return true;
-	}
-	return false;
-}
-
 /*
  * Plan the periods for evaluated restriction values; the planner's estimate
  * and the executor both come here. Returns false when out of memory.
@@ -120,47 +106,185 @@ wxa_plan_from_values(const WxaEndpoint *ep, const WxaConfig *config, List *codes
 	return true;
 }
 
+/* Does a qual of this conjunction bound a date column from above (<, <=, =, IN)? */
+static bool
+has_upper_bound(List *quals)
+{
+	ListCell   *lc;
+
+	foreach(lc, quals)
+	{
+		WxaQual    *q = lfirst(lc);
+
+		if (q->op != WXA_QUAL_OP_OR && q->target != WXA_QUAL_DAYS &&
+			(q->op == WXA_CMP_LT || q->op == WXA_CMP_LE || q->op == WXA_CMP_EQ ||
+			 q->op == WXA_QUAL_OP_IN))
+			return true;
+	}
+	return false;
+}
+
 /*
- * Count the periods when every value is a constant;
- * otherwise guess: one per execution for an equality, else a month's worth.
+ * Requests guessed from the quals' shapes alone, whatever their values:
+ * INFINITY when they give no lower bound (as wxa_plan_periods would find for
+ * any values: a bound from >, >=, =, IN on ref_date or end_date, in every
+ * branch of an OR), else one per equality, the elements of an IN list, a
+ * month's worth for a range, and open_range for a range open up to
+ * yesterday (closed: a qual around it bounds the dates from above). The
+ * quals are ANDed: the smallest guess wins.
  */
 static double
-estimate_requests(PlannerInfo *root, Oid serverid, const WxaEndpoint *ep, List *quals)
+guess_requests(List *quals, bool closed, double open_range)	/* NOLINT(misc-no-recursion): as deep as the ORs, bounded by WXA_MAX_OR_DEPTH */
+{
+	double		best = INFINITY;
+	ListCell   *lc;
+
+	closed = closed || has_upper_bound(quals);
+	foreach(lc, quals)
+	{
+		WxaQual    *q = lfirst(lc);
+		double		guess = INFINITY;
+
+		if (q->op == WXA_QUAL_OP_OR)
+		{
+			ListCell   *b;
+
+			guess = 0;
+			foreach(b, q->branches)
+				guess += guess_requests(lfirst(b), closed, open_range);
+		}
+		else if (q->target == WXA_QUAL_DAYS)
+			continue;
+		else if (q->op == WXA_CMP_EQ)
+			guess = 1;
+		else if (q->op == WXA_QUAL_OP_IN)
+		{
+			Node	   *array = (Node *) q->value;
+
+			if (IsA(array, ArrayExpr))
+				guess = list_length(((ArrayExpr *) array)->elements);
+			else if (IsA(array, Const) && !((Const *) array)->constisnull)
+			{
+				ArrayType  *a = DatumGetArrayTypeP(((Const *) array)->constvalue);
+
+				guess = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+			}
+			else
+				guess = WXA_UNKNOWN_IN_REQUESTS;
+		}
+		else if (q->op == WXA_CMP_GE || q->op == WXA_CMP_GT)
+			guess = closed ? WXA_UNKNOWN_REQUESTS : open_range;
+		best = Min(best, guess);
+	}
+	return best;
+}
+
+/* Are the quals' values all constants (those of ORs included)? */
+static bool
+quals_constant(List *quals)	/* NOLINT(misc-no-recursion): as deep as the ORs, bounded by WXA_MAX_OR_DEPTH */
+{
+	ListCell   *lc;
+
+	foreach(lc, quals)
+	{
+		WxaQual    *q = lfirst(lc);
+
+		if (q->op == WXA_QUAL_OP_OR)
+		{
+			ListCell   *b;
+
+			foreach(b, q->branches)
+				if (!quals_constant(lfirst(b)))
+					return false;
+		}
+		else if (!IsA(q->value, Const))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Count the periods of quals whose values are all constants; -1 when they
+ * give no lower bound. Planning (and so plain EXPLAIN) evaluates no
+ * expression, not even a stable one.
+ */
+static double
+count_constant_requests(WxaConfig *config, const WxaEndpoint *ep, List *quals)
 {
 	List	   *exprs;
-	List	   *codes = wxa_quals_encode(quals, &exprs);
-
-	/* one value per expression: an OR has several in one qual */
-	int			n = list_length(exprs);
-	Datum	   *values = palloc(sizeof(Datum) * (n + 1));
-	bool	   *nulls = palloc(sizeof(bool) * (n + 1));
-	Oid		   *types = palloc(sizeof(Oid) * (n + 1));
+	List	   *codes;
+	int			n;
+	Datum	   *values;
+	bool	   *nulls;
+	Oid		   *types;
 	ListCell   *lc;
 	int			i = 0;
-	WxaConfig  *config;
 	WxaPeriod  *periods;
 	long		count = 0;
 	WxaPlanStatus status;
 
-	/* constants only: planning (and so plain EXPLAIN) calls no stable function */
+	if (!wxa_quals_have_date(quals))
+		return -1;
+	codes = wxa_quals_encode(quals, &exprs);
+	/* one value per expression: an OR has several in one qual */
+	n = list_length(exprs);
+	values = palloc(sizeof(Datum) * (n + 1));
+	nulls = palloc(sizeof(bool) * (n + 1));
+	types = palloc(sizeof(Oid) * (n + 1));
 	foreach(lc, exprs)
 	{
-		Const	   *c = lfirst(lc);
+		Const	   *c = lfirst_node(Const, lc);
 
-		if (!IsA(c, Const))
-			return has_equality(codes) ? 1 : WXA_UNKNOWN_REQUESTS;
 		values[i] = c->constvalue;
 		nulls[i] = c->constisnull;
 		types[i] = c->consttype;
 		i++;
 	}
-	config = wxa_get_config(serverid, InvalidOid, false);
 	periods = palloc(sizeof(WxaPeriod) * config->max_requests);
-	if (!wxa_plan_from_values(ep, config, codes, values, nulls, types, periods, &count, &status))
-		return WXA_UNKNOWN_REQUESTS;
-	if (status == WXA_PLAN_NO_LOWER_BOUND)
-		return config->max_requests;
+	if (!wxa_plan_from_values(ep, config, codes, values, nulls, types, periods, &count, &status) ||
+		status == WXA_PLAN_NO_LOWER_BOUND || status == WXA_PLAN_UNRESTRICTED)
+		return -1;
 	return count;
+}
+
+/*
+ * Requests one execution is expected to send: the periods of the constant
+ * values, narrowed by a guess from the other quals' shapes. INFINITY for a
+ * scan that can never run: its quals give no lower bound whatever their
+ * values, or its constants alone ask for more than max_requests.
+ */
+static double
+estimate_requests(Oid serverid, const WxaEndpoint *ep, List *quals)
+{
+	WxaConfig  *config;
+	List	   *constant = NIL;
+	List	   *variable = NIL;
+	ListCell   *lc;
+	double		counted;
+	double		guess;
+
+	if (isinf(guess_requests(quals, false, 1)))
+		return INFINITY;
+	config = wxa_get_config(serverid, InvalidOid, false);
+	foreach(lc, quals)
+	{
+		if (quals_constant(list_make1(lfirst(lc))))
+			constant = lappend(constant, lfirst(lc));
+		else
+			variable = lappend(variable, lfirst(lc));
+	}
+	counted = count_constant_requests(config, ep, constant);
+	if (variable == NIL && counted >= 0)
+		return counted > config->max_requests ? INFINITY : counted;
+
+	/*
+	 * A range open up to yesterday from a value known only at run time may
+	 * be long: price it at the most a scan can send.
+	 */
+	guess = guess_requests(variable, has_upper_bound(constant), config->max_requests);
+	if (counted < 0)
+		return isinf(guess) ? WXA_UNKNOWN_REQUESTS : guess;
+	return Min(counted, guess);
 }
 
 /* The restrictions among clauses (RestrictInfos); outer_ok: relations whose columns may be used. */
@@ -182,13 +306,14 @@ quals_from_clauses(List *clauses, RelOptInfo *baserel, Relids outer_ok,
 	return quals;
 }
 
-/* Requests one execution of a scan with these quals is expected to send. */
+/*
+ * Requests one execution of a scan with these quals is expected to send;
+ * INFINITY when the quals can give no lower bound.
+ */
 static double
-quals_requests(PlannerInfo *root, Oid foreigntableid, const WxaEndpoint *ep, List *quals)
+quals_requests(Oid foreigntableid, const WxaEndpoint *ep, List *quals)
 {
-	if (!wxa_quals_have_date(quals))
-		return 1000;
-	return estimate_requests(root, GetForeignTable(foreigntableid)->serverid, ep, quals);
+	return estimate_requests(GetForeignTable(foreigntableid)->serverid, ep, quals);
 }
 
 typedef struct AppidSubstitution
@@ -283,15 +408,16 @@ wxaGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	/* with dates, an ORDER BY sorts every row the scan gives: no LIMIT stops it */
 	if (wxa_quals_have_date(info->quals) && root->query_pathkeys != NIL)
 		info->lazy = WXA_LAZY_NONE;
-	if (info->appid_excludes)
-		info->requests = 0;
-	else if (!wxa_quals_have_date(info->quals) && info->lazy != WXA_LAZY_NONE)
-		info->requests = wxa_lazy_requests(root, info->ep,
-										   wxa_get_config(GetForeignTable(foreigntableid)->serverid,
-														  InvalidOid, false));
-	else
-		info->requests = quals_requests(root, foreigntableid, info->ep, info->quals);
-	baserel->rows = clamp_row_est(info->requests * info->ep->rows_per_request);
+	info->requests = info->appid_excludes ? 0 :
+		quals_requests(foreigntableid, info->ep, info->quals);
+	/* no lower bound: under a LIMIT the scan runs newest first, a wave at a time */
+	if (isinf(info->requests) && info->lazy != WXA_LAZY_NONE)
+		info->lazy_requests = wxa_lazy_requests(root, info->ep,
+												wxa_get_config(GetForeignTable(foreigntableid)->serverid,
+															   InvalidOid, false));
+	baserel->rows = clamp_row_est((!isinf(info->requests) ? info->requests :
+								   info->lazy != WXA_LAZY_NONE ? info->lazy_requests :
+								   WXA_UNBOUNDED_REQUESTS) * info->ep->rows_per_request);
 	baserel->fdw_private = info;
 }
 
@@ -300,20 +426,36 @@ add_scan_path(PlannerInfo *root, RelOptInfo *baserel, const WxaEndpoint *ep, Lis
 			  double requests, Relids required_outer)
 {
 	WxaPlanInfo *info = baserel->fdw_private;
-	double		rows = clamp_row_est(requests * ep->rows_per_request);
+	double		rows;
 	Cost		startup = WXA_STARTUP_COST;
-	Cost		total = startup + requests * WXA_REQUEST_COST + rows * cpu_tuple_cost;
-
+	Cost		total;
 	List	   *pathkeys = NIL;
+	bool		unrunnable = false;
 
-	/* a scan that could never run must lose to any parameterized alternative */
-	if (!wxa_quals_have_date(quals) && !info->appid_excludes)
+	/*
+	 * A scan whose quals give no lower bound, whatever their values, could
+	 * never run: it must lose to any alternative that can (a parameterized
+	 * scan with the lower bound from the outer row). Under a LIMIT it runs
+	 * lazily, newest first, unless it is rescanned per outer row.
+	 */
+	if (isinf(requests))
 	{
 		if (info->lazy == WXA_LAZY_NONE || required_outer != NULL)
-			total += WXA_UNRESTRICTED_COST;
+		{
+			requests = WXA_UNBOUNDED_REQUESTS;
+			unrunnable = true;
+		}
 		else
-			pathkeys = info->lazy_pathkeys; /* newest first: ORDER BY ref_date DESC needs no Sort */
+		{
+			requests = info->lazy_requests;
+			if (!wxa_quals_have_date(quals))
+				pathkeys = info->lazy_pathkeys; /* newest first: ORDER BY ref_date DESC needs no Sort */
+		}
 	}
+	rows = clamp_row_est(requests * ep->rows_per_request);
+	total = startup + requests * WXA_REQUEST_COST + rows * cpu_tuple_cost;
+	if (unrunnable && !info->appid_excludes)
+		total += WXA_UNRESTRICTED_COST;
 	add_path(baserel, (Path *) wxa_create_foreignscan_path(root, baserel, NULL, rows, startup, total,
 														   pathkeys, required_outer, NULL, NIL));
 }
@@ -393,9 +535,10 @@ wxaGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 		List	   *quals = list_concat(list_copy(info->quals),
 										quals_from_clauses(ppi->ppi_clauses, baserel, outer,
 														   foreigntableid, info->ep));
-		double		requests = quals_requests(root, foreigntableid, info->ep, quals);
+		double		requests = quals_requests(foreigntableid, info->ep, quals);
 
-		if (!wxa_quals_have_date(quals))
+		/* no better than the unparameterized scan: it could never run either */
+		if (isinf(requests))
 			continue;
 		add_scan_path(root, baserel, info->ep, quals, requests, outer);
 	}
