@@ -124,6 +124,7 @@ typedef struct WxaScanState
 
 	/* the current execution */
 	MemoryContext plan_context; /* restriction values, reset at each (re)scan */
+	MemoryContext scratch_context;	/* planning's allocations, reset at each planning */
 	WxaPeriod  *period_buffer;	/* max_requests entries, for the planner */
 	bool		started;
 	ScanPeriod *periods;

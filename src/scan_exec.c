@@ -66,9 +66,9 @@ wxa_describe_period(const WxaPeriod *p, char *buf, size_t size)
 		snprintf(buf, size, "%s .. %s", first, last);
 }
 
-/* Plan the periods for these restriction values; raise when the plan cannot run. */
+/* plan_periods_for's work, in its scratch context. */
 static void
-plan_periods_for(WxaScanState *state, Datum *values, bool *nulls)
+plan_periods_in(WxaScanState *state, Datum *values, bool *nulls)
 {
 	WxaPeriod  *periods = state->period_buffer;
 	WxaPlanStatus status;
@@ -116,6 +116,24 @@ plan_periods_for(WxaScanState *state, Datum *values, bool *nulls)
 		state->periods[i].entry = NULL;
 	}
 	wxa_unpublished_note_selected(state, values, nulls, periods, state->nperiods, sizeof(WxaPeriod));
+}
+
+/*
+ * Plan the periods for these restriction values; raise when the plan cannot
+ * run. A batched join comes here for every outer row: what planning allocates
+ * on the way (an IN list's elements, the restriction) goes to a context reset
+ * at each call, so memory stays flat over any number of rows; what must stay
+ * is allocated in the scan's context explicitly.
+ */
+static void
+plan_periods_for(WxaScanState *state, Datum *values, bool *nulls)
+{
+	MemoryContext old;
+
+	MemoryContextReset(state->scratch_context);
+	old = MemoryContextSwitchTo(state->scratch_context);
+	plan_periods_in(state, values, nulls);
+	MemoryContextSwitchTo(old);
 }
 
 /* Evaluate the restriction values (or take a batched join's) and plan the periods. */
@@ -304,6 +322,8 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	wxa_store_client_init(&state->client, state->store, state->config, state->ep,
 						  wxa_persist_enabled(RelationGetRelid(rel), state->config));
 	state->plan_context = AllocSetContextCreate(context, "wxa_fdw restriction", ALLOCSET_SMALL_SIZES);
+	state->scratch_context = AllocSetContextCreate(context, "wxa_fdw period planning",
+												   ALLOCSET_SMALL_SIZES);
 	state->period_buffer = palloc(sizeof(WxaPeriod) * state->config->max_requests);
 	state->current = -1;
 	MemoryContextSwitchTo(old);
