@@ -88,7 +88,9 @@ SELECT count(*) FROM trend WHERE ref_date = '2024-01-02';
 ALTER SERVER wechat_fast OPTIONS (SET max_retries '0');
 \! python3 test/emulator/emuctl.py reset >/dev/null
 \! python3 test/emulator/emuctl.py fault getweanalysisappiddailyvisittrend stall seconds=20 times=1 >/dev/null
-SELECT count(*) FROM trend WHERE ref_date = '2024-01-02';
+-- (the emulator's host and port differ from run to run, and over https://: masked)
+SELECT state, regexp_replace(message, 'host "[^"]*", port \d+', 'host "EMULATOR", port PORT') AS message, detail, hint
+FROM wxa_test.caught($$SELECT count(*) FROM trend WHERE ref_date = '2024-01-02'$$) \gx
 -- nothing listens: connection refused
 CREATE SERVER wechat_nowhere FOREIGN DATA WRAPPER wxa_fdw
   OPTIONS (appid 'wx1234567890abcdef', api_base_url 'http://127.0.0.1:9', max_retries '1');
@@ -103,14 +105,24 @@ SET statement_timeout = '300ms';
 SELECT count(*) FROM trend WHERE ref_date = '2024-01-03';
 RESET statement_timeout;
 \! python3 test/emulator/emuctl.py fault getweanalysisappiddailyvisittrend stall seconds=30 times=1 >/dev/null
-\! (sleep 0.5; psql -X -q -d contrib_regression -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT count(*) FROM trend WHERE ref_date = ''2024-01-04''%' AND pid <> pg_backend_pid()" >/dev/null 2>&1) &
+-- (the canceller asks every 50 ms, at most 400 times, until it finds the scan)
+\! (for i in $(seq 400); do n=$(psql -X -q -A -t -d contrib_regression -c "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'SELECT count(*) FROM trend WHERE ref_date = ''2024-01-04''%' AND pid <> pg_backend_pid()" 2>/dev/null); [ "${n:-0}" -gt 0 ] && break; sleep 0.05; done) &
 SELECT count(*) FROM trend WHERE ref_date = '2024-01-04';
--- pg_terminate_backend ends another session's scan stalled for 30 s: waiting up to 5 s for
--- the process to exit returns true only if it did
+-- pg_terminate_backend ends another session's scan stalled for 30 s: waiting up to 20 s for
+-- the process to exit returns true only if it did, before the stalled answer would have come
 \! python3 test/emulator/emuctl.py fault getweanalysisappiddailyvisittrend stall seconds=30 times=1 >/dev/null
 \! psql -X -q -d contrib_regression -c "SELECT count(*) FROM trend WHERE ref_date = '2024-01-09'" >/dev/null 2>&1 &
-SELECT pg_sleep(0.5);
-SELECT pg_terminate_backend(pid, 5000) AS terminated_within_5s
+-- until that scan waits on WeChat (every 50 ms, at most 400 times)
+DO $$
+BEGIN
+  FOR i IN 1..400 LOOP
+    PERFORM pg_stat_clear_snapshot();
+    EXIT WHEN EXISTS (SELECT FROM pg_stat_activity WHERE wait_event_type = 'Extension'
+                      AND query LIKE 'SELECT count(*) FROM trend WHERE ref_date = ''2024-01-09''%');
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+END $$;
+SELECT pg_terminate_backend(pid, 20000) AS terminated_before_the_stall_ended
 FROM pg_stat_activity WHERE query LIKE 'SELECT count(*) FROM trend WHERE ref_date = ''2024-01-09''%';
 -- the backend still answers, and the next scan works
 SELECT 1 AS still_here;

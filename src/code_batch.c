@@ -230,8 +230,9 @@ requests_release(CodeRequests *r, int i)
 }
 
 static void
-requests_end(CodeRequests *r)
+requests_end(CodeRequests *r, CodeBatch *cb)
 {
+	wxa_stats_batch(cb->config, wxa_code_api(cb->base.interface), r->batch);
 	wxa_batch_free(r->batch);
 	r->batch = NULL;
 }
@@ -313,7 +314,10 @@ run_batch(FunctionCallInfo fcinfo, CodeBatch *cb)
 			if (rc == 0 && wxa_code_answer_ok(&cb->base, response, len, attempts, &err))
 				put_image_row(rsinfo->setResult, rsinfo->setDesc, cb, i, response, len);
 			else
+			{
+				wxa_stats_failure(cb->config, &err);
 				put_failure_row(rsinfo->setResult, rsinfo->setDesc, cb, i, &err);
+			}
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(row_context);
 			requests_release(&r, i);
@@ -321,11 +325,11 @@ run_batch(FunctionCallInfo fcinfo, CodeBatch *cb)
 	}
 	PG_CATCH();
 	{
-		requests_end(&r);
+		requests_end(&r, cb);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	requests_end(&r);
+	requests_end(&r, cb);
 	MemoryContextDelete(row_context);
 }
 

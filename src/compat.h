@@ -9,6 +9,7 @@
 
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/guc.h"
 #include "utils/tuplestore.h"
 
 /* 18 replaced pg_attribute_noreturn() (after the declaration) by pg_noreturn (before it) */
@@ -102,6 +103,11 @@ pg_is_ascii(const char *s)
 #define WXA_HAVE_CUSTOM_WAIT_EVENTS 1
 #else
 #define wxa_create_wait_event_set(nevents) CreateWaitEventSet(CurrentMemoryContext, nevents)
+#endif
+
+/* 15 renamed EmitWarningsOnPlaceholders (which only warned) and made it reserve the prefix */
+#if PG_VERSION_NUM < 150000
+#define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
 #endif
 
 /* The asynchronous foreign-scan API (Append over foreign scans) exists from 14 on. */

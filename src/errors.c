@@ -131,6 +131,7 @@ wxa_raise(const WxaError *err, const WxaConfig *config)
 
 	/* a cancel or termination that is pending wins over any error of ours */
 	CHECK_FOR_INTERRUPTS();
+	wxa_stats_failure(config, err);
 	if (err->kind == WXA_ERR_CANCELED)
 		ereport(ERROR,
 				(errcode(ERRCODE_QUERY_CANCELED),

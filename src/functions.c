@@ -77,8 +77,8 @@ required_bool(FunctionCallInfo fcinfo, int argno, const char *name)
 	return PG_GETARG_BOOL(argno);
 }
 
-static bool
-is_wxa_server(const ForeignServer *server)
+bool
+wxa_is_server(const ForeignServer *server)
 {
 	ForeignDataWrapper *fdw = GetForeignDataWrapper(server->fdwid);
 	FmgrInfo	validator;
@@ -101,7 +101,7 @@ wxa_config_for_call(FunctionCallInfo fcinfo)
 	Oid			userid = GetUserId();
 	AclResult	aclresult;
 
-	if (!is_wxa_server(server))
+	if (!wxa_is_server(server))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("server \"%s\" is not a wxa_fdw server", server->servername)));
@@ -187,8 +187,17 @@ fetch_code(WxaConfig *config, const WxaCodeRequest *req)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
-	rc = wxa_http_fetch(&options, &provider, url, body, true, api, &response, &len, &stats, &err);
-	free(body);
+	/* a cancel during the fetch frees the malloc'd body too */
+	PG_TRY();
+	{
+		rc = wxa_http_fetch(&options, &provider, url, body, true, api, &response, &len, &stats, &err);
+	}
+	PG_FINALLY();
+	{
+		free(body);
+	}
+	PG_END_TRY();
+	wxa_stats_traffic(config, api, &stats);
 	if (rc != 0)
 		wxa_raise(&err, config);
 
@@ -293,11 +302,20 @@ wxa_code2session(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
-	wxa_http_options_for(config, &options);
-	rc = wxa_http_fetch(&options, NULL, url, NULL, false, WXA_CODE2SESSION_API,
-						&response, &len, &stats, &err);
-	explicit_bzero(url, strlen(url));
-	free(url);
+	/* the URL carries the AppSecret: wiped and freed on every path, a cancel's too */
+	PG_TRY();
+	{
+		wxa_http_options_for(config, &options);
+		rc = wxa_http_fetch(&options, NULL, url, NULL, false, WXA_CODE2SESSION_API,
+							&response, &len, &stats, &err);
+	}
+	PG_FINALLY();
+	{
+		explicit_bzero(url, strlen(url));
+		free(url);
+	}
+	PG_END_TRY();
+	wxa_stats_traffic(config, WXA_CODE2SESSION_API, &stats);
 	if (rc == 0)
 	{
 		wxa_error_clear(&err);

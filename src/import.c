@@ -129,3 +129,45 @@ wxa_endpoints_sql(PG_FUNCTION_ARGS)
 	}
 	return (Datum) 0;
 }
+
+PG_FUNCTION_INFO_V1(wxa_descriptions_sql);
+
+/*
+ * wxa_descriptions(OUT endpoint, OUT column_name, OUT description): what COMMENT ON gives each
+ * table (column_name NULL) and column, the appid column included; the catalog is their one source.
+ */
+Datum
+wxa_descriptions_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < wxa_endpoint_count; i++)
+	{
+		const WxaEndpoint *ep = &wxa_endpoints[i];
+
+		for (int c = -2; c < ep->ncolumns; c++)
+		{
+			Datum		values[3];
+			bool		nulls[3] = {false, c == -2, false};
+
+			values[1] = (Datum) 0;
+
+			values[0] = CStringGetTextDatum(ep->name);
+			if (c == -2)
+				values[2] = CStringGetTextDatum(ep->description);
+			else if (c == -1)
+			{
+				values[1] = CStringGetTextDatum("appid");
+				values[2] = CStringGetTextDatum(wxa_appid_column_description);
+			}
+			else
+			{
+				values[1] = CStringGetTextDatum(ep->columns[c].name);
+				values[2] = CStringGetTextDatum(ep->columns[c].description);
+			}
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
+}

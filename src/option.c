@@ -39,6 +39,7 @@ typedef enum OptionKind
 	OPT_TIMEZONE,
 	OPT_ENDPOINT,				/* a catalog endpoint name */
 	OPT_BOOL,
+	OPT_UNPUBLISHED,			/* auto | error | skip */
 	OPT_ON_OFF					/* on | off */
 } OptionKind;
 
@@ -65,14 +66,38 @@ static const WxaOption wxa_options[] = {
 	{"proxy", ForeignServerRelationId, OPT_PROXY_URL, 0, 0, true},
 	{"async_capable", ForeignServerRelationId, OPT_BOOL},
 	{"sslrootcert", ForeignServerRelationId, OPT_CA_FILE, 0, 0, true},
+	{"unpublished", ForeignServerRelationId, OPT_UNPUBLISHED},
 	{"store", ForeignServerRelationId, OPT_ON_OFF},
 	{"store_after_days", ForeignServerRelationId, OPT_INT, 2, 3650},
 	{"secret", UserMappingRelationId, OPT_TEXT},
 	{"access_token", UserMappingRelationId, OPT_TEXT},
 	{"endpoint", ForeignTableRelationId, OPT_ENDPOINT},
 	{"async_capable", ForeignTableRelationId, OPT_BOOL},
+	{"unpublished", ForeignTableRelationId, OPT_UNPUBLISHED},
 	{"store", ForeignTableRelationId, OPT_ON_OFF},
 };
+
+static const char *const unpublished_names[] = {
+	[WXA_UNPUBLISHED_AUTO] = "auto",
+	[WXA_UNPUBLISHED_ERROR] = "error",
+	[WXA_UNPUBLISHED_SKIP] = "skip",
+};
+
+/* The value of option unpublished; -1 when it is none of the names. */
+static int
+unpublished_value(const char *value)
+{
+	for (size_t i = 0; i < lengthof(unpublished_names); i++)
+		if (strcmp(value, unpublished_names[i]) == 0)
+			return (int) i;
+	return -1;
+}
+
+const char *
+wxa_unpublished_name(WxaUnpublished value)
+{
+	return unpublished_names[value];
+}
 
 #define DEFAULT_API_BASE_URL "https://api.weixin.qq.com"
 
@@ -250,6 +275,13 @@ validate_value(const WxaOption *opt, DefElem *def)
 							 errhint("Valid values are: true, false.")));
 			}
 			break;
+		case OPT_UNPUBLISHED:
+			if (unpublished_value(value) < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"unpublished\": \"%s\"", value),
+						 errhint("Valid values are: auto, error, skip.")));
+			break;
 		case OPT_ON_OFF:
 			if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0)
 				ereport(ERROR,
@@ -377,6 +409,8 @@ apply_server_option(WxaConfig *config, DefElem *def)
 		config->proxy = defGetString(def);
 	else if (strcmp(name, "sslrootcert") == 0)
 		config->sslrootcert = defGetString(def);
+	else if (strcmp(name, "unpublished") == 0)
+		config->unpublished = (WxaUnpublished) unpublished_value(defGetString(def));
 	else if (strcmp(name, "store") == 0)
 		config->store = strcmp(defGetString(def), "on") == 0;
 	else if (strcmp(name, "store_after_days") == 0)
@@ -428,6 +462,7 @@ wxa_get_config(Oid serverid, Oid userid, bool with_mapping)
 	config->max_retries = 3;
 	config->max_requests = 1000;
 	config->timezone = "Asia/Shanghai";
+	config->unpublished = WXA_UNPUBLISHED_AUTO;
 	config->store_after_days = 7;
 
 	foreach(lc, server->options)
@@ -516,6 +551,21 @@ wxa_table_async_capable(Oid foreigntableid)
 		}
 	}
 	return true;
+}
+
+/* A foreign table's own options over its server's: unpublished. */
+void
+wxa_apply_table_options(WxaConfig *config, Oid foreigntableid)
+{
+	ListCell   *lc;
+
+	foreach(lc, GetForeignTable(foreigntableid)->options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, "unpublished") == 0)
+			config->unpublished = (WxaUnpublished) unpublished_value(defGetString(def));
+	}
 }
 
 /* The table's option `store`, else the server's (already in config); off by default. */

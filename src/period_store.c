@@ -55,6 +55,8 @@ typedef struct StoreBatch
 {
 	WxaBatch   *batch;			/* malloc'd by the engine */
 	WxaStoreClient *client;		/* whose traffic it is; NULL once that client is done */
+	StoreSource *source;		/* for the statistics (wxa_fdw_stats) */
+	const WxaEndpoint *ep;
 	int			remaining;		/* entries not received yet */
 	struct StoreBatch *next;
 } StoreBatch;
@@ -125,6 +127,7 @@ static bool callbacks_registered = false;
 static void
 free_batch(StoreBatch *b)
 {
+	wxa_stats_datacube_batch(b->source->config, b->ep, b->batch);
 	if (b->client)
 	{
 		wxa_http_stats_add(&b->client->stats, wxa_batch_stats(b->batch));
@@ -493,9 +496,10 @@ receive_answer(WxaStoredPeriod *e, const char *body, size_t len, WxaError *err)
 	/*
 	 * Some endpoints answer an empty list, not 61503, for a day WeChat has
 	 * not published yet: before 10:00 Beijing time an empty answer for
-	 * yesterday is that far more often than a day without visitors.
+	 * yesterday is that far more often than a day without visitors
+	 * (wxa_fdw.publication_hour, at the start of the transaction: unpublished.c).
 	 */
-	e->unpublished = block->nrows == 0 && wxa_day_maybe_unpublished(e->period.last, time(NULL));
+	e->unpublished = block->nrows == 0 && wxa_empty_answer_unpublished(&e->period);
 	e->state = ENTRY_READY;
 	keep_block(e, block, size);
 	return true;
@@ -607,7 +611,18 @@ wxa_store_request(WxaPeriodStore *store, WxaStoreClient *client, const WxaPeriod
 	if (nfresh == 0)
 		return 0;
 
-	client->from_store += read_kept(store, client, fresh, nfresh);
+	{
+		int			kept = read_kept(store, client, fresh, nfresh);
+
+		if (kept > 0)
+		{
+			char		api[160];
+
+			snprintf(api, sizeof(api), "datacube/%s", client->ep->api);
+			wxa_stats_store_hits(client->config->serverid, api, kept);
+		}
+		client->from_store += kept;
+	}
 	for (int i = 0; i < nfresh; i++)
 		if (fresh[i]->state == ENTRY_PENDING)
 			nsend++;
@@ -635,6 +650,8 @@ wxa_store_request(WxaPeriodStore *store, WxaStoreClient *client, const WxaPeriod
 	if (sb->batch == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	sb->client = client;
+	sb->source = source;
+	sb->ep = client->ep;
 	sb->next = store->batches;
 	store->batches = sb;
 	client->inflight_batches++;

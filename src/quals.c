@@ -498,24 +498,11 @@ wxa_restriction_build(WxaRestriction *r, List *codes, Datum *values, bool *nulls
 
 /*
  * The last day WeChat can have published: the day before today in the
- * server's timezone, today being the statement's start (as current_date is
- * fixed for a statement): every request of a statement agrees on it.
+ * server's timezone, today being the transaction's start (as current_date
+ * is, and as wxa_yesterday() is): every request of a transaction agrees on it.
  */
 DateADT
 wxa_statement_yesterday(const char *timezone)
 {
-	pg_tz	   *tz = pg_tzset(timezone);
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			tzoff;
-
-	if (tz == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown time zone \"%s\" in server option timezone", timezone)));
-	if (timestamp2tm(GetCurrentStatementStartTimestamp(), &tzoff, &tm, &fsec, NULL, tz) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("timestamp out of range")));
-	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE - 1;
+	return wxa_transaction_today(timezone) - 1;
 }

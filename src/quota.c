@@ -105,10 +105,12 @@ wxa_api_quota(PG_FUNCTION_ARGS)
 	}
 	PG_CATCH();
 	{
+		wxa_stats_batch(config, WXA_QUOTA_API, batch);
 		wxa_batch_free(batch);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	wxa_stats_batch(config, WXA_QUOTA_API, batch);
 	wxa_batch_free(batch);
 	return (Datum) 0;
 }

@@ -13,6 +13,12 @@
 #define WXA_SCAN_H
 
 #include "commands/explain.h"
+#if PG_VERSION_NUM >= 180000
+#include "commands/explain_state.h"
+#endif
+#if PG_VERSION_NUM >= 180000
+#include "commands/explain_state.h"
+#endif
 #include "utils/hsearch.h"
 
 #include "core/wxa_response.h"
@@ -53,8 +59,17 @@ enum FdwScanPrivateIndex
 	FdwScanPrivateRequests,		/* String: EXPLAIN's "Requests", "" when known only at run time */
 	FdwScanPrivateFirstBody,	/* String: EXPLAIN VERBOSE's first request body, or "" */
 	FdwScanPrivateAppidExcludes,	/* Integer: 1 when a condition on appid excludes the server */
+	FdwScanPrivateLazy,			/* Integer: WxaLazyOrder */
 	FdwScanPrivateDriven		/* present when a batched join supplies the values (wxa_plan_drive) */
 };
+
+/* The order of a lazy newest-first scan (scan_lazy.c), or none. */
+typedef enum WxaLazyOrder
+{
+	WXA_LAZY_NONE,				/* no LIMIT stops the scan: it needs a date restriction */
+	WXA_LAZY_BY_LAST,			/* newest last day first (ref_date DESC but for the portrait) */
+	WXA_LAZY_BY_FIRST			/* the portrait by first day: ref_date DESC */
+} WxaLazyOrder;
 
 /* baserel->fdw_private while planning */
 typedef struct WxaPlanInfo
@@ -64,6 +79,8 @@ typedef struct WxaPlanInfo
 	double		requests;		/* estimated */
 	bool		appid_excludes; /* a condition on appid rules this server out: no request */
 	bool		async_capable;
+	WxaLazyOrder lazy;			/* may a LIMIT stop a scan without (a lower bound of) dates */
+	List	   *lazy_pathkeys;	/* the order a scan without dates gives the query */
 } WxaPlanInfo;
 
 typedef struct ScanPeriod
@@ -107,6 +124,7 @@ typedef struct WxaScanState
 	ScanPeriod *periods;
 	int			nperiods;
 	long		planned;		/* periods matching, even beyond max_requests */
+	WxaPlanNone no_requests_why;	/* why none, for EXPLAIN ANALYZE */
 	int			current;
 	WxaStoredPeriod *pinned;	/* the current period's entry, its rows pinned */
 	const WxaStoredRows *rows;	/* its rows */
@@ -124,6 +142,24 @@ typedef struct WxaScanState
 	int			ncollected;
 	int			collected_size;
 	WxaStoredPeriod **collected_entries;	/* their entries, until received */
+
+	/* the lazy newest-first scan (scan_lazy.c) */
+	WxaLazyOrder lazy_order;	/* the plan's */
+	bool		lazy;			/* this (re)scan walks */
+	bool		lazy_done;
+	WxaWalk		walk;
+	WxaRestriction *walk_restriction;	/* its parts malloc'd: wxa_lazy_free() */
+	int			lazy_empty_run; /* periods in a row without rows */
+
+	/* unpublished periods (unpublished.c) */
+	HTAB	   *selected;		/* periods an equality selected, of any outer row */
+	WxaPeriod  *left_out;		/* for the NOTICE */
+	int			nleft_out;
+	int			left_out_size;
+	bool		has_pending;	/* a period left out in this (re)scan: the oldest */
+	WxaPeriod	pending;
+	bool		has_published;	/* the newest published period of this (re)scan */
+	wxa_day		newest_published;
 
 	/* for EXPLAIN ANALYZE: the Append's waits (scan_async.c) */
 	WxaHttpStats totals;
@@ -152,9 +188,35 @@ extern void wxa_describe_period(const WxaPeriod *p, char *buf, size_t size);
 /* scan_explain.c */
 extern void wxaExplainForeignScan(ForeignScanState *node, ExplainState *es);
 extern void wxa_describe_requests(StringInfo buf, long planned, int max_requests, int nperiods,
-								  const void *periods, size_t stride);
+								  const void *periods, size_t stride, bool by_value);
+extern bool wxa_quals_list_values(List *codes);
+extern WxaPlanNone wxa_no_requests_why(const WxaEndpoint *ep, const WxaConfig *config, List *codes,
+									   Datum *values, bool *nulls, Oid *types);
 extern void wxa_explain_texts_at_plan_time(Oid foreigntableid, const WxaEndpoint *ep, List *codes,
-										   List *exprs, char **requests, char **first_body);
+										   List *exprs, const char *lazy, char **requests,
+										   char **first_body);
+
+/* scan_lazy.c */
+extern WxaLazyOrder wxa_lazy_order(PlannerInfo *root, RelOptInfo *baserel, const WxaEndpoint *ep,
+								   List **pathkeys);
+extern double wxa_lazy_requests(PlannerInfo *root, const WxaEndpoint *ep, const WxaConfig *config);
+
+extern bool wxa_lazy_start(WxaScanState *state, Datum *values, bool *nulls);
+extern bool wxa_lazy_next_wave(WxaScanState *state);
+extern void wxa_lazy_saw(WxaScanState *state, int nrows);
+extern void wxa_lazy_free(WxaScanState *state);
+
+/* unpublished.c */
+extern void wxa_unpublished_init(void);
+extern bool wxa_unpublished_error(const WxaError *err);
+extern bool wxa_empty_answer_unpublished(const WxaPeriod *p);
+extern void wxa_unpublished_note_selected(WxaScanState *state, Datum *values, bool *nulls,
+										  const WxaPeriod *periods, int n, size_t stride);
+extern bool wxa_unpublished_leave_out(WxaScanState *state, const WxaPeriod *p,
+									  const WxaPeriod *all, int n, size_t stride);
+extern void wxa_unpublished_published(WxaScanState *state, const WxaPeriod *p);
+extern void wxa_unpublished_begin(WxaScanState *state);
+extern void wxa_unpublished_notice(WxaScanState *state);
 
 #ifdef WXA_HAVE_ASYNC_FDW
 /* scan_async.c */

@@ -110,7 +110,7 @@ wxaForeignAsyncConfigureWait(AsyncRequest *areq)
 		wxa_monotonic_ms();
 	if (holds_fd)
 		AddWaitEventToSet(append->as_eventset, WL_SOCKET_READABLE,
-						  wxa_engine_wait_fd(WXA_ASYNC_WAIT_MS), NULL, areq);
+						  wxa_wait_engine_fd(WXA_ASYNC_WAIT_MS), NULL, areq);
 }
 
 /*

@@ -39,6 +39,7 @@ end_client(void *arg)
 	WxaScanState *state = arg;
 
 	wxa_store_client_done(&state->client);
+	wxa_lazy_free(state);
 }
 
 static bool
@@ -77,6 +78,10 @@ plan_periods_for(WxaScanState *state, Datum *values, bool *nulls)
 						  state->qual_types, periods, &state->planned, &status))
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 
+	/* no (lower) date bound, but a LIMIT over the scan: newest first, in waves */
+	if ((status == WXA_PLAN_NO_LOWER_BOUND || status == WXA_PLAN_UNRESTRICTED) &&
+		wxa_lazy_start(state, values, nulls))
+		return;
 	if (status == WXA_PLAN_NO_LOWER_BOUND)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -99,6 +104,9 @@ plan_periods_for(WxaScanState *state, Datum *values, bool *nulls)
 						 quote_identifier(state->config->server_name), state->planned)));
 
 	state->nperiods = status == WXA_PLAN_OK ? (int) state->planned : 0;
+	state->no_requests_why = status == WXA_PLAN_OK && state->planned == 0 ?
+		wxa_no_requests_why(state->ep, state->config, state->qual_codes, values, nulls,
+							state->qual_types) : WXA_NONE_NOT_NONE;
 	if (state->periods == NULL)
 		state->periods = MemoryContextAlloc(state->context,
 											sizeof(ScanPeriod) * state->config->max_requests);
@@ -107,6 +115,7 @@ plan_periods_for(WxaScanState *state, Datum *values, bool *nulls)
 		state->periods[i].period = periods[i];
 		state->periods[i].entry = NULL;
 	}
+	wxa_unpublished_note_selected(state, values, nulls, periods, state->nperiods, sizeof(WxaPeriod));
 }
 
 /* Evaluate the restriction values (or take a batched join's) and plan the periods. */
@@ -182,13 +191,23 @@ static void
 load_period(WxaScanState *state, int i)
 {
 	WxaStoredPeriod *entry = state->periods[i].entry;
+	const WxaPeriod *p = &state->periods[i].period;
 
 	(void) wxa_store_ready(entry, true);
+	state->row = 0;
 	if (wxa_store_unpublished(entry))
-		wxa_store_raise_unpublished(entry, state->table_name);
+	{
+		/* option unpublished: left out (no rows), or the error */
+		if (!wxa_unpublished_leave_out(state, p, &state->periods[0].period, state->nperiods,
+									   sizeof(ScanPeriod)))
+			wxa_store_raise_unpublished(entry, state->table_name);
+		wxa_lazy_saw(state, 0);
+		return;
+	}
+	wxa_unpublished_published(state, p);
 	state->rows = wxa_store_pin(entry);
 	state->pinned = entry;
-	state->row = 0;
+	wxa_lazy_saw(state, wxa_stored_nrows(state->rows));
 }
 
 static void
@@ -243,6 +262,7 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	}
 #endif
 	state->config = wxa_get_config(GetForeignTable(RelationGetRelid(rel))->serverid, userid, true);
+	wxa_apply_table_options(state->config, RelationGetRelid(rel));
 
 	state->natts = desc->natts;
 	state->att_column = palloc(sizeof(int) * desc->natts);
@@ -278,6 +298,7 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	state->has_exec_params = contains_exec_param((Node *) plan->fdw_exprs, NULL);
 	state->appid_excludes = intVal(list_nth(plan->fdw_private, FdwScanPrivateAppidExcludes)) != 0;
 	state->driven = list_length(plan->fdw_private) > FdwScanPrivateDriven;
+	state->lazy_order = (WxaLazyOrder) intVal(list_nth(plan->fdw_private, FdwScanPrivateLazy));
 
 	state->store = wxa_store_of(estate);
 	wxa_store_client_init(&state->client, state->store, state->config, state->ep,
@@ -349,7 +370,11 @@ start_scan(ForeignScanState *node)
 		state->nperiods = 0;
 		return;
 	}
+	wxa_unpublished_begin(state);
+	wxa_lazy_free(state);
 	plan_periods(state, node->ss.ps.ps_ExprContext);
+	if (state->lazy)
+		(void) wxa_lazy_next_wave(state);
 	start_requests(state);
 }
 
@@ -373,6 +398,12 @@ next_row(ForeignScanState *node, bool wait)
 			return true;
 		}
 		release_rows(state);
+		if (state->current + 1 >= state->nperiods && state->lazy && wxa_lazy_next_wave(state))
+		{
+			/* the lazy scan's next wave, now that the last one's rows have been pulled */
+			state->current = -1;
+			start_requests(state);
+		}
 		if (state->current + 1 >= state->nperiods)
 		{
 			ExecClearTuple(slot);
@@ -414,7 +445,10 @@ wxaEndForeignScan(ForeignScanState *node)
 	WxaScanState *state = node->fdw_state;
 
 	if (state)
+	{
+		wxa_unpublished_notice(state);
 		MemoryContextDelete(state->context);
+	}
 	node->fdw_state = NULL;
 }
 
@@ -514,12 +548,17 @@ wxa_scan_receive_collected(ForeignScanState *node)
 
 	if (state->collected_entries == NULL)
 		return;
+	wxa_unpublished_begin(state);
 	for (int i = 0; i < state->ncollected; i++)
 	{
 		WxaStoredPeriod *entry = state->collected_entries[i];
 
 		(void) wxa_store_ready(entry, true);
-		if (wxa_store_unpublished(entry))
+		if (!wxa_store_unpublished(entry))
+			wxa_unpublished_published(state, &state->collected_periods[i]);
+		else if (!wxa_unpublished_leave_out(state, &state->collected_periods[i],
+											state->collected_periods, state->ncollected,
+											sizeof(WxaPeriod)))
 			wxa_store_raise_unpublished(entry, state->table_name);
 	}
 	pfree(state->collected_entries);

@@ -71,15 +71,16 @@ wxa_example_where(const WxaEndpoint *ep)
 	switch (ep->period)
 	{
 		case WXA_PERIOD_WEEK:
-			return "WHERE ref_date >= date_trunc('week', current_date)::date - 28";
+			return "WHERE ref_date >= date_trunc('week', wxa_today())::date - 28";
 		case WXA_PERIOD_MONTH:
-			return "WHERE ref_date >= (date_trunc('month', current_date) - interval '6 months')::date";
+			return "WHERE ref_date >= (date_trunc('month', wxa_today()) - interval '6 months')::date";
 		case WXA_PERIOD_PORTRAIT:
-			return "WHERE end_date = current_date - 1 AND days = 30";
+			return "WHERE end_date = wxa_yesterday() AND days = 30";
 		case WXA_PERIOD_DAY:
 			break;
 	}
-	return "WHERE ref_date BETWEEN current_date - 30 AND current_date - 1";
+	/* WeChat's days (wxa_fdw--1.1--1.2.sql), not the session's: current_date may be another day */
+	return "WHERE ref_date BETWEEN wxa_yesterday() - 29 AND wxa_yesterday()";
 }
 
 /* Is there a "date column = value" among the encoded quals? */
@@ -277,9 +278,19 @@ wxaGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 	info->quals = quals_from_clauses(baserel->baserestrictinfo, baserel, baserel->lateral_relids,
 									 foreigntableid, info->ep);
 	info->appid_excludes = appid_excludes_server(root, baserel, foreigntableid);
-	info->async_capable = wxa_table_async_capable(foreigntableid) && wxa_engine_wait_fd(-1) >= 0;
-	info->requests = info->appid_excludes ? 0 :
-		quals_requests(root, foreigntableid, info->ep, info->quals);
+	info->async_capable = wxa_table_async_capable(foreigntableid) && wxa_engine_can_wait_async();
+	info->lazy = wxa_lazy_order(root, baserel, info->ep, &info->lazy_pathkeys);
+	/* with dates, an ORDER BY sorts every row the scan gives: no LIMIT stops it */
+	if (wxa_quals_have_date(info->quals) && root->query_pathkeys != NIL)
+		info->lazy = WXA_LAZY_NONE;
+	if (info->appid_excludes)
+		info->requests = 0;
+	else if (!wxa_quals_have_date(info->quals) && info->lazy != WXA_LAZY_NONE)
+		info->requests = wxa_lazy_requests(root, info->ep,
+										   wxa_get_config(GetForeignTable(foreigntableid)->serverid,
+														  InvalidOid, false));
+	else
+		info->requests = quals_requests(root, foreigntableid, info->ep, info->quals);
 	baserel->rows = clamp_row_est(info->requests * info->ep->rows_per_request);
 	baserel->fdw_private = info;
 }
@@ -293,11 +304,18 @@ add_scan_path(PlannerInfo *root, RelOptInfo *baserel, const WxaEndpoint *ep, Lis
 	Cost		startup = WXA_STARTUP_COST;
 	Cost		total = startup + requests * WXA_REQUEST_COST + rows * cpu_tuple_cost;
 
+	List	   *pathkeys = NIL;
+
 	/* a scan that could never run must lose to any parameterized alternative */
 	if (!wxa_quals_have_date(quals) && !info->appid_excludes)
-		total += WXA_UNRESTRICTED_COST;
+	{
+		if (info->lazy == WXA_LAZY_NONE || required_outer != NULL)
+			total += WXA_UNRESTRICTED_COST;
+		else
+			pathkeys = info->lazy_pathkeys; /* newest first: ORDER BY ref_date DESC needs no Sort */
+	}
 	add_path(baserel, (Path *) wxa_create_foreignscan_path(root, baserel, NULL, rows, startup, total,
-														   NIL, required_outer, NULL, NIL));
+														   pathkeys, required_outer, NULL, NIL));
 }
 
 /* Equivalence-class members that are this table's ref_date or end_date. */
@@ -396,7 +414,7 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	char	   *requests;
 	char	   *first_body;
 
-	if (!wxa_quals_have_date(quals) && !info->appid_excludes)
+	if (!wxa_quals_have_date(quals) && !info->appid_excludes && info->lazy == WXA_LAZY_NONE)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("a scan of foreign table \"%s\" needs a restriction on ref_date%s",
@@ -404,7 +422,8 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 						wxa_endpoint_column(info->ep, "end_date") >= 0 ? " or end_date" : ""),
 				 errdetail("Every row is one API request per %s; without a date range there is no end to them.",
 						   wxa_period_kind_name(info->ep->period)),
-				 errhint("Add a condition such as %s.", wxa_example_where(info->ep))));
+				 errhint("Add a condition such as %s, or a LIMIT directly over the scan (SELECT * FROM %s LIMIT 100).",
+						 wxa_example_where(info->ep), get_rel_name(foreigntableid))));
 
 	/* outer columns in exprs become nestloop parameters (replace_nestloop_params) */
 	codes = wxa_quals_encode(quals, &exprs);
@@ -414,14 +433,29 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 		first_body = "";
 	}
 	else
-		wxa_explain_texts_at_plan_time(foreigntableid, info->ep, codes, exprs, &requests, &first_body);
+	{
+		WxaConfig  *config = wxa_get_config(GetForeignTable(foreigntableid)->serverid, InvalidOid, false);
+		char	   *lazy = info->lazy == WXA_LAZY_NONE ? NULL :
+			psprintf("newest first, %d at a time as rows are pulled, at most %d",
+					 config->max_concurrency, config->max_requests);
+
+		if (!wxa_quals_have_date(quals))
+		{
+			requests = lazy;
+			first_body = "";
+		}
+		else
+			wxa_explain_texts_at_plan_time(foreigntableid, info->ep, codes, exprs, lazy,
+										   &requests, &first_body);
+	}
 	/* every clause is checked again locally: the periods only narrow what is fetched */
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid, exprs,
 							/* cppcheck-suppress unknownEvaluationOrder ; it misreads list_make4's compound literal */
-							lappend(list_make4(makeString(pstrdup(info->ep->name)), codes,
-											   makeString(requests), makeString(first_body)),
-									makeInteger(info->appid_excludes ? 1 : 0)),
+							lappend(lappend(list_make4(makeString(pstrdup(info->ep->name)), codes,
+													   makeString(requests), makeString(first_body)),
+											makeInteger(info->appid_excludes ? 1 : 0)),
+									makeInteger(info->lazy)),
 							NIL, NIL, outer_plan);
 }
 

@@ -6,7 +6,9 @@
  * postgres_fdw waits for libpq: the latch wakes it for a cancel or a
  * terminate, WL_EXIT_ON_PM_DEATH ends it with the postmaster, the wait shows
  * in pg_stat_activity (wait_event_type 'Extension'), and interrupts are
- * handled between waits, never inside curl.
+ * handled between waits, never inside curl. A backend's own waits and an
+ * asynchronous Append's wait on the same thing: the engine's one fd
+ * (wxa_wait_engine_fd).
  */
 #include "postgres.h"
 
@@ -76,36 +78,68 @@ wxa_wait_init(void)
 							PGC_USERSET, 0,
 							NULL, max_total_changed, NULL);
 	wxa_engine_set_max_total(wxa_max_total_concurrency);
+	wxa_engine_life_init();
 }
 
 /*
- * Wait once for the engine: until one of its sockets is ready, its timeout
- * passes, or the latch is set. Then let it act, and handle interrupts.
+ * The engine's part of every wait, a backend's own and an asynchronous
+ * Append's: one fd that becomes readable when the engine has work (a socket
+ * is ready, a curl timer or a retry is due) or longest_ms (-1: no limit) have
+ * passed; -1 where the transport has none (then only wxa_wait_engine's
+ * fallback waits, and Appends do not run our scans asynchronously).
+ */
+int
+wxa_wait_engine_fd(long longest_ms)
+{
+	return wxa_engine_wait_fd(longest_ms);
+}
+
+/* Where there is no one fd: wait on the engine's sockets and timeout themselves. */
+static int
+wait_on_sockets(WaitEventSet **set, WxaSocket **sockets, WaitEvent **occurred, long *timeout)
+{
+	int			nsockets;
+
+	*sockets = palloc(sizeof(WxaSocket) * (wxa_max_total_concurrency + 64));
+	nsockets = wxa_engine_wait_spec(*sockets, wxa_max_total_concurrency + 64, timeout);
+	if (*timeout < 0 || *timeout > WXA_LONGEST_WAIT_MS)
+		*timeout = WXA_LONGEST_WAIT_MS;
+	*occurred = palloc(sizeof(WaitEvent) * (nsockets + 2));
+	*set = new_wait_set(nsockets + 2);
+	return nsockets;
+}
+
+/*
+ * Wait once for the engine: until it has work, its timeout passes, or the
+ * latch is set. Then let it act, and handle interrupts.
  */
 void
 wxa_wait_engine(void)
 {
-	WxaSocket  *sockets;
+	WxaSocket  *sockets = NULL;
 	WxaSocket  *ready;
 	WaitEvent  *occurred;
-	long		timeout;
-	int			nsockets;
+	long		timeout = WXA_LONGEST_WAIT_MS;
+	int			nsockets = 0;
 	int			nready = 0;
 	int			noccurred = 0;
+	int			fd = wxa_wait_engine_fd(WXA_LONGEST_WAIT_MS);
 	WaitEventSet *set;
 
-	sockets = palloc(sizeof(WxaSocket) * (wxa_max_total_concurrency + 64));
-	nsockets = wxa_engine_wait_spec(sockets, wxa_max_total_concurrency + 64, &timeout);
-	if (timeout < 0 || timeout > WXA_LONGEST_WAIT_MS)
-		timeout = WXA_LONGEST_WAIT_MS;
+	if (fd >= 0)
+	{
+		occurred = palloc(sizeof(WaitEvent) * 3);
+		set = new_wait_set(3);
+	}
+	else
+		nsockets = wait_on_sockets(&set, &sockets, &occurred, &timeout);
 	ready = palloc(sizeof(WxaSocket) * (nsockets + 1));
-	occurred = palloc(sizeof(WaitEvent) * (nsockets + 2));
-
-	set = new_wait_set(nsockets + 2);
 	PG_TRY();
 	{
 		AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
 		AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+		if (fd >= 0)
+			AddWaitEventToSet(set, WL_SOCKET_READABLE, fd, NULL, NULL);
 		for (int i = 0; i < nsockets; i++)
 		{
 			uint32		events = (sockets[i].readable ? WL_SOCKET_READABLE : 0) |
@@ -130,7 +164,8 @@ wxa_wait_engine(void)
 
 		if (e->events & WL_LATCH_SET)
 			ResetLatch(MyLatch);
-		if (e->events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE))
+		/* the one fd says only that the engine has work: it finds which sockets itself */
+		if (fd < 0 && (e->events & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE)))
 		{
 			ready[nready].fd = e->fd;
 			ready[nready].readable = (e->events & WL_SOCKET_READABLE) != 0;
@@ -140,49 +175,30 @@ wxa_wait_engine(void)
 	}
 	/* curl acts on what is ready; it raises nothing, so a cancel waits no longer than this */
 	wxa_engine_ready(ready, nready);
-	pfree(sockets);
+	if (sockets)
+		pfree(sockets);
 	pfree(ready);
 	pfree(occurred);
 	CHECK_FOR_INTERRUPTS();
 }
 
-int
-wxa_batch_wait(WxaBatch *batch, int index, WxaError *err)
-{
-	for (;;)
-	{
-		double		started;
-
-		switch (wxa_batch_poll(batch, index, err))
-		{
-			case WXA_POLL_DONE:
-				return 0;
-			case WXA_POLL_FAILED:
-				return -1;
-			case WXA_POLL_PENDING:
-				break;
-		}
-		started = wxa_monotonic_ms();
-		wxa_wait_engine();
-		wxa_batch_add_wait(batch, wxa_monotonic_ms() - started);
-	}
-}
-
 /*
- * Request index's own outcome (the batch code images keep the other requests'
- * results whatever happens to this one): 0 when it succeeded; 1 with err when
- * it failed for good; -1 with err when the failure concerns the whole batch
- * (no access token could be had). A cancel ends the wait with an ERROR.
+ * Wait for request index: 0 when it succeeded; 1 with err when it (own) or
+ * any request of the batch (!own) failed for good; -1 with err when the
+ * failure concerns the whole batch (own: no access token could be had). A
+ * cancel ends the wait with an ERROR.
  */
-int
-wxa_batch_wait_own(WxaBatch *batch, int index, WxaError *err)
+static int
+wait_for(WxaBatch *batch, int index, bool own, WxaError *err)
 {
 	for (;;)
 	{
 		double		started;
-		bool		whole_batch;
+		bool		whole_batch = true;
+		WxaPollResult result = own ? wxa_batch_poll_own(batch, index, &whole_batch, err) :
+			wxa_batch_poll(batch, index, err);
 
-		switch (wxa_batch_poll_own(batch, index, &whole_batch, err))
+		switch (result)
 		{
 			case WXA_POLL_DONE:
 				return 0;
@@ -195,6 +211,25 @@ wxa_batch_wait_own(WxaBatch *batch, int index, WxaError *err)
 		wxa_wait_engine();
 		wxa_batch_add_wait(batch, wxa_monotonic_ms() - started);
 	}
+}
+
+/* 0 when request index succeeded, -1 with err when it or another request of the batch failed. */
+int
+wxa_batch_wait(WxaBatch *batch, int index, WxaError *err)
+{
+	return wait_for(batch, index, false, err);
+}
+
+/*
+ * Request index's own outcome (the batch code images keep the other requests'
+ * results whatever happens to this one): 0 when it succeeded; 1 with err when
+ * it failed for good; -1 with err when the failure concerns the whole batch
+ * (no access token could be had).
+ */
+int
+wxa_batch_wait_own(WxaBatch *batch, int index, WxaError *err)
+{
+	return wait_for(batch, index, true, err);
 }
 
 /* The batch of a call to wxa_http_fetch, freed even when the wait ends in an error. */

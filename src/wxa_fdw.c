@@ -26,6 +26,9 @@ _PG_init(void)
 	wxa_token_cache_init();
 	wxa_wait_init();
 	wxa_batched_join_init();
+	wxa_unpublished_init();
+	wxa_stats_init();
+	MarkGUCPrefixReserved("wxa_fdw");
 }
 
 PG_FUNCTION_INFO_V1(wxa_fdw_handler);

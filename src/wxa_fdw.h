@@ -24,6 +24,14 @@
 /* Largest response body accepted; WeChat's biggest (an image, visit_page) is far smaller. */
 #define WXA_MAX_BODY_BYTES ((size_t) 16 * 1024 * 1024)
 
+/* What a period WeChat has not published yet does (option unpublished). */
+typedef enum WxaUnpublished
+{
+	WXA_UNPUBLISHED_AUTO,		/* skipped when in the newest run and selected by no equality */
+	WXA_UNPUBLISHED_ERROR,		/* the query fails (1.1) */
+	WXA_UNPUBLISHED_SKIP		/* no rows */
+} WxaUnpublished;
+
 /* Everything one scan or function call needs to know about its server and user. */
 typedef struct WxaConfig
 {
@@ -41,6 +49,7 @@ typedef struct WxaConfig
 	char	   *timezone;
 	char	   *proxy;
 	char	   *sslrootcert;	/* PEM file of the CAs to trust; NULL: the system's */
+	WxaUnpublished unpublished; /* the server's, or the table's after wxa_apply_table_options */
 	char	   *secret;			/* from the user mapping; never printed */
 	char	   *access_token;	/* static token from the user mapping; never printed */
 	bool		store;			/* the server's option store (a table's wins) */
@@ -52,6 +61,8 @@ extern WxaConfig *wxa_get_config(Oid serverid, Oid userid, bool with_mapping);
 extern void wxa_http_options_for(const WxaConfig *config, WxaHttpOptions *options);
 extern const WxaEndpoint *wxa_table_endpoint(Oid foreigntableid);
 extern bool wxa_table_async_capable(Oid foreigntableid);
+extern void wxa_apply_table_options(WxaConfig *config, Oid foreigntableid);
+extern const char *wxa_unpublished_name(WxaUnpublished value);
 extern bool wxa_table_store(Oid foreigntableid, const WxaConfig *config);
 
 /* token_cache.c: access tokens per (server, user mapping) */
@@ -73,15 +84,20 @@ struct WxaCodeRequest;
 extern char *wxa_text_in_utf8(text *value);
 extern char *wxa_required_text(FunctionCallInfo fcinfo, int argno, const char *name);
 extern WxaConfig *wxa_config_for_call(FunctionCallInfo fcinfo);
+extern bool wxa_is_server(const ForeignServer *server);
 extern void wxa_code_request_from_args(FunctionCallInfo fcinfo, struct WxaCodeRequest *req);
 extern bool wxa_code_answer_ok(const struct WxaCodeRequest *req, const char *response, size_t len,
 							   int attempts, WxaError *err);
+
+/* engine_life.c: the request engine's life in a backend (from wxa_wait_init) */
+extern void wxa_engine_life_init(void);
 
 /* wait.c: the backend waits for the request engine */
 extern int	wxa_max_total_concurrency;
 extern void wxa_wait_init(void);
 extern uint32 wxa_wait_event(void);
 extern void wxa_wait_engine(void);
+extern int	wxa_wait_engine_fd(long longest_ms);
 extern double wxa_monotonic_ms(void);
 extern int	wxa_batch_wait(WxaBatch *batch, int index, WxaError *err);
 extern int	wxa_batch_wait_own(WxaBatch *batch, int index, WxaError *err);
@@ -152,8 +168,27 @@ extern int	wxa_scan_send_collected(ForeignScanState *node);
 extern void wxa_scan_receive_collected(ForeignScanState *node);
 extern void wxa_scan_drive(ForeignScanState *node, Datum *values, bool *nulls);
 
+/* calendar.c: WeChat's calendar */
+extern DateADT wxa_transaction_today(const char *timezone);
+
 /* batched_join.c */
 extern void wxa_batched_join_init(void);
+
+/*
+ * stats.c: the counts behind the view wxa_fdw_stats (no-ops unless preloaded). api is the
+ * path after the base URL ("datacube/x", "sns/jscode2session"); the view shows it with a
+ * leading "/". Call wxa_stats_batch (or _datacube_batch) once for every batch, just before
+ * wxa_batch_free, on the error path too; wxa_raise counts the failures it reports.
+ */
+extern void wxa_stats_init(void);
+extern void wxa_stats_count(Oid serverid, const char *api, int64 requests, int64 retries,
+							int64 failures, int64 bytes, long errcode);
+extern void wxa_stats_store_hits(Oid serverid, const char *api, int64 n);
+extern void wxa_stats_traffic(const WxaConfig *config, const char *api, const WxaHttpStats *stats);
+extern void wxa_stats_batch(const WxaConfig *config, const char *api, const WxaBatch *batch);
+extern void wxa_stats_datacube_batch(const WxaConfig *config, const WxaEndpoint *ep,
+									 const WxaBatch *batch);
+extern void wxa_stats_failure(const WxaConfig *config, const WxaError *err);
 
 /* import.c */
 extern List *wxaImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid);

@@ -42,6 +42,7 @@ typedef struct WxaColumn
 	const char *name;			/* column name, also the JSON key for FIELD */
 	const char *type;			/* canonical SQL type */
 	WxaSource	source;
+	const char *description;	/* COMMENT ON COLUMN: English, with the unit */
 } WxaColumn;
 
 #define WXA_MAX_COLUMNS 12
@@ -50,6 +51,7 @@ typedef struct WxaEndpoint
 {
 	const char *name;			/* table / endpoint option value */
 	const char *api;			/* datacube/<api> */
+	const char *description;	/* COMMENT ON TABLE */
 	WxaPeriodKind period;
 	WxaShape	shape;
 	int			rows_per_request;	/* planner estimate */
@@ -68,5 +70,7 @@ const char *wxa_endpoint_names(void);
 /* Human-readable meaning of a visit_distribution key; NULL when undocumented. */
 const char *wxa_distribution_label(const char *index, long key);
 const char *wxa_period_kind_name(WxaPeriodKind kind);
+/* Description of the appid column any wxa table may declare. */
+extern const char *const wxa_appid_column_description;
 
 #endif

@@ -1,22 +1,37 @@
 /*
  * wxa_engine.c — the request engine's state machine (see wxa_http.h).
  *
- * Every unfinished request of every batch, and every token fetch, is on one
- * list in submission order; one step reads the transport's completions,
- * decides what each means (done, retry, new token, failure) and starts what
- * the limits allow, token fetches first. Nothing here blocks or calls back
- * into the caller; the transport only records outcomes.
+ * One step reads the transport's completions, decides what each means (done,
+ * retry, new token, failure), moves the retries that are due back in line and
+ * starts what the limits allow. Nothing here blocks or calls back into the
+ * caller; the transport only records outcomes.
+ *
+ * Scheduling is O(log n) per started request, with max_requests up to
+ * 100,000 queued: every server keeps a heap of its requests that may start
+ * (token fetches first, then the oldest), the servers that may start one are
+ * in a heap ordered by their transfers in flight (the fewest first, then the
+ * oldest request), retries and paused batches wait in a heap of timers, and
+ * a request that its batch holds back (outside the batch's window, or while
+ * the batch is paused by a frequency limit) is parked in its batch until the
+ * batch lets it go.
+ *
+ * The engine belongs to the process that created it: it is created on first
+ * use, released by wxa_engine_shutdown(), and a forked child that finds its
+ * parent's engine leaves it alone and creates its own.
  */
 #include "wxa_http.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "wxa_api.h"
 #include "wxa_errcode.h"
+#include "wxa_heap.h"
 #include "wxa_token.h"
 
 #define BACKOFF_CAP_MS 8000
@@ -33,15 +48,18 @@
 /* Longest wait for WeChat's next token after one fetch, in seconds. */
 #define TOKEN_MAX_WAIT 3.0
 
+typedef struct Request Request;
+
 typedef struct Server
 {
 	unsigned long long key;
 	int			running;
 	int			max_concurrency;
+	int			members;		/* its live requests: the room reserved in ready */
+	WxaHeap		ready;			/* its requests that may start */
+	int			pos;			/* in engine.eligible; -1: not there */
 	struct Server *next;
 } Server;
-
-typedef struct Request Request;
 
 typedef struct TokenSlot
 {
@@ -51,6 +69,7 @@ typedef struct TokenSlot
 	double		expires_at;		/* when WeChat said it expires, counted from the request */
 	int			renewal_fetches;	/* fetches of this renewal that brought a token about to expire */
 	Request    *fetch;			/* the fetch in flight, or NULL */
+	Request    *waiters;		/* the requests waiting for the token */
 	struct TokenSlot *next;
 } TokenSlot;
 
@@ -63,6 +82,25 @@ typedef struct OwnOptions
 	char	   *secret;
 } OwnOptions;
 
+/* A due time in engine.timers: a request's retry, or the end of a batch's pause. */
+typedef struct Timer
+{
+	double		at_ms;			/* monotonic */
+	int			pos;			/* in engine.timers; -1: not there */
+	Request    *request;
+	WxaBatch   *batch;
+} Timer;
+
+/* Where a request that is neither running nor finished waits. */
+typedef enum Place
+{
+	NOWHERE,
+	IN_READY,					/* its server's ready heap */
+	IN_PARKED,					/* its batch's parked heap */
+	IN_TIMERS,					/* engine.timers, until its retry is due */
+	IN_WAITERS					/* its token slot's waiters */
+} Place;
+
 struct Request
 {
 	WxaBatch   *batch;			/* NULL for a token fetch */
@@ -70,20 +108,27 @@ struct Request
 	TokenSlot  *fills;			/* a token fetch: the slot it fills */
 	WxaBatch   *charged;		/* a token fetch: the batch its traffic is counted in, or NULL */
 	OwnOptions *options;
-	Server	   *server;
+	Server	   *server;			/* NULL once the engine let go of the request */
 	char	   *url;
 	char	   *body;
 	bool		with_token;
 	char		what[128];
+	uint64_t	seq;			/* order of submission */
 
 	WxaRequestState state;
 	int			attempts;
 	int			rate_waits;		/* attempts answered by a frequency limit that paused the batch */
 	bool		token_retried;
 	bool		token_failed;	/* no access token: concerns the whole batch */
-	double		retry_at_ms;
 	double		sent_at;		/* epoch seconds the last attempt started */
 	double		sent_at_ms;		/* the same, monotonic */
+
+	Place		place;
+	int			pos;			/* in the ready or parked heap */
+	Timer		retry;			/* retry_at in retry.at_ms */
+	TokenSlot  *waits_on;		/* IN_WAITERS: the slot, and the neighbours there */
+	Request    *wait_prev;
+	Request    *wait_next;
 
 	/* the transfer in flight */
 	WxaTransfer transfer;
@@ -92,9 +137,6 @@ struct Request
 	char		sent_token[TOKEN_MAX];
 
 	WxaError	err;
-	Request    *prev;			/* on the engine's list while unfinished */
-	Request    *next;
-	bool		listed;
 };
 
 struct WxaBatch
@@ -109,11 +151,18 @@ struct WxaBatch
 	int			nrequests;
 	int			capacity;
 	int			first_unfinished;
+	int			first_failed;	/* the lowest index of a failed request; INT_MAX: none */
 	int			wanted;			/* the request last asked for: the window starts here */
 	WxaHttpStats stats;
+	const void *owner;			/* from the owner hook: wxa_engine_abandon() */
+	bool		detached;		/* the engine let go of it (shut down, or a parent's) */
+	WxaHeap		parked;			/* its requests held back by the window or a pause */
+	WxaBatch   *prev;			/* on engine.batches */
+	WxaBatch   *next;
 
 	/* the shared pause on a frequency limit (options.rate_limit_patience_ms) */
 	double		paused_until_ms;
+	Timer		pause;			/* at paused_until_ms, while paused */
 	double		pause_started_ms;
 	double		limited_since_ms;	/* first limit since the last success; 0: none */
 	int			pause_step;
@@ -123,17 +172,27 @@ struct WxaBatch
 
 typedef struct Engine
 {
-	const WxaTransport *transport;
+	const WxaTransport *transport;	/* NULL: not created in this process */
+	pid_t		pid;			/* the process that created it */
 	int			max_total;
 	int			running;
-	Request    *head;			/* unfinished requests, token fetches first */
-	Request    *tail;
 	Server	   *servers;
+	int			nservers;
 	TokenSlot  *tokens;
+	WxaBatch   *batches;		/* every batch not yet freed */
+	WxaHeap		eligible;		/* servers that may start a request now */
+	WxaHeap		timers;
+	int			timed;			/* requests and batches alive: the room reserved in timers */
+	uint64_t	seq;
 	uint64_t	jitter_state;
 } Engine;
 
 static Engine engine = {.max_total = DEFAULT_MAX_TOTAL};
+
+/* How to create the engine on first use, and what the embedding code wants to hear. */
+static const WxaTransport *(*transport_factory) (void);
+static bool factory_has_wait_fd;
+static WxaEngineHooks hooks;
 
 static double
 now_ms(void)
@@ -153,6 +212,30 @@ now_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Free a string that may carry a secret or a token, wiped first. */
+static void
+free_wiped(char *s)
+{
+	if (s)
+	{
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/* Free a transfer's response (it may carry a token or a session key), wiped first. */
+static void
+free_response(WxaTransfer *t)
+{
+	if (t->response)
+	{
+		explicit_bzero(t->response, t->response_len);
+		free(t->response);
+	}
+	t->response = NULL;
+	t->response_len = t->response_cap = 0;
+}
+
 /* xorshift64*: a private generator for jitter, leaving the C library's alone */
 double
 wxa_http_jitter(void)
@@ -166,26 +249,314 @@ wxa_http_jitter(void)
 	return (double) ((x * 2685821657736338717ULL) >> 11) / (double) (1ULL << 53);
 }
 
+/* ---------------------------------------------------------------- heaps */
+
+static bool
+request_before(const void *a, const void *b)
+{
+	const Request *x = a;
+	const Request *y = b;
+
+	/* token fetches first: every request of their server waits for them */
+	if ((x->batch == NULL) != (y->batch == NULL))
+		return x->batch == NULL;
+	return x->seq < y->seq;
+}
+
+/* The server with the fewest transfers in flight first, then the one with the oldest request. */
+static bool
+server_before(const void *a, const void *b)
+{
+	const Server *x = a;
+	const Server *y = b;
+	const Request *rx = wxa_heap_top(&x->ready);
+	const Request *ry = wxa_heap_top(&y->ready);
+
+	if (x->running != y->running)
+		return x->running < y->running;
+	if (rx == NULL || ry == NULL)
+		return ry == NULL && rx != NULL;
+	return request_before(rx, ry);
+}
+
+static bool
+timer_before(const void *a, const void *b)
+{
+	return ((const Timer *) a)->at_ms < ((const Timer *) b)->at_ms;
+}
+
+/* Put s in engine.eligible, or take it out, as its state now says. */
+static void
+server_refresh(Server *s)
+{
+	bool		eligible = s->ready.n > 0 && s->running < s->max_concurrency;
+
+	if (eligible && s->pos < 0)
+		(void) wxa_heap_push(&engine.eligible, s);	/* room reserved in server_for */
+	else if (eligible)
+		wxa_heap_update(&engine.eligible, s);
+	else
+		wxa_heap_remove(&engine.eligible, s);
+}
+
+static void
+set_timer(Timer *t, double at_ms)
+{
+	t->at_ms = at_ms;
+	if (wxa_heap_contains(&engine.timers, t))
+		wxa_heap_update(&engine.timers, t);
+	else
+		(void) wxa_heap_push(&engine.timers, t);	/* room reserved for every request and batch */
+}
+
+/* Take req out of wherever it waits. */
+static void
+unplace(Request *req)
+{
+	switch (req->place)
+	{
+		case NOWHERE:
+			break;
+		case IN_READY:
+			wxa_heap_remove(&req->server->ready, req);
+			server_refresh(req->server);
+			break;
+		case IN_PARKED:
+			wxa_heap_remove(&req->batch->parked, req);
+			break;
+		case IN_TIMERS:
+			wxa_heap_remove(&engine.timers, &req->retry);
+			break;
+		case IN_WAITERS:
+			if (req->wait_prev)
+				req->wait_prev->wait_next = req->wait_next;
+			else
+				req->waits_on->waiters = req->wait_next;
+			if (req->wait_next)
+				req->wait_next->wait_prev = req->wait_prev;
+			req->wait_prev = req->wait_next = NULL;
+			req->waits_on = NULL;
+			break;
+	}
+	req->place = NOWHERE;
+}
+
+static void fail_requestf(Request *req, WxaErrorKind kind, const char *message);
+
+/* req may start now, as far as the engine knows: in line at its server. */
+static void
+enqueue(Request *req)
+{
+	unplace(req);
+	if (!wxa_heap_push(&req->server->ready, req))	/* room reserved in request_new */
+	{
+		fail_requestf(req, WXA_ERR_INTERNAL, "out of memory");
+		return;
+	}
+	req->place = IN_READY;
+	server_refresh(req->server);
+}
+
+/* req is to be retried at at_ms. */
+static void
+wait_until(Request *req, double at_ms)
+{
+	unplace(req);
+	req->place = IN_TIMERS;
+	set_timer(&req->retry, at_ms);
+}
+
+/* req waits for slot's token. */
+static void
+wait_for_token(Request *req, TokenSlot *slot)
+{
+	unplace(req);
+	req->state = WXA_REQ_WAIT_TOKEN;
+	req->place = IN_WAITERS;
+	req->waits_on = slot;
+	req->wait_prev = NULL;
+	req->wait_next = slot->waiters;
+	if (slot->waiters)
+		slot->waiters->wait_prev = req;
+	slot->waiters = req;
+}
+
+/* ---------------------------------------------------------------- the engine's life */
+
+/* The engine exists, and this process created it. */
+static bool
+engine_here(void)
+{
+	return engine.transport != NULL && engine.pid == getpid();
+}
+
+static void free_request(Request *req);
+static void release_transfer(Request *req);
+static void slot_forget(TokenSlot *slot);
+
+/*
+ * The engine lets go of batch: its requests leave every queue and the
+ * transport (stop_transfers: stopped there; else the transport is another
+ * process's and is not touched), the unfinished ones fail, and the batch is
+ * freed later by its owner as usual.
+ */
+static void
+detach_batch(WxaBatch *batch, bool stop_transfers)
+{
+	WxaError	err;
+
+	wxa_error_clear(&err);
+	wxa_error_set(&err, WXA_ERR_CANCELED, "the request engine was shut down");
+	for (int i = 0; i < batch->nrequests; i++)
+	{
+		Request    *req = batch->requests[i];
+
+		if (stop_transfers)
+			release_transfer(req);
+		req->in_transport = false;
+		req->place = NOWHERE;
+		req->waits_on = NULL;
+		req->wait_prev = req->wait_next = NULL;
+		req->server = NULL;
+		if (req->state != WXA_REQ_DONE && req->state != WXA_REQ_FAILED)
+		{
+			req->err = err;
+			req->state = WXA_REQ_FAILED;
+			if (i < batch->first_failed)
+				batch->first_failed = i;
+		}
+	}
+	batch->detached = true;
+	batch->prev = batch->next = NULL;
+	batch->parked.n = 0;
+	batch->pause.pos = -1;
+}
+
+/*
+ * Let go of everything: batches still alive fail and stay their owners' to
+ * free, the engine's own memory is freed. ours: stop the transfers and release
+ * the transport; else they are a parent's (a forked child) and are not touched.
+ */
+static void
+let_go(bool ours)
+{
+	const WxaTransport *transport = engine.transport;
+
+	while (engine.batches)
+	{
+		WxaBatch   *next = engine.batches->next;
+
+		detach_batch(engine.batches, ours);
+		engine.batches = next;
+	}
+	for (TokenSlot *slot = engine.tokens; slot; slot = slot->next)
+		if (slot->fetch)
+		{
+			if (!ours)
+				slot->fetch->in_transport = false;
+			free_request(slot->fetch);
+			slot->fetch = NULL;
+		}
+	while (engine.servers)
+	{
+		Server	   *s = engine.servers;
+
+		engine.servers = s->next;
+		wxa_heap_free(&s->ready);
+		free(s);
+	}
+	while (engine.tokens)
+	{
+		TokenSlot  *slot = engine.tokens;
+
+		engine.tokens = slot->next;
+		slot_forget(slot);
+		free(slot);
+	}
+	wxa_heap_free(&engine.eligible);
+	wxa_heap_free(&engine.timers);
+	engine.transport = NULL;
+	engine.nservers = 0;
+	engine.running = 0;
+	engine.timed = 0;
+	if (ours && transport->release)
+		transport->release(transport->arg);
+}
+
+/* A forked child found its parent's engine: it uses none of it (the transfers are the parent's). */
+static void
+forget_inherited(void)
+{
+	let_go(false);
+}
+
+static bool
+attach(const WxaTransport *transport)
+{
+	engine.transport = transport;
+	engine.pid = getpid();
+	wxa_heap_init(&engine.eligible, server_before, offsetof(Server, pos));
+	wxa_heap_init(&engine.timers, timer_before, offsetof(Timer, pos));
+	/* jitter must differ between backends, or they retry in step */
+	engine.jitter_state = (uint64_t) (now_seconds() * 1e6) ^ ((uint64_t) engine.pid << 32) ^
+		((uint64_t) (uintptr_t) &engine << 16) ^ 0x9E3779B97F4A7C15ULL;
+	if (engine.jitter_state == 0)
+		engine.jitter_state = 1;
+	if (hooks.attached)
+		hooks.attached();
+	return true;
+}
+
+/* The engine of this process, created on first use; false when it cannot be. */
+static bool
+engine_attach(void)
+{
+	const WxaTransport *transport;
+
+	if (engine_here())
+		return true;
+	if (engine.transport != NULL)
+		forget_inherited();
+	if (transport_factory == NULL || (transport = transport_factory()) == NULL)
+		return false;
+	return attach(transport);
+}
+
 bool
 wxa_engine_init(const WxaTransport *transport)
 {
-	if (engine.transport != NULL)
+	if (engine_here())
 		return true;
+	if (engine.transport != NULL)
+		forget_inherited();
 	if (transport == NULL)
 		return false;
-	engine.transport = transport;
-	/* jitter must differ between backends, or they retry in step */
-	engine.jitter_state = (uint64_t) (now_seconds() * 1e6) ^ ((uint64_t) (uintptr_t) &engine << 16) ^
-		0x9E3779B97F4A7C15ULL;
-	if (engine.jitter_state == 0)
-		engine.jitter_state = 1;
-	return true;
+	return attach(transport);
 }
 
 bool
 wxa_http_init(void)
 {
-	return wxa_engine_init(wxa_curl_transport());
+	if (!wxa_curl_global_init())
+		return false;
+	transport_factory = wxa_curl_transport;
+	factory_has_wait_fd = wxa_curl_has_wait_fd();
+	return true;
+}
+
+void
+wxa_engine_set_hooks(const WxaEngineHooks *h)
+{
+	hooks = *h;
+}
+
+bool
+wxa_engine_can_wait_async(void)
+{
+	if (engine_here())
+		return engine.transport->wait_fd != NULL &&
+			engine.transport->wait_fd(engine.transport->arg) >= 0;
+	return transport_factory != NULL && factory_has_wait_fd;
 }
 
 void
@@ -197,52 +568,7 @@ wxa_engine_set_max_total(int max_total)
 int
 wxa_engine_running(void)
 {
-	return engine.running;
-}
-
-/* ---------------------------------------------------------------- lists */
-
-static void
-list_append(Request *req)
-{
-	req->prev = engine.tail;
-	req->next = NULL;
-	if (engine.tail)
-		engine.tail->next = req;
-	else
-		engine.head = req;
-	engine.tail = req;
-	req->listed = true;
-}
-
-static void
-list_prepend(Request *req)
-{
-	req->prev = NULL;
-	req->next = engine.head;
-	if (engine.head)
-		engine.head->prev = req;
-	else
-		engine.tail = req;
-	engine.head = req;
-	req->listed = true;
-}
-
-static void
-list_remove(Request *req)
-{
-	if (!req->listed)
-		return;
-	if (req->prev)
-		req->prev->next = req->next;
-	else
-		engine.head = req->next;
-	if (req->next)
-		req->next->prev = req->prev;
-	else
-		engine.tail = req->prev;
-	req->prev = req->next = NULL;
-	req->listed = false;
+	return engine_here() ? engine.running : 0;
 }
 
 static Server *
@@ -255,15 +581,21 @@ server_for(const WxaHttpOptions *o)
 			break;
 	if (s == NULL)
 	{
+		if (!wxa_heap_reserve(&engine.eligible, engine.nservers + 1))
+			return NULL;
 		s = calloc(1, sizeof(Server));
 		if (s == NULL)
 			return NULL;
 		s->key = o->server_key;
+		s->pos = -1;
+		wxa_heap_init(&s->ready, request_before, offsetof(Request, pos));
 		s->next = engine.servers;
 		engine.servers = s;
+		engine.nservers++;
 	}
 	/* the newest batch's setting wins (ALTER SERVER between statements) */
 	s->max_concurrency = o->max_concurrency < 1 ? 1 : o->max_concurrency;
+	server_refresh(s);
 	return s;
 }
 
@@ -297,6 +629,8 @@ slot_forget(TokenSlot *slot)
 void
 wxa_engine_forget_token(unsigned long long key)
 {
+	if (!engine_here())
+		return;
 	for (TokenSlot *slot = engine.tokens; slot; slot = slot->next)
 		if (key == 0 || slot->key == key)
 			slot_forget(slot);
@@ -305,7 +639,7 @@ wxa_engine_forget_token(unsigned long long key)
 const char *
 wxa_engine_cached_token(unsigned long long key)
 {
-	TokenSlot  *slot = slot_for(key, false);
+	TokenSlot  *slot = engine_here() ? slot_for(key, false) : NULL;
 
 	return slot && slot->token[0] ? slot->token : NULL;
 }
@@ -334,11 +668,10 @@ own_options(OwnOptions *own, const WxaHttpOptions *options, const char *secret)
 static void
 free_options(OwnOptions *own)
 {
-	free(own->proxy);
+	/* a proxy URL may carry a password */
+	free_wiped(own->proxy);
 	free(own->ca_file);
-	if (own->secret)
-		explicit_bzero(own->secret, strlen(own->secret));
-	free(own->secret);
+	free_wiped(own->secret);
 	own->proxy = own->ca_file = own->secret = NULL;
 }
 
@@ -360,11 +693,24 @@ strdup_or_null(const char *s, bool *ok)
 WxaBatch *
 wxa_batch_new(const WxaHttpOptions *options, const WxaTokenProvider *tokens)
 {
-	WxaBatch   *batch = calloc(1, sizeof(WxaBatch));
+	WxaBatch   *batch;
 	bool		ok = true;
 
+	if (!engine_attach() || !wxa_heap_reserve(&engine.timers, engine.timed + 1))
+		return NULL;
+	batch = calloc(1, sizeof(WxaBatch));
 	if (batch == NULL)
 		return NULL;
+	batch->first_failed = INT_MAX;
+	batch->pause.pos = -1;
+	batch->pause.batch = batch;
+	wxa_heap_init(&batch->parked, request_before, offsetof(Request, pos));
+	batch->owner = hooks.owner ? hooks.owner() : NULL;
+	batch->next = engine.batches;
+	if (engine.batches)
+		engine.batches->prev = batch;
+	engine.batches = batch;
+	engine.timed++;
 	ok = own_options(&batch->options, options, options->secret);
 	if (tokens)
 	{
@@ -389,21 +735,32 @@ wxa_batch_new(const WxaHttpOptions *options, const WxaTokenProvider *tokens)
 static Request *
 request_new(OwnOptions *options, const char *url, const char *body, const char *what)
 {
-	Request    *req = calloc(1, sizeof(Request));
+	Request    *req;
+	Server	   *server = server_for(&options->o);
 
+	if (server == NULL || !wxa_heap_reserve(&server->ready, server->members + 1) ||
+		!wxa_heap_reserve(&engine.timers, engine.timed + 1))
+		return NULL;
+	req = calloc(1, sizeof(Request));
 	if (req == NULL)
 		return NULL;
 	req->options = options;
 	req->url = strdup(url);
 	req->body = body ? strdup(body) : NULL;
-	req->server = server_for(&options->o);
-	if (req->url == NULL || (body && req->body == NULL) || req->server == NULL)
+	if (req->url == NULL || (body && req->body == NULL))
 	{
-		free(req->url);
-		free(req->body);
+		free_wiped(req->url);
+		free_wiped(req->body);
 		free(req);
 		return NULL;
 	}
+	req->server = server;
+	server->members++;
+	engine.timed++;
+	req->seq = ++engine.seq;
+	req->pos = -1;
+	req->retry.pos = -1;
+	req->retry.request = req;
 	snprintf(req->what, sizeof(req->what), "%s", what);
 	req->state = WXA_REQ_QUEUED;
 	return req;
@@ -415,6 +772,8 @@ wxa_batch_add(WxaBatch *batch, const char *url, const char *body, bool with_toke
 {
 	Request    *req;
 
+	if (batch->detached)
+		return -1;
 	if (batch->nrequests == batch->capacity)
 	{
 		int			capacity = batch->capacity ? batch->capacity * 2 : 16;
@@ -425,14 +784,16 @@ wxa_batch_add(WxaBatch *batch, const char *url, const char *body, bool with_toke
 		batch->requests = grown;
 		batch->capacity = capacity;
 	}
+	if (!wxa_heap_reserve(&batch->parked, batch->nrequests + 1))
+		return -1;
 	req = request_new(&batch->options, url, body, what);
 	if (req == NULL)
 		return -1;
 	req->batch = batch;
 	req->index = batch->nrequests;
 	req->with_token = with_token;
-	list_append(req);
 	batch->requests[batch->nrequests] = req;
+	enqueue(req);
 	return batch->nrequests++;
 }
 
@@ -472,9 +833,16 @@ wxa_transfer_append(WxaTransfer *t, const char *data, size_t n, bool *too_large)
 
 		while (cap < t->response_len + n + 1)
 			cap *= 2;
-		grown = realloc(t->response, cap);
+		/* not realloc: the old block may hold a token, and is wiped before it is freed */
+		grown = malloc(cap);
 		if (grown == NULL)
 			return false;
+		if (t->response)
+		{
+			memcpy(grown, t->response, t->response_len);
+			explicit_bzero(t->response, t->response_cap);
+			free(t->response);
+		}
 		t->response = grown;
 		t->response_cap = cap;
 	}
@@ -492,6 +860,9 @@ stats_of(Request *req)
 	return req->charged ? &req->charged->stats : NULL;
 }
 
+/* What a batch holds back may go now: the window moved, a pause ended, a probe finished. */
+static void batch_release(WxaBatch *batch, double now);
+
 /* Take the request out of the transport; its response stays. */
 static void
 release_transfer(Request *req)
@@ -502,18 +873,19 @@ release_transfer(Request *req)
 		req->in_transport = false;
 		engine.running--;
 		req->server->running--;
+		server_refresh(req->server);
 		if (req->batch)
 			req->batch->running--;
 	}
-	free(req->sent_url);
+	free_wiped(req->sent_url);
 	req->sent_url = NULL;
 }
 
 static void
 finish(Request *req, WxaRequestState state)
 {
+	unplace(req);
 	req->state = state;
-	list_remove(req);
 }
 
 static void
@@ -526,6 +898,8 @@ fail_request(Request *req, const WxaError *err)
 		req->err.attempts = req->attempts;
 		snprintf(req->err.what, sizeof(req->err.what), "%s", req->what);
 	}
+	if (req->batch && req->index < req->batch->first_failed)
+		req->batch->first_failed = req->index;
 	finish(req, WXA_REQ_FAILED);
 }
 
@@ -580,7 +954,7 @@ start_transfer(Request *req, const char *token)
 		fail_requestf(req, WXA_ERR_INTERNAL, "could not set up an HTTP transfer");
 		return false;
 	}
-	free(req->transfer.response);
+	free_response(&req->transfer);
 	memset(&req->transfer, 0, sizeof(req->transfer));
 	req->transfer.url = req->sent_url;
 	req->transfer.body = req->body;
@@ -590,7 +964,7 @@ start_transfer(Request *req, const char *token)
 		fail_requestf(req, WXA_ERR_INTERNAL,
 					  req->transfer.fail_message[0] ? req->transfer.fail_message :
 					  "could not start an HTTP transfer");
-		free(req->sent_url);
+		free_wiped(req->sent_url);
 		req->sent_url = NULL;
 		return false;
 	}
@@ -601,6 +975,7 @@ start_transfer(Request *req, const char *token)
 	req->attempts++;
 	engine.running++;
 	req->server->running++;
+	server_refresh(req->server);
 	if (req->batch)
 		req->batch->running++;
 	/* a token fetch counts as one, in token_fetches */
@@ -631,7 +1006,7 @@ retry_or_fail(Request *req, WxaError *err)
 	if (req->attempts - req->rate_waits <= req->options->o.max_retries)
 	{
 		req->state = WXA_REQ_BACKOFF;
-		req->retry_at_ms = now_ms() + backoff_ms(req);
+		wait_until(req, now_ms() + backoff_ms(req));
 		if (stats && req->fills == NULL)
 			stats->retries++;
 		return;
@@ -670,11 +1045,13 @@ pause_for_rate_limit(Request *req)
 		batch->pause_step++;
 		batch->pause_started_ms = now;
 		batch->paused_until_ms = now + delay * (0.75 + 0.25 * wxa_http_jitter());
+		set_timer(&batch->pause, batch->paused_until_ms);
 	}
 	batch->probing = true;
 	batch->stats.rate_limited++;
 	req->rate_waits++;
 	req->state = WXA_REQ_QUEUED;
+	enqueue(req);
 	return true;
 }
 
@@ -684,20 +1061,21 @@ pause_for_rate_limit(Request *req)
 static void
 wake_token_waiters(TokenSlot *slot, const WxaError *err)
 {
-	Request    *next;
+	Request    *r;
 
-	for (Request *r = engine.head; r; r = next)
+	while ((r = slot->waiters) != NULL)
 	{
-		next = r->next;
-		if (r->state != WXA_REQ_WAIT_TOKEN || r->batch == NULL || r->batch->tokens.key != slot->key)
-			continue;
+		unplace(r);
 		if (err)
 		{
 			r->token_failed = true;
 			fail_request(r, err);
 		}
 		else
+		{
 			r->state = WXA_REQ_QUEUED;
+			enqueue(r);
+		}
 	}
 }
 
@@ -705,12 +1083,17 @@ static void
 free_request(Request *req)
 {
 	release_transfer(req);
-	list_remove(req);
-	free(req->url);
-	if (req->body)
-		explicit_bzero(req->body, strlen(req->body));
-	free(req->body);
-	free(req->transfer.response);
+	unplace(req);
+	if (req->server)
+	{
+		req->server->members--;
+		engine.timed--;
+	}
+	/* a code2session URL carries the AppSecret, a body may carry a token */
+	free_wiped(req->url);
+	free_wiped(req->body);
+	free_response(&req->transfer);
+	explicit_bzero(req->sent_token, sizeof(req->sent_token));
 	if (req->fills)
 	{
 		free_options(req->options);
@@ -778,15 +1161,14 @@ token_fetched(Request *fetch)
 
 				if (wait > TOKEN_MAX_WAIT)
 					wait = TOKEN_MAX_WAIT;
-				free(fetch->transfer.response);
+				free_response(&fetch->transfer);
 				memset(&fetch->transfer, 0, sizeof(fetch->transfer));
 				fetch->attempts = 0;
 				fetch->state = WXA_REQ_BACKOFF;
-				fetch->retry_at_ms = now_ms() + wait * 1000.0;
+				wait_until(fetch, now_ms() + wait * 1000.0);
 				if (fetch->charged)
 					fetch->charged->stats.token_fetches++;
 				slot->fetch = fetch;
-				list_prepend(fetch);
 				return;
 			}
 			wxa_error_set(&err, WXA_ERR_RESPONSE,
@@ -830,12 +1212,8 @@ begin_token_fetch(TokenSlot *slot, WxaBatch *batch)
 						  p->secret ? p->secret : "", &url, &body) == 0)
 		fetch = request_new(options, url, body,
 							wxa_token_api(p->endpoint));
-	if (url)
-		explicit_bzero(url, strlen(url));
-	if (body)
-		explicit_bzero(body, strlen(body));
-	free(url);
-	free(body);
+	free_wiped(url);
+	free_wiped(body);
 	if (fetch == NULL)
 	{
 		if (options)
@@ -851,7 +1229,7 @@ begin_token_fetch(TokenSlot *slot, WxaBatch *batch)
 	fetch->charged = batch;
 	batch->stats.token_fetches++;
 	slot->fetch = fetch;
-	list_prepend(fetch);
+	enqueue(fetch);
 }
 
 /*
@@ -891,7 +1269,7 @@ token_for(Request *req, const char **token)
 		*token = slot->token;
 		return true;
 	}
-	req->state = WXA_REQ_WAIT_TOKEN;
+	wait_for_token(req, slot);
 	if (slot->fetch == NULL)
 		begin_token_fetch(slot, batch);
 	return false;
@@ -964,6 +1342,7 @@ classify(Request *req)
 			if (stats)
 				stats->retries++;
 			req->state = WXA_REQ_QUEUED;	/* again at once, with a new token */
+			enqueue(req);
 			return;
 		}
 		if (wxa_errcode_rate_limited(errcode) && pause_for_rate_limit(req))
@@ -991,12 +1370,16 @@ read_completions(void)
 	while ((t = engine.transport->next_done(engine.transport->arg)) != NULL)
 	{
 		Request    *req = (Request *) ((char *) t - offsetof(Request, transfer));
+		WxaBatch   *batch = req->batch;
 
 		if (!req->in_transport)
 			continue;
 		classify(req);
 		if (req->fills && req->state != WXA_REQ_BACKOFF)
 			token_fetched(req);
+		/* a probe's answer, or a finished transfer, may let the batch's parked requests go */
+		if (batch)
+			batch_release(batch, now_ms());
 	}
 }
 
@@ -1014,10 +1397,8 @@ window_allows(const Request *req)
 
 /* A batch paused by a frequency limit starts nothing, then one probe until one succeeds. */
 static bool
-batch_allows(const Request *req, double now)
+batch_allows(const WxaBatch *batch, double now)
 {
-	const WxaBatch *batch = req->batch;
-
 	if (batch == NULL)
 		return true;
 	if (now < batch->paused_until_ms)
@@ -1025,21 +1406,50 @@ batch_allows(const Request *req, double now)
 	return !batch->probing || batch->running < 1;
 }
 
-static bool
-startable(const Request *req, double now)
+/* A request its batch holds back waits in the batch, in order, until batch_release. */
+static void
+park(Request *req)
 {
-	return (req->state == WXA_REQ_QUEUED ||
-			(req->state == WXA_REQ_BACKOFF && req->retry_at_ms <= now)) &&
-		req->server->running < req->server->max_concurrency && window_allows(req) &&
-		batch_allows(req, now);
+	unplace(req);
+	(void) wxa_heap_push(&req->batch->parked, req);	/* room reserved in wxa_batch_add */
+	req->place = IN_PARKED;
+}
+
+static void
+batch_release(WxaBatch *batch, double now)
+{
+	Request    *req;
+
+	if (!batch_allows(batch, now))
+		return;
+	while ((req = wxa_heap_top(&batch->parked)) != NULL && window_allows(req))
+		enqueue(req);
+}
+
+/* Retries that are due go back in line; a batch whose pause ended releases its requests. */
+static void
+fire_timers(double now)
+{
+	Timer	   *t;
+
+	while ((t = wxa_heap_top(&engine.timers)) != NULL && t->at_ms <= now)
+	{
+		wxa_heap_remove(&engine.timers, t);
+		if (t->request)
+		{
+			t->request->place = NOWHERE;
+			enqueue(t->request);
+		}
+		else
+			batch_release(t->batch, now);
+	}
 }
 
 /*
  * Start what may start: each time the request of the server with the fewest
- * transfers in flight, the oldest first among equals (token fetches are at
- * the head). Sharing the total limit evenly keeps every server busy until
- * the end, instead of finishing one server after the other. True if
- * anything changed.
+ * transfers in flight, the oldest first among equals (token fetches first).
+ * Sharing the total limit evenly keeps every server busy until the end,
+ * instead of finishing one server after the other. True if anything changed.
  */
 static bool
 start_eligible(double now)
@@ -1048,25 +1458,24 @@ start_eligible(double now)
 
 	while (engine.running < engine.max_total)
 	{
-		Request    *best = NULL;
+		Server	   *server = wxa_heap_top(&engine.eligible);
+		Request    *req;
 		const char *token = NULL;
 
-		for (Request *req = engine.head; req; req = req->next)
-		{
-			if (!startable(req, now))
-				continue;
-			if (best == NULL || req->server->running < best->server->running)
-				best = req;
-			if (best->server->running == 0)
-				break;
-		}
-		if (best == NULL)
+		if (server == NULL)
 			break;
-		changed = true;
-		/* waiting for a token (maybe a new fetch at the head), or failed: choose again */
-		if (best->with_token && !token_for(best, &token))
+		req = wxa_heap_top(&server->ready);
+		if (req->batch && !(window_allows(req) && batch_allows(req->batch, now)))
+		{
+			park(req);
 			continue;
-		start_transfer(best, token);
+		}
+		unplace(req);
+		changed = true;
+		/* waiting for a token (maybe a new fetch in line), or failed: choose again */
+		if (req->with_token && !token_for(req, &token))
+			continue;
+		start_transfer(req, token);
 	}
 	return changed;
 }
@@ -1076,20 +1485,35 @@ step(void)
 {
 	for (int round = 0; round < 1000; round++)
 	{
+		double		now;
+
 		read_completions();
-		if (!start_eligible(now_ms()))
+		now = now_ms();
+		fire_timers(now);
+		if (!start_eligible(now))
 			break;
 	}
 }
 
-/* The first failed request of the batch from the first unfinished on, or NULL. */
+/* The first failed request of the batch, or NULL. */
 static Request *
 first_failure(WxaBatch *batch)
 {
-	for (int i = batch->first_unfinished; i < batch->nrequests; i++)
-		if (batch->requests[i]->state == WXA_REQ_FAILED)
-			return batch->requests[i];
-	return NULL;
+	return batch->first_failed < batch->nrequests ? batch->requests[batch->first_failed] : NULL;
+}
+
+/* Ask for request index: the window moves, and everything possible now is done. */
+static void
+advance(WxaBatch *batch, int index)
+{
+	batch->wanted = index;
+	if (batch->detached)
+		return;
+	batch_release(batch, now_ms());
+	step();
+	while (batch->first_unfinished < batch->nrequests &&
+		   batch->requests[batch->first_unfinished]->state == WXA_REQ_DONE)
+		batch->first_unfinished++;
 }
 
 WxaPollResult
@@ -1097,17 +1521,13 @@ wxa_batch_poll(WxaBatch *batch, int index, WxaError *err)
 {
 	Request    *failed;
 
-	batch->wanted = index;
-	step();
+	advance(batch, index);
 	failed = first_failure(batch);
 	if (failed)
 	{
 		*err = failed->err;
 		return WXA_POLL_FAILED;
 	}
-	while (batch->first_unfinished < batch->nrequests &&
-		   batch->requests[batch->first_unfinished]->state == WXA_REQ_DONE)
-		batch->first_unfinished++;
 	return batch->requests[index]->state == WXA_REQ_DONE ? WXA_POLL_DONE : WXA_POLL_PENDING;
 }
 
@@ -1117,11 +1537,7 @@ wxa_batch_poll_own(WxaBatch *batch, int index, bool *whole_batch, WxaError *err)
 	Request    *target = batch->requests[index];
 
 	*whole_batch = false;
-	batch->wanted = index;
-	step();
-	while (batch->first_unfinished < batch->nrequests &&
-		   batch->requests[batch->first_unfinished]->state == WXA_REQ_DONE)
-		batch->first_unfinished++;
+	advance(batch, index);
 	if (target->state == WXA_REQ_FAILED)
 	{
 		*err = target->err;
@@ -1131,40 +1547,30 @@ wxa_batch_poll_own(WxaBatch *batch, int index, bool *whole_batch, WxaError *err)
 	return target->state == WXA_REQ_DONE ? WXA_POLL_DONE : WXA_POLL_PENDING;
 }
 
-/* Milliseconds until the first retry is due, or -1. */
+/* Milliseconds until the first retry or the end of a pause is due, or -1. */
 static long
 retry_timeout(void)
 {
-	double		now = now_ms();
-	long		timeout = -1;
+	Timer	   *t = wxa_heap_top(&engine.timers);
+	double		now;
 
-	for (Request *req = engine.head; req; req = req->next)
-	{
-		double		at = -1;
-
-		if (req->state == WXA_REQ_BACKOFF)
-			at = req->retry_at_ms;
-		/* a batch paused by a frequency limit resumes at a time of its own */
-		if ((req->state == WXA_REQ_BACKOFF || req->state == WXA_REQ_QUEUED) &&
-			req->batch && req->batch->paused_until_ms > now && req->batch->paused_until_ms > at)
-			at = req->batch->paused_until_ms;
-		if (at >= 0)
-		{
-			long		due = at <= now ? 0 : (long) (at - now) + 1;
-
-			if (timeout < 0 || due < timeout)
-				timeout = due;
-		}
-	}
-	return timeout;
+	if (t == NULL)
+		return -1;
+	now = now_ms();
+	return t->at_ms <= now ? 0 : (long) (t->at_ms - now) + 1;
 }
 
 int
 wxa_engine_wait_spec(WxaSocket *sockets, int max, long *timeout_ms)
 {
-	long		transport = engine.transport->timeout_ms(engine.transport->arg);
-	long		retry = retry_timeout();
+	long		transport;
+	long		retry;
 
+	*timeout_ms = -1;
+	if (!engine_here())
+		return 0;
+	transport = engine.transport->timeout_ms(engine.transport->arg);
+	retry = retry_timeout();
 	*timeout_ms = transport < 0 || (retry >= 0 && retry < transport) ? retry : transport;
 	return engine.transport->sockets(engine.transport->arg, sockets, max);
 }
@@ -1174,7 +1580,7 @@ wxa_engine_wait_fd(long longest_ms)
 {
 	long		timeout;
 
-	if (engine.transport->wait_fd == NULL)
+	if (!engine_here() || engine.transport->wait_fd == NULL)
 		return -1;
 	/* the fd must also wake for retries, which the transport does not know of */
 	timeout = retry_timeout();
@@ -1187,7 +1593,8 @@ wxa_engine_wait_fd(long longest_ms)
 void
 wxa_engine_ready(const WxaSocket *ready, int nready)
 {
-	engine.transport->progress(engine.transport->arg, ready, nready);
+	if (engine_here())
+		engine.transport->progress(engine.transport->arg, ready, nready);
 }
 
 /* ---------------------------------------------------------------- results */
@@ -1216,11 +1623,7 @@ wxa_batch_take_response(WxaBatch *batch, int index, size_t *len)
 void
 wxa_batch_forget(WxaBatch *batch, int index)
 {
-	Request    *req = batch->requests[index];
-
-	free(req->transfer.response);
-	req->transfer.response = NULL;
-	req->transfer.response_len = req->transfer.response_cap = 0;
+	free_response(&batch->requests[index]->transfer);
 }
 
 const WxaHttpStats *
@@ -1240,9 +1643,14 @@ wxa_http_stats_add(WxaHttpStats *into, const WxaHttpStats *from)
 	into->rate_limited += from->rate_limited;
 }
 
-/* A token fetch nobody waits for any more is abandoned: no transfer outlives its requests. */
+/* ---------------------------------------------------------------- ending */
+
+/*
+ * A token fetch nobody waits for any more is abandoned: no transfer outlives
+ * its requests. leaving: a batch about to be freed, whose waiters do not count.
+ */
 static void
-abandon_unwanted_fetches(WxaBatch *leaving)
+drop_unwanted_fetches(WxaBatch *leaving)
 {
 	for (TokenSlot *slot = engine.tokens; slot; slot = slot->next)
 	{
@@ -1250,11 +1658,10 @@ abandon_unwanted_fetches(WxaBatch *leaving)
 
 		if (slot->fetch == NULL)
 			continue;
-		if (slot->fetch->charged == leaving)
+		if (leaving && slot->fetch->charged == leaving)
 			slot->fetch->charged = NULL;
-		for (Request *r = engine.head; r && !wanted; r = r->next)
-			wanted = r->batch && r->batch != leaving && r->state == WXA_REQ_WAIT_TOKEN &&
-				r->batch->tokens.key == slot->key;
+		for (Request *r = slot->waiters; r && !wanted; r = r->wait_next)
+			wanted = r->batch != leaving;
 		if (!wanted)
 		{
 			free_request(slot->fetch);
@@ -1268,48 +1675,81 @@ wxa_batch_free(WxaBatch *batch)
 {
 	if (batch == NULL)
 		return;
-	abandon_unwanted_fetches(batch);
-	for (int i = 0; i < batch->nrequests; i++)
-		free_request(batch->requests[i]);
+	/* a forked child freeing what it inherited: the parent's transfers are not stopped */
+	if (!batch->detached && !engine_here())
+		forget_inherited();
+	if (!batch->detached)
+	{
+		drop_unwanted_fetches(batch);
+		for (int i = 0; i < batch->nrequests; i++)
+			free_request(batch->requests[i]);
+		wxa_heap_remove(&engine.timers, &batch->pause);
+		if (batch->prev)
+			batch->prev->next = batch->next;
+		else
+			engine.batches = batch->next;
+		if (batch->next)
+			batch->next->prev = batch->prev;
+		engine.timed--;
+	}
+	else
+		for (int i = 0; i < batch->nrequests; i++)
+			free_request(batch->requests[i]);
 	free(batch->requests);
+	wxa_heap_free(&batch->parked);
 	free_options(&batch->options);
-	if (batch->static_token)
-		explicit_bzero(batch->static_token, strlen(batch->static_token));
-	free(batch->static_token);
+	free_wiped(batch->static_token);
 	free(batch->token_base_url);
 	free(batch->token_appid);
-	if (batch->token_secret)
-		explicit_bzero(batch->token_secret, strlen(batch->token_secret));
-	free(batch->token_secret);
+	free_wiped(batch->token_secret);
 	free(batch);
+}
+
+/*
+ * Every batch of owner (NULL: all): its transfers stop and its unfinished
+ * requests fail, now. The batches themselves stay for their owners to free.
+ */
+void
+wxa_engine_abandon(const void *owner)
+{
+	WxaError	err;
+
+	if (!engine_here())
+		return;
+	wxa_error_clear(&err);
+	wxa_error_set(&err, WXA_ERR_CANCELED, "the statement that sent the request ended");
+	for (WxaBatch *batch = engine.batches; batch; batch = batch->next)
+	{
+		if (owner != NULL && batch->owner != owner)
+			continue;
+		for (int i = batch->first_unfinished; i < batch->nrequests; i++)
+		{
+			Request    *req = batch->requests[i];
+
+			if (req->state == WXA_REQ_DONE || req->state == WXA_REQ_FAILED)
+				continue;
+			release_transfer(req);
+			fail_request(req, &err);
+		}
+		wxa_heap_remove(&engine.timers, &batch->pause);
+	}
+	drop_unwanted_fetches(NULL);
+}
+
+int
+wxa_engine_batches(void)
+{
+	int			n = 0;
+
+	for (WxaBatch *batch = engine_here() ? engine.batches : NULL; batch; batch = batch->next)
+		n++;
+	return n;
 }
 
 void
 wxa_engine_shutdown(void)
 {
-	for (Request *req = engine.head, *next; req; req = next)
-	{
-		next = req->next;
-		if (req->fills)
-			req->fills->fetch = NULL;
-		free_request(req);
-	}
-	while (engine.servers)
-	{
-		Server	   *s = engine.servers;
-
-		engine.servers = s->next;
-		free(s);
-	}
-	while (engine.tokens)
-	{
-		TokenSlot  *slot = engine.tokens;
-
-		engine.tokens = slot->next;
-		slot_forget(slot);
-		free(slot);
-	}
-	engine.transport = NULL;
-	engine.running = 0;
-	engine.max_total = DEFAULT_MAX_TOTAL;
+	if (engine.transport == NULL)
+		return;
+	let_go(engine_here());
 }

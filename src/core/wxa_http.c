@@ -1,7 +1,9 @@
 /*
  * wxa_http.c — the libcurl transport of the request engine.
  *
- * One curl multi handle for the life of the process, driven by its socket
+ * One curl multi handle for the life of the engine in this process (created
+ * on the engine's first use, released with it; a forked child leaves the
+ * parent's alone and creates its own), driven by its socket
  * API: curl tells which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when
  * to call it anyway (CURLMOPT_TIMERFUNCTION); the embedding code does the
  * waiting. Idle connections stay open for the next request to any server.
@@ -9,12 +11,14 @@
  * that a PostgreSQL Append can wait on the engine with one event.
  */
 #include "wxa_http.h"
+#include "wxa_url.h"
 
 #include <curl/curl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,6 +55,7 @@ typedef struct CurlState
 	int			epoll_fd;
 	int			timer_fd;
 	CURLSH	   *tls_sessions;	/* a new connection resumes a TLS session, no full handshake */
+	pid_t		pid;			/* the process that created multi */
 } CurlState;
 
 static CurlState curl_state = {.curl_deadline = -1, .alarm_deadline = -1, .epoll_fd = -1, .timer_fd = -1};
@@ -296,6 +301,26 @@ curl_error_kind(CURLcode code)
 	}
 }
 
+/*
+ * Where a transfer went, for its transport error: host and port of its URL,
+ * and of the proxy it went through. Only those: the URL's query holds the
+ * access token.
+ */
+static void
+describe_peer(const WxaTransfer *t, char *buf, size_t size)
+{
+	char		host[100];
+	char		proxy[100];
+
+	if (!wxa_url_host_port(t->url, host, sizeof(host)))
+		snprintf(host, sizeof(host), "the server of api_base_url");
+	if (t->options->proxy && t->options->proxy[0] &&
+		wxa_url_host_port(t->options->proxy, proxy, sizeof(proxy)))
+		snprintf(buf, size, "%.90s through proxy %.90s", host, proxy);
+	else
+		snprintf(buf, size, "%s", host);
+}
+
 /* Record a finished transfer's outcome for the engine. */
 static void
 record_outcome(CurlState *cs, CurlTransfer *ct, CURLcode result)
@@ -320,24 +345,29 @@ record_outcome(CurlState *cs, CurlTransfer *ct, CURLcode result)
 	}
 	else if (result != CURLE_OK)
 	{
+		char		peer[200];
+
 		t->failed = true;
 		t->fail_kind = curl_error_kind(result);
+		describe_peer(t, peer, sizeof(peer));
 		/* stable wording (curl's own buffer varies with timings); no URL, so no token */
 		if (result == CURLE_OPERATION_TIMEDOUT && request_bytes > 0)
 			snprintf(t->fail_message, sizeof(t->fail_message),
-					 "no complete answer within timeout_ms (%ld ms)", t->options->timeout_ms);
+					 "no complete answer from %.110s within timeout_ms (%ld ms)", peer, t->options->timeout_ms);
 		else if (result == CURLE_OPERATION_TIMEDOUT)
 			snprintf(t->fail_message, sizeof(t->fail_message),
-					 "could not connect within connect_timeout_ms (%ld ms)", t->options->connect_timeout_ms);
+					 "could not connect to %.110s within connect_timeout_ms (%ld ms)", peer,
+					 t->options->connect_timeout_ms);
 		else if (t->fail_kind == WXA_ERR_TLS)
 			/* curl's words name the problem (untrusted issuer, wrong host name); no URL in them */
-			snprintf(t->fail_message, sizeof(t->fail_message), "the TLS certificate was not accepted: %.200s",
-					 ct->curl_detail[0] ? ct->curl_detail : curl_easy_strerror(result));
+			snprintf(t->fail_message, sizeof(t->fail_message), "the TLS certificate of %.110s was not accepted: %.100s",
+					 peer, ct->curl_detail[0] ? ct->curl_detail : curl_easy_strerror(result));
 		else if (result == CURLE_PARTIAL_FILE)
 			snprintf(t->fail_message, sizeof(t->fail_message),
-					 "the connection closed after %zu bytes, before the whole answer arrived", t->response_len);
+					 "the connection to %.110s closed after %zu bytes, before the whole answer arrived",
+					 peer, t->response_len);
 		else
-			snprintf(t->fail_message, sizeof(t->fail_message), "%s", curl_easy_strerror(result));
+			snprintf(t->fail_message, sizeof(t->fail_message), "%.120s (%.110s)", curl_easy_strerror(result), peer);
 		/* a refused protocol or certificate will not be accepted on retry */
 		t->fail_permanent = result == CURLE_UNSUPPORTED_PROTOCOL || t->fail_kind == WXA_ERR_TLS;
 	}
@@ -387,10 +417,32 @@ curl_progress(void *arg, const WxaSocket *ready, int nready)
 {
 	CurlState  *cs = arg;
 	int			running;
+	bool		looked = false;
 
-	if (nready == 0 && cs->nsockets > 0)
+#ifdef WXA_HAVE_EPOLL
+	if (nready == 0 && cs->nsockets > 0 && cs->epoll_fd >= 0)
 	{
-		/* no report of which sockets are ready (the one fd, or a timeout): look */
+		/* the one fd woke the wait: its epoll set knows which sockets are ready */
+		int			max = cs->nsockets + 1;
+		struct epoll_event *events = malloc(sizeof(struct epoll_event) * max);
+		int			n = events ? epoll_wait(cs->epoll_fd, events, max, 0) : -1;
+
+		for (int i = 0; i < n; i++)
+		{
+			int			mask = ((events[i].events & (EPOLLIN | EPOLLHUP)) ? CURL_CSELECT_IN : 0) |
+				((events[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+				((events[i].events & EPOLLERR) ? CURL_CSELECT_ERR : 0);
+
+			if (events[i].data.fd != cs->timer_fd && mask)
+				curl_multi_socket_action(cs->multi, events[i].data.fd, mask, &running);
+		}
+		free(events);
+		looked = n >= 0;
+	}
+#endif
+	if (nready == 0 && cs->nsockets > 0 && !looked)
+	{
+		/* no report of which sockets are ready (a timeout, no epoll): look */
 		int			n = cs->nsockets;
 		struct pollfd *fds = malloc(sizeof(struct pollfd) * n);
 
@@ -496,19 +548,78 @@ curl_alarm(void *arg, long ms)
 	arm_timer_fd(cs);
 }
 
+/* Release everything: the engine has stopped every transfer first. */
+static void
+curl_release(void *arg)
+{
+	CurlState  *cs = arg;
+
+	if (cs->multi == NULL || cs->pid != getpid())
+		return;
+	/* idle connections close here */
+	curl_multi_cleanup(cs->multi);
+	if (cs->tls_sessions)
+		curl_share_cleanup(cs->tls_sessions);
+	if (cs->epoll_fd >= 0)
+		close(cs->epoll_fd);
+	if (cs->timer_fd >= 0)
+		close(cs->timer_fd);
+	free(cs->sockets);
+	free(cs->done);
+	memset(cs, 0, sizeof(*cs));
+	cs->curl_deadline = cs->alarm_deadline = -1;
+	cs->epoll_fd = cs->timer_fd = -1;
+}
+
+bool
+wxa_curl_global_init(void)
+{
+	static bool done = false;
+
+	if (!done)
+		done = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+	return done;
+}
+
+bool
+wxa_curl_has_wait_fd(void)
+{
+#ifdef WXA_HAVE_EPOLL
+	return true;
+#else
+	return false;
+#endif
+}
+
 const WxaTransport *
 wxa_curl_transport(void)
 {
 	static WxaTransport transport;
 	CurlState  *cs = &curl_state;
 
-	if (cs->multi != NULL)
+	if (cs->multi != NULL && cs->pid == getpid())
 		return &transport;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (cs->multi != NULL)
+	{
+		/*
+		 * A forked child: the handle, its connections and its epoll set are
+		 * the parent's (a cleanup here would close the parent's TLS sessions).
+		 * Only this process's copies of the two fds are closed.
+		 */
+		if (cs->epoll_fd >= 0)
+			close(cs->epoll_fd);
+		if (cs->timer_fd >= 0)
+			close(cs->timer_fd);
+		memset(cs, 0, sizeof(*cs));
+		cs->curl_deadline = cs->alarm_deadline = -1;
+		cs->epoll_fd = cs->timer_fd = -1;
+	}
+	if (!wxa_curl_global_init())
 		return NULL;
 	cs->multi = curl_multi_init();
 	if (cs->multi == NULL)
 		return NULL;
+	cs->pid = getpid();
 	curl_multi_setopt(cs->multi, CURLMOPT_MAXCONNECTS, MAX_IDLE_CONNECTIONS);
 	cs->tls_sessions = curl_share_init();
 	if (cs->tls_sessions != NULL)
@@ -548,5 +659,6 @@ wxa_curl_transport(void)
 	transport.wait_fd = cs->epoll_fd >= 0 ? curl_wait_fd : NULL;
 	transport.alarm = curl_alarm;
 	transport.arg = cs;
+	transport.release = curl_release;
 	return &transport;
 }

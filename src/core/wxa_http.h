@@ -146,21 +146,62 @@ typedef struct WxaTransport
 	/* ... or when ms have passed (-1: no alarm). */
 	void		(*alarm) (void *arg, long ms);
 	void	   *arg;
+	/* Release what the transport holds (NULL: nothing to release); no transfer is left. */
+	void		(*release) (void *arg);
 } WxaTransport;
 
 /* Append received bytes to t->response, within t->options->max_body; false when too large or out of memory. */
 bool		wxa_transfer_append(WxaTransfer *t, const char *data, size_t n, bool *too_large);
 
-/* The libcurl transport (wxa_http.c); NULL when libcurl cannot be set up. */
+/*
+ * The libcurl transport (wxa_http.c): created in the calling process on first
+ * call (a forked child gets its own), NULL when libcurl cannot be set up.
+ */
 const WxaTransport *wxa_curl_transport(void);
+/* libcurl's global setup, once (it is not thread-safe: do it early). */
+bool		wxa_curl_global_init(void);
+/* Whether the libcurl transport offers one fd to wait on (epoll), without creating it. */
+bool		wxa_curl_has_wait_fd(void);
 
 /* ---------------------------------------------------------------- the engine */
 
-/* Once per process, before anything else; transport NULL: libcurl. Returns false on failure. */
+/*
+ * The engine is created in each process on first use (wxa_batch_new), with
+ * the transport named here, and records the process that created it: a forked
+ * child that finds its parent's engine never touches it and creates its own.
+ * wxa_http_init() names libcurl and does libcurl's global setup only; it
+ * creates nothing else. wxa_engine_init() creates the engine over transport
+ * now (tests). False on failure.
+ */
 bool		wxa_http_init(void);
 bool		wxa_engine_init(const WxaTransport *transport);
-/* Tear the engine down (tests): every batch must be freed first. */
+/*
+ * Release the engine and its transport (the process exits; tests). Batches
+ * still alive fail, stop their transfers, and stay their owners' to free.
+ */
 void		wxa_engine_shutdown(void);
+
+/* What the embedding code wants from the engine's life. */
+typedef struct WxaEngineHooks
+{
+	void		(*attached) (void); /* the engine was created in this process */
+	const void *(*owner) (void);	/* the owner of a new batch, for wxa_engine_abandon() */
+} WxaEngineHooks;
+void		wxa_engine_set_hooks(const WxaEngineHooks *hooks);
+
+/*
+ * Every batch of owner (NULL: every batch) stops its transfers and fails its
+ * unfinished requests now, with WXA_ERR_CANCELED; the batches stay for their
+ * owners to free. PostgreSQL: the resource owner being released.
+ */
+void		wxa_engine_abandon(const void *owner);
+/* Batches alive in this process (tests, checks). */
+int			wxa_engine_batches(void);
+/*
+ * Whether waits can use one fd (wxa_engine_wait_fd), asked without changing
+ * anything: not the engine, its timer, nor whether it exists (planning asks).
+ */
+bool		wxa_engine_can_wait_async(void);
 
 /* Requests in flight at once over all servers and batches (wxa_fdw.max_total_concurrency). */
 void		wxa_engine_set_max_total(int max_total);

@@ -291,17 +291,28 @@ typedef struct Collector
 	const WxaRestriction *root;
 	WxaPeriodKind kind;
 	wxa_day		yesterday;
+	/* why candidates were left out: for wxa_plan_none_reason() */
+	bool		too_new;		/* a period that would match has not ended by yesterday */
+	bool		misaligned;		/* a day asked for does not begin (or end) a period of the kind */
 } Collector;
 
 static void
 consider(Collector *c, const BranchPath *path, wxa_day first, wxa_day last)
 {
-	if (first < WXA_DAY_MIN || last > c->yesterday)
+	if (first < WXA_DAY_MIN)
 		return;
 	if (!wxa_period_valid(c->kind, first, last))
+	{
+		c->misaligned = true;
 		return;
+	}
 	if (!period_matches(c->root, c->kind, first, last))
 		return;
+	if (last > c->yesterday)
+	{
+		c->too_new = true;
+		return;
+	}
 	for (; path; path = path->up)
 	{
 		if (!period_matches(&path->or->branches[path->branch], c->kind, first, last))
@@ -402,6 +413,9 @@ enumerate_by_first(Collector *c, const BranchPath *path, const WxaDayRange *ref,
 	lo = max_day(ref->lo, end->lo > WXA_DAY_MIN + span ? end->lo - (span - 1) : WXA_DAY_MIN);
 	hi = min_day(min_day(ref->hi, end->hi), c->yesterday);
 	lo = max_day(lo, WXA_DAY_MIN);
+	/* the range goes on after yesterday: what lies there has not been published */
+	if (min_day(ref->hi, end->hi) > c->yesterday && lo <= min_day(ref->hi, end->hi))
+		c->too_new = true;
 	if (lo > hi)
 		return;
 	switch (kind)
@@ -412,6 +426,8 @@ enumerate_by_first(Collector *c, const BranchPath *path, const WxaDayRange *ref,
 
 				if (f < lo)
 					f += 7;
+				if (f > hi)
+					c->misaligned = true;
 				for (; f <= hi; f += 7)
 					consider(c, path, f, f + 6);
 			}
@@ -422,6 +438,8 @@ enumerate_by_first(Collector *c, const BranchPath *path, const WxaDayRange *ref,
 
 				if (f < lo)
 					f = wxa_month_end(lo) + 1;
+				if (f > hi)
+					c->misaligned = true;
 				for (; f <= hi; f = wxa_month_end(f) + 1)
 					consider(c, path, f, wxa_month_end(f));
 			}
@@ -518,11 +536,11 @@ compare_periods(const void *a, const void *b)
 	return (x->days > y->days) - (x->days < y->days);
 }
 
-WxaPlanStatus
-wxa_plan_periods(WxaPeriodKind kind, const WxaRestriction *r, wxa_day yesterday,
-				 int max_periods, WxaPeriod *out, long *count)
+/* Plan with the collector c (its out, max, kind, root and yesterday set). */
+static WxaPlanStatus
+plan(Collector *c, long *count)
 {
-	Collector	c = {out, max_periods, 0, r, kind, yesterday};
+	const WxaRestriction *r = c->root;
 	WxaDayRange everything;
 
 	*count = 0;
@@ -536,20 +554,152 @@ wxa_plan_periods(WxaPeriodKind kind, const WxaRestriction *r, wxa_day yesterday,
 	if (!bounded(r, &everything, &everything))
 		return WXA_PLAN_NO_LOWER_BOUND;
 
-	if (kind == WXA_PERIOD_PORTRAIT)
+	if (c->kind == WXA_PERIOD_PORTRAIT)
 	{
 		static const int windows[] = {1, 7, 30};
 
 		for (int i = 0; i < 3; i++)
 			if (r->days_mask & (1u << i))
-				enumerate(&c, NULL, r, &everything, &everything, windows[i]);
+				enumerate(c, NULL, r, &everything, &everything, windows[i]);
 	}
 	else
-		enumerate(&c, NULL, r, &everything, &everything, 1);
+		enumerate(c, NULL, r, &everything, &everything, 1);
 	/* windows and OR branches were walked one after the other: order by ref_date, days */
-	if (c.count <= max_periods)
-		qsort(out, c.count, sizeof(WxaPeriod), compare_periods);
+	if (c->count <= c->max)
+		qsort(c->out, c->count, sizeof(WxaPeriod), compare_periods);
 
-	*count = c.count;
-	return c.count > max_periods ? WXA_PLAN_TOO_MANY : WXA_PLAN_OK;
+	*count = c->count;
+	return c->count > c->max ? WXA_PLAN_TOO_MANY : WXA_PLAN_OK;
+}
+
+WxaPlanStatus
+wxa_plan_periods(WxaPeriodKind kind, const WxaRestriction *r, wxa_day yesterday,
+				 int max_periods, WxaPeriod *out, long *count)
+{
+	Collector	c = {out, max_periods, 0, r, kind, yesterday, false, false};
+
+	return plan(&c, count);
+}
+
+WxaPlanNone
+wxa_plan_none_reason(WxaPeriodKind kind, const WxaRestriction *r, wxa_day yesterday)
+{
+	WxaPeriod	unused;
+	Collector	c = {&unused, 0, 0, r, kind, yesterday, false, false};
+	long		count;
+
+	if (plan(&c, &count) != WXA_PLAN_OK || count > 0)
+		return WXA_NONE_NOT_NONE;
+	if (c.too_new)
+		return WXA_NONE_AFTER_YESTERDAY;
+	if (c.misaligned)
+		return WXA_NONE_NOT_PERIOD_START;
+	if (kind == WXA_PERIOD_PORTRAIT && r->days_mask == 0)
+		return WXA_NONE_NO_WINDOW;
+	return WXA_NONE_NO_MATCH;
+}
+
+/* Does a value set of r, or of an OR branch within it, hold the period's first (ref_date) or last (end_date) day? */
+bool
+wxa_restriction_selects(const WxaRestriction *r, const WxaPeriod *p)	/* NOLINT(misc-no-recursion): as deep as the ORs its caller built */
+{
+	if (r->ref.has_set && day_in_set(&r->ref, p->first))
+		return true;
+	if (r->end.has_set && day_in_set(&r->end, p->last))
+		return true;
+	for (int i = 0; i < r->nors; i++)
+		for (int b = 0; b < r->ors[i].nbranches; b++)
+			if (wxa_restriction_selects(&r->ors[i].branches[b], p))
+				return true;
+	return false;
+}
+
+/* The portrait's windows, in the order a walk gives them for one day. */
+static const int portrait_windows[] = {1, 7, 30};
+
+void
+wxa_walk_init(WxaWalk *walk, WxaPeriodKind kind, wxa_day yesterday, bool by_first)
+{
+	walk->kind = kind;
+	walk->yesterday = yesterday;
+	walk->by_first = by_first && kind == WXA_PERIOD_PORTRAIT;
+	walk->day = yesterday;
+	walk->window = 0;
+}
+
+/* The candidate at the walk's position, if the position has one: false to move on a day. */
+static bool
+walk_candidate(const WxaWalk *w, wxa_day *first, wxa_day *last)
+{
+	wxa_day		d = w->day;
+
+	switch (w->kind)
+	{
+		case WXA_PERIOD_DAY:
+			*first = *last = d;
+			return true;
+		case WXA_PERIOD_WEEK:
+			*first = d - 6;
+			*last = d;
+			return wxa_day_weekday(d) == 7;
+		case WXA_PERIOD_MONTH:
+			*first = wxa_month_start(d);
+			*last = d;
+			return d == wxa_month_end(d);
+		case WXA_PERIOD_PORTRAIT:
+			if (w->by_first)
+			{
+				*first = d;
+				*last = d + portrait_windows[w->window] - 1;
+			}
+			else
+			{
+				*first = d - (portrait_windows[w->window] - 1);
+				*last = d;
+			}
+			return true;
+	}
+	return false;
+}
+
+/* Step to the next older position. */
+static void
+walk_step(WxaWalk *w)
+{
+	if (w->kind == WXA_PERIOD_PORTRAIT && w->window < 2)
+	{
+		w->window++;
+		return;
+	}
+	w->window = 0;
+	/* weeks and months: straight to the last day of the one before */
+	if (w->kind == WXA_PERIOD_WEEK && wxa_day_weekday(w->day) != 7)
+		w->day = wxa_week_start(w->day) - 1;
+	else if (w->kind == WXA_PERIOD_MONTH && w->day != wxa_month_end(w->day))
+		w->day = wxa_month_start(w->day) - 1;
+	else
+		w->day--;
+}
+
+int
+wxa_walk_back(WxaWalk *walk, const WxaRestriction *r, int max, WxaPeriod *out)
+{
+	int			n = 0;
+
+	while (n < max && walk->day >= WXA_DAY_MIN)
+	{
+		wxa_day		first,
+					last;
+
+		if (walk_candidate(walk, &first, &last) && first >= WXA_DAY_MIN &&
+			last <= walk->yesterday && period_matches(r, walk->kind, first, last))
+		{
+			out[n].first = first;
+			out[n].last = last;
+			out[n].days = last - first + 1;
+			n++;
+		}
+		walk_step(walk);
+	}
+	return n;
 }

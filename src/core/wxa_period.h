@@ -101,6 +101,44 @@ WxaPlanStatus wxa_plan_periods(WxaPeriodKind kind, const WxaRestriction *r,
 							   wxa_day yesterday, int max_periods,
 							   WxaPeriod *out, long *count);
 
+/* Why a restriction that bounds the dates matches no period at all. */
+typedef enum WxaPlanNone
+{
+	WXA_NONE_NOT_NONE,			/* it matches periods (or cannot be planned) */
+	WXA_NONE_AFTER_YESTERDAY,	/* the periods asked for end after yesterday */
+	WXA_NONE_NOT_PERIOD_START,	/* no day asked for begins (ends) a week or month */
+	WXA_NONE_NO_WINDOW,			/* the portrait has no window of the days asked for */
+	WXA_NONE_NO_MATCH			/* the conditions contradict each other, or compare with NULL */
+} WxaPlanNone;
+
+WxaPlanNone wxa_plan_none_reason(WxaPeriodKind kind, const WxaRestriction *r, wxa_day yesterday);
+
+/*
+ * Does an equality (=, IN, = ANY, in any OR branch) select this period: its
+ * first day among the ref_date values, or its last among the end_date values?
+ * Range bounds never select.
+ */
+bool		wxa_restriction_selects(const WxaRestriction *r, const WxaPeriod *p);
+
+/*
+ * The lazy scan's walk: the periods that match a restriction, newest first,
+ * from yesterday back — by last day (all the portrait's windows ending on a
+ * day, 1, 7 then 30 days), or for the portrait by_first, by first day (the
+ * order of ref_date DESC). wxa_walk_back() gives the next at most max of
+ * them; 0 when the walk has passed the first day the API can hold.
+ */
+typedef struct WxaWalk
+{
+	WxaPeriodKind kind;
+	wxa_day		yesterday;
+	bool		by_first;
+	wxa_day		day;			/* the position: a last day (a first day when by_first) */
+	int			window;			/* the portrait's window at that day */
+} WxaWalk;
+
+void		wxa_walk_init(WxaWalk *walk, WxaPeriodKind kind, wxa_day yesterday, bool by_first);
+int			wxa_walk_back(WxaWalk *walk, const WxaRestriction *r, int max, WxaPeriod *out);
+
 /* Is this (first, last) a valid period of the kind? */
 bool		wxa_period_valid(WxaPeriodKind kind, wxa_day first, wxa_day last);
 

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -135,4 +136,30 @@ wxa_url_hint(WxaUrlCheck check, bool proxy)
 			break;
 	}
 	return NULL;
+}
+
+bool
+wxa_url_host_port(const char *url, char *buf, size_t size)
+{
+	CURLU	   *u = curl_url();
+	char	   *host = NULL;
+	char	   *port = NULL;
+	bool		ok = false;
+
+	buf[0] = '\0';
+	if (u != NULL && url != NULL &&
+		curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+	{
+		/* the scheme's port when the URL names none, if curl knows one */
+		if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+			snprintf(buf, size, "host \"%.100s\", port %.10s", host, port);
+		else
+			snprintf(buf, size, "host \"%.100s\"", host);
+		ok = true;
+	}
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return ok;
 }

@@ -6,6 +6,7 @@
 #define WXA_URL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum WxaUrlCheck
 {
@@ -27,6 +28,12 @@ const char *wxa_url_problem(WxaUrlCheck check, bool proxy);
 
 /* The advice for a hint, a full sentence, or NULL. */
 const char *wxa_url_hint(WxaUrlCheck check, bool proxy);
+
+/*
+ * "host \"H\", port N" of url, for messages: never its path, query (an access
+ * token) or credentials. False (buf "") if url cannot be parsed.
+ */
+bool		wxa_url_host_port(const char *url, char *buf, size_t size);
 
 /* localhost, 127.0.0.0/8 or ::1 (with or without brackets). */
 bool		wxa_host_is_loopback(const char *host);

@@ -508,6 +508,44 @@ class PublicationTests(EmuTestCase):
         self.assertErr(datacube(name, yesterday, yesterday, self.token), 61503)
         self.assertNotIn("errcode", datacube(name, "20240301", "20240301", self.token).json())
 
+    def test_newest_days_and_chosen_days_unpublished(self):
+        name = "getweanalysisappiddailyvisittrend"
+        beijing = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date()
+        day = [(beijing - datetime.timedelta(days=n)).strftime("%Y%m%d") for n in range(5)]
+        control("POST", "config", {"unpublished_dates": 20240303})
+        self.assertEqual(control("GET", "config")["config"]["unpublished_dates"], ["20240303"])
+        control("POST", "config", {"unpublished_days": 2, "unpublished_dates": "20240301, 2024-03-03"})
+        self.assertErr(datacube(name, day[1], day[1], self.token), 61503)
+        self.assertErr(datacube(name, day[2], day[2], self.token), 61503)
+        self.assertNotIn("errcode", datacube(name, day[3], day[3], self.token).json())
+        self.assertErr(datacube(name, "20240301", "20240301", self.token), 61503)
+        self.assertNotIn("errcode", datacube(name, "20240302", "20240302", self.token).json())
+        self.assertErr(datacube(name, "20240303", "20240303", self.token), 61503)
+        # a period is published when its last day is: the month of 2024-03 ends on a published day
+        self.assertNotIn("errcode", datacube("getweanalysisappidmonthlyvisittrend", "20240301", "20240331",
+                                             self.token).json())
+        # the request's own errors come first
+        self.assertErr(datacube(name, day[0], day[0], self.token), 61501)
+
+    def test_unpublished_answer_empty(self):
+        beijing = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date()
+        yesterday = (beijing - datetime.timedelta(days=1)).strftime("%Y%m%d")
+        control("POST", "config", {"unpublished_days": 1, "unpublished_answer": "empty"})
+        doc = datacube("getweanalysisappiddailyvisittrend", yesterday, yesterday, self.token).json()
+        self.assertNotIn("errcode", doc)
+        self.assertEqual(doc["list"], [])
+        doc = datacube("getweanalysisappiduserportrait", yesterday, yesterday, self.token).json()
+        self.assertNotIn("errcode", doc)
+        self.assertEqual(doc["visit_uv_new"]["province"], [])
+        self.assertNotEqual(datacube("getweanalysisappiddailyvisittrend", "20240301", "20240301",
+                                     self.token).json()["list"], [])
+
+    def test_unpublished_config_refused(self):
+        for bad in ({"unpublished_answer": "late"}, {"unpublished_dates": "2024-13-01"},
+                    {"unpublished_days": -1}):
+            self.assertIn("error", control("POST", "config", bad))
+        self.assertEqual(control("GET", "config")["config"]["unpublished_answer"], "61503")
+
 
 class Code2SessionTests(EmuTestCase):
     def login(self, code, appid=APP1, secret=SECRET1, grant="authorization_code"):

@@ -60,6 +60,9 @@ DEFAULT_CONFIG = {
     "unlimit_window_seconds": 60,  # that window; tests shorten it to stay fast
     "daily_quota": 100000,      # daily_limit that quota/get reports for every path
     "publish_hour": 0,          # Beijing hour before which yesterday answers 61503 (24: never)
+    "unpublished_days": 0,      # the newest N days (yesterday, the day before...) are not published
+    "unpublished_dates": [],    # these days (YYYYMMDD) are not published either
+    "unpublished_answer": "61503",  # how a period ending on an unpublished day answers: 61503 | empty
     "tls_certificate": "server",  # what the TLS port presents to new connections (TLS_CERTIFICATES)
 }
 
@@ -193,6 +196,26 @@ def parse_api_date(value):
         return datetime.date(y, mo, d)
     except ValueError:
         raise ApiError(61500) from None
+
+
+UNPUBLISHED_ANSWERS = ("61503", "empty")
+
+
+def parse_day_list(value):
+    """unpublished_dates: a list of days, or one string of them separated by commas -> YYYYMMDD set."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)      # emuctl sends unpublished_dates=20240105 as a number
+    if isinstance(value, str):
+        value = [v for v in value.split(",") if v.strip()]
+    if not isinstance(value, list):
+        raise ValueError("unpublished_dates must be a list of days (YYYYMMDD or YYYY-MM-DD)")
+    days = []
+    for v in value:
+        try:
+            days.append(ymd(parse_api_date(str(v).strip())))
+        except ApiError:
+            raise ValueError(f"unpublished_dates: {v!r} is not a day (YYYYMMDD or YYYY-MM-DD)") from None
+    return sorted(set(days))
 
 
 def yesterday_beijing():
@@ -477,8 +500,9 @@ DATACUBE = {
 }
 
 
-def datacube_response(appid, name, body):
-    """Validate a datacube request body and build the response dict (or raise ApiError)."""
+def datacube_response(appid, name, body, empty=False):
+    """Validate a datacube request body and build the response dict (or raise ApiError);
+    empty: the answer of a period without data."""
     endpoint = DATACUBE[name]
     if not isinstance(body, dict) or "begin_date" not in body or "end_date" not in body:
         raise ApiError(47001)
@@ -488,7 +512,7 @@ def datacube_response(appid, name, body):
         raise ApiError(61501)
     ref_date = period.ref_date(begin, end)
     ctx = Ctx(appid, name, endpoint.kind, begin, end, ref_date, Det(appid, name, ref_date),
-              period_is_empty(appid, endpoint.kind, begin, end))
+              empty or period_is_empty(appid, endpoint.kind, begin, end))
     return endpoint.generate(ctx)
 
 
@@ -644,6 +668,15 @@ class State:
             for key, value in values.items():
                 if key not in DEFAULT_CONFIG:
                     raise ValueError(f"unknown config key {key!r}; valid: {', '.join(DEFAULT_CONFIG)}")
+                if key == "unpublished_dates":
+                    self.config[key] = parse_day_list(value)
+                    continue
+                if key == "unpublished_answer":
+                    value = str(value)      # emuctl sends unpublished_answer=61503 as a number
+                    if value not in UNPUBLISHED_ANSWERS:
+                        raise ValueError(f"unpublished_answer must be one of {', '.join(UNPUBLISHED_ANSWERS)}")
+                    self.config[key] = value
+                    continue
                 if key == "tls_certificate":
                     if value not in TLS_CERTIFICATES:
                         raise ValueError(f"tls_certificate must be one of {', '.join(TLS_CERTIFICATES)}")
@@ -809,9 +842,17 @@ class State:
             return {"daily_limit": limit, "used": used, "remain": max(0, limit - used)}
 
     def published(self, day):
-        """Whether WeChat has published day's data: all days but yesterday before publish_hour."""
+        """Whether WeChat has published day's data: all days but yesterday before publish_hour,
+        the newest unpublished_days days and the unpublished_dates."""
+        with self.lock:
+            config = dict(self.config)
         now = datetime.datetime.now(BEIJING)
-        return day < now.date() - datetime.timedelta(days=1) or now.hour >= self.config["publish_hour"]
+        yesterday = now.date() - datetime.timedelta(days=1)
+        if day >= yesterday and now.hour < config["publish_hour"]:
+            return False
+        if day > yesterday - datetime.timedelta(days=int(config["unpublished_days"])):
+            return False
+        return ymd(day) not in config["unpublished_dates"]
 
     # -- control views
     def stats(self):
@@ -970,6 +1011,10 @@ def handle_datacube(state, req, appid):
     body = req.json()
     response = datacube_response(appid, name, body)     # the request's own errors come first
     if not state.published(parse_api_date(body["end_date"])):
+        # WeChat answers a period it has not published with 61503 or, on some endpoints and
+        # days, with the empty answer of a period without data
+        if state.get("unpublished_answer") == "empty":
+            return json_reply(datacube_response(appid, name, body, empty=True))
         raise ApiError(61503)
     return json_reply(response)
 

@@ -106,7 +106,7 @@ fake_alarm(void *arg, long ms)
 
 static const WxaTransport fake_transport = {
 	fake_start, fake_stop, fake_progress, fake_next_done, fake_sockets, fake_timeout, NULL,
-	fake_alarm, NULL
+	fake_alarm, NULL, NULL
 };
 
 /* Finish live transfer t: an HTTP answer (status, body) or, with status 0, a network failure. */

@@ -593,6 +593,19 @@ test_api(void)
 	CHECK(wxa_distribution_label("unknown", 1) == NULL);
 }
 
+static int
+is_ascii_sentence(const char *text)
+{
+	size_t		n = text ? strlen(text) : 0;
+
+	if (n < 10 || text[0] < 'A' || text[0] > 'Z' || text[n - 1] != '.')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char) text[i] < 0x20 || (unsigned char) text[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
 static void
 test_catalog(void)
 {
@@ -606,7 +619,12 @@ test_catalog(void)
 		CHECK(ep->ncolumns > 1 && ep->ncolumns <= WXA_MAX_COLUMNS);
 		/* end_date exactly where a period is longer than a day */
 		CHECK((wxa_endpoint_column(ep, "end_date") >= 0) == (ep->period != WXA_PERIOD_DAY));
+		/* every table and column described: a sentence, ASCII (any database encoding) */
+		CHECK(is_ascii_sentence(ep->description));
+		for (int c = 0; c < ep->ncolumns; c++)
+			CHECK(is_ascii_sentence(ep->columns[c].description));
 	}
+	CHECK(is_ascii_sentence(wxa_appid_column_description));
 	CHECK(wxa_endpoint_by_name("nope") == NULL);
 }
 
@@ -628,7 +646,16 @@ test_errcodes(void)
 	/* the shorthands read the same table */
 	CHECK(wxa_errcode_transient(61504) && !wxa_errcode_transient(61501));
 	CHECK(wxa_errcode_token_rejected(40014) && !wxa_errcode_token_rejected(41001));
-	CHECK(wxa_errcode_hint(40013) != NULL && wxa_errcode_hint(40002) == NULL);
+	CHECK(wxa_errcode_hint(40013) != NULL && wxa_errcode_hint(12345) == NULL);
+	/* every errcode of the table (each one a user can cause) has a hint (README, "Errors") */
+	{
+		static const long listed[] = {-1, 40001, 40002, 40013, 40014, 40029, 40097, 40125, 40129,
+			40159, 40163, 40164, 40169, 40226, 41001, 41002, 41004, 41030, 42001, 45009, 45011,
+		45029, 47001, 48001, 61004, 61500, 61501, 61502, 61503, 61504, 76003, 76021, 76022, 85096};
+
+		for (size_t i = 0; i < sizeof(listed) / sizeof(listed[0]); i++)
+			CHECK(wxa_errcode_facts(listed[i])->errcode == listed[i] && wxa_errcode_hint(listed[i]) != NULL);
+	}
 	/* hints are full sentences */
 	for (long code = -1; code < 100000; code++)
 	{
@@ -644,6 +671,18 @@ test_errcodes(void)
 static void
 test_urls(void)
 {
+	/* host and port for transport errors: never the path or the query (the access token) */
+	{
+		char		peer[128];
+
+		CHECK(wxa_url_host_port("https://api.weixin.qq.com/cgi-bin/token?access_token=TOKEN", peer, sizeof(peer)) &&
+			  strcmp(peer, "host \"api.weixin.qq.com\", port 443") == 0);
+		CHECK(wxa_url_host_port("http://127.0.0.1:9/datacube/x?access_token=TOKEN", peer, sizeof(peer)) &&
+			  strcmp(peer, "host \"127.0.0.1\", port 9") == 0);
+		CHECK(wxa_url_host_port("http://[::1]:8080", peer, sizeof(peer)) &&
+			  strcmp(peer, "host \"[::1]\", port 8080") == 0);
+		CHECK(!wxa_url_host_port("not a url", peer, sizeof(peer)) && peer[0] == '\0');
+	}
 	CHECK(wxa_url_check("https://api.weixin.qq.com", false) == WXA_URL_OK);
 	CHECK(wxa_url_check("https://gateway.example.com/wechat", false) == WXA_URL_OK);
 	CHECK(wxa_url_check("http://127.0.0.1:8080", false) == WXA_URL_OK);
@@ -711,6 +750,134 @@ test_jitter_leaves_rand_alone(void)
 		CHECK(rand() == expected[i]);	/* NOLINT(cert-msc30-c,cert-msc50-cpp): the generator under test */
 }
 
+/* Why a restriction yields no period: what EXPLAIN says for "Requests: 0". */
+static void
+test_none_reasons(void)
+{
+	WxaRestriction r;
+	WxaRestriction *b;
+	wxa_day		yesterday = D(2024, 6, 30);	/* a Sunday */
+	wxa_day		in[2];
+	WxaPeriod	p;
+
+	/* a day after yesterday, as equality and as a range */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_EQ, D(2024, 7, 2));
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_DAY, &r, yesterday) == WXA_NONE_AFTER_YESTERDAY);
+	wxa_restriction_free(&r);
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_GE, D(2024, 7, 1));
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_DAY, &r, yesterday) == WXA_NONE_AFTER_YESTERDAY);
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_MONTH, &r, yesterday) == WXA_NONE_AFTER_YESTERDAY);
+	wxa_restriction_free(&r);
+	/* this week has not ended: after yesterday too */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_EQ, D(2024, 6, 24));
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_WEEK, &r, D(2024, 6, 27)) == WXA_NONE_AFTER_YESTERDAY);
+	/* ... but a Monday long past has a week: no reason */
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_WEEK, &r, yesterday) == WXA_NONE_NOT_NONE);
+	wxa_restriction_free(&r);
+	/* a Wednesday on a weekly table, the 15th on a monthly one */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_EQ, D(2024, 6, 12));
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_WEEK, &r, yesterday) == WXA_NONE_NOT_PERIOD_START);
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_MONTH, &r, yesterday) == WXA_NONE_NOT_PERIOD_START);
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_DAY, &r, yesterday) == WXA_NONE_NOT_NONE);
+	wxa_restriction_free(&r);
+	/* a range Tuesday .. Saturday holds no Monday */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_GE, D(2024, 6, 11));
+	wxa_range_compare(&r.ref, WXA_CMP_LE, D(2024, 6, 15));
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_WEEK, &r, yesterday) == WXA_NONE_NOT_PERIOD_START);
+	wxa_restriction_free(&r);
+	/* a contradiction, and a portrait window of 5 days */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.ref, WXA_CMP_GE, D(2024, 6, 11));
+	wxa_range_compare(&r.ref, WXA_CMP_LE, D(2024, 6, 1));
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_DAY, &r, yesterday) == WXA_NONE_NO_MATCH);
+	wxa_restriction_free(&r);
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.end, WXA_CMP_EQ, D(2024, 6, 11));
+	wxa_restriction_days_compare(&r, WXA_CMP_EQ, 5);
+	CHECK(wxa_plan_none_reason(WXA_PERIOD_PORTRAIT, &r, yesterday) == WXA_NONE_NO_WINDOW);
+	wxa_restriction_free(&r);
+
+	/* equalities select, in OR branches too; range bounds never do */
+	wxa_restriction_init(&r);
+	b = wxa_restriction_add_or(&r, 2);
+	in[0] = D(2024, 6, 3);
+	in[1] = D(2024, 6, 29);
+	CHECK(b && wxa_range_in(&b[0].ref, in, 2));
+	wxa_range_compare(&b[1].ref, WXA_CMP_GE, D(2024, 6, 20));
+	p.first = p.last = D(2024, 6, 29);
+	p.days = 1;
+	CHECK(wxa_restriction_selects(&r, &p));
+	p.first = p.last = D(2024, 6, 30);
+	CHECK(!wxa_restriction_selects(&r, &p));
+	wxa_restriction_free(&r);
+	/* the portrait's end_date selects every window ending that day */
+	wxa_restriction_init(&r);
+	wxa_range_compare(&r.end, WXA_CMP_EQ, D(2024, 6, 30));
+	p.first = D(2024, 6, 1);
+	p.last = D(2024, 6, 30);
+	p.days = 30;
+	CHECK(wxa_restriction_selects(&r, &p));
+	p.last = D(2024, 6, 29);
+	CHECK(!wxa_restriction_selects(&r, &p));
+	wxa_restriction_free(&r);
+}
+
+/* The lazy scan's walk: newest first, in waves, resumable. */
+static void
+test_walk(void)
+{
+	WxaRestriction r;
+	WxaWalk		w;
+	WxaPeriod	out[8];
+	wxa_day		yesterday = D(2024, 6, 26);	/* a Wednesday */
+	int			n;
+
+	wxa_restriction_init(&r);
+	wxa_walk_init(&w, WXA_PERIOD_DAY, yesterday, false);
+	n = wxa_walk_back(&w, &r, 3, out);
+	CHECK(n == 3 && out[0].first == yesterday && out[2].first == yesterday - 2 && out[2].days == 1);
+	n = wxa_walk_back(&w, &r, 2, out);
+	CHECK(n == 2 && out[0].first == yesterday - 3);
+	/* weeks: the newest that has ended, then back a week at a time */
+	wxa_walk_init(&w, WXA_PERIOD_WEEK, yesterday, false);
+	n = wxa_walk_back(&w, &r, 2, out);
+	CHECK(n == 2 && out[0].first == D(2024, 6, 17) && out[0].last == D(2024, 6, 23) &&
+		  out[1].first == D(2024, 6, 10));
+	/* months */
+	wxa_walk_init(&w, WXA_PERIOD_MONTH, yesterday, false);
+	n = wxa_walk_back(&w, &r, 2, out);
+	CHECK(n == 2 && out[0].first == D(2024, 5, 1) && out[0].last == D(2024, 5, 31) &&
+		  out[1].first == D(2024, 4, 1) && out[1].last == D(2024, 4, 30));
+	/* the portrait: three windows per end date, or by first day */
+	wxa_walk_init(&w, WXA_PERIOD_PORTRAIT, yesterday, false);
+	n = wxa_walk_back(&w, &r, 4, out);
+	CHECK(n == 4 && out[0].last == yesterday && out[0].days == 1 && out[1].days == 7 &&
+		  out[2].days == 30 && out[2].last == yesterday && out[3].last == yesterday - 1 && out[3].days == 1);
+	wxa_walk_init(&w, WXA_PERIOD_PORTRAIT, yesterday, true);
+	n = wxa_walk_back(&w, &r, 8, out);
+	CHECK(n == 8 && out[0].first == yesterday && out[0].days == 1 && out[5].first == yesterday - 5 &&
+		  out[6].first == yesterday - 6 && out[6].days == 1 && out[7].first == yesterday - 6 &&
+		  out[7].days == 7 && out[7].last == yesterday);
+	/* conditions on the days and an upper bound narrow the walk */
+	wxa_restriction_days_compare(&r, WXA_CMP_EQ, 30);
+	wxa_range_compare(&r.end, WXA_CMP_LE, D(2024, 6, 1));
+	wxa_walk_init(&w, WXA_PERIOD_PORTRAIT, yesterday, false);
+	n = wxa_walk_back(&w, &r, 2, out);
+	CHECK(n == 2 && out[0].last == D(2024, 6, 1) && out[0].days == 30 && out[1].last == D(2024, 5, 31));
+	wxa_restriction_free(&r);
+	/* nothing matches: the walk ends */
+	wxa_restriction_init(&r);
+	wxa_restriction_days_compare(&r, WXA_CMP_EQ, 5);
+	wxa_walk_init(&w, WXA_PERIOD_PORTRAIT, yesterday, false);
+	CHECK(wxa_walk_back(&w, &r, 2, out) == 0 && wxa_walk_back(&w, &r, 2, out) == 0);
+	wxa_restriction_free(&r);
+}
+
 int
 main(void)
 {
@@ -718,6 +885,8 @@ main(void)
 	test_dates();
 	test_periods();
 	test_or_periods();
+	test_none_reasons();
+	test_walk();
 	test_responses();
 	test_api();
 	test_catalog();

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "unit_check.h"
@@ -412,6 +413,164 @@ test_rate_limit_pauses_the_batch(void)
 	wxa_batch_free(b);
 }
 
+/* The owner hook of these tests: one of two owners (a statement, a cursor). */
+static int	owners[2];
+static const void *current_owner = &owners[0];
+
+static const void *
+owner_now(void)
+{
+	return current_owner;
+}
+
+/*
+ * wxa_engine_abandon: what one owner started stops with it, queued and
+ * running alike, and frees its slots; the other owner's batch goes on.
+ */
+static void
+test_abandon_by_owner(void)
+{
+	WxaEngineHooks h = {.owner = owner_now};
+	WxaHttpOptions o = options_for(31, 2);
+	WxaTokenProvider p = tokens_for(31);
+	WxaBatch   *outer;
+	WxaBatch   *inner;
+	WxaError	err;
+
+	fake_reset();
+	wxa_engine_set_hooks(&h);
+	p.access_token = "STATIC";
+	current_owner = &owners[0];
+	outer = wxa_batch_new(&o, &p);
+	for (int i = 0; i < 3; i++)
+		wxa_batch_add(outer, "http://wechat/datacube/outer", "{}", true, "outer");
+	current_owner = &owners[1];
+	inner = wxa_batch_new(&o, &p);
+	for (int i = 0; i < 5; i++)
+		wxa_batch_add(inner, "http://wechat/datacube/inner", "{}", true, "inner");
+	(void) poll0(inner, 0);
+	/* the server's two slots: the outer batch's requests are older */
+	CHECK(fake_count("outer") == 2 && fake_count("inner") == 0);
+	fake_finish(fake_find("outer"), 200, DATA_OK);
+	fake_finish(fake_find("outer"), 200, DATA_OK);
+	(void) poll0(inner, 0);
+	CHECK(fake_count("outer") == 1 && fake_count("inner") == 1);
+	wxa_engine_abandon(&owners[1]);
+	CHECK(fake_count("inner") == 0 && wxa_engine_running() == 1);
+	for (int i = 0; i < 5; i++)
+		CHECK(wxa_batch_state(inner, i) == WXA_REQ_FAILED);
+	wxa_error_clear(&err);
+	CHECK(wxa_batch_poll(inner, 4, &err) == WXA_POLL_FAILED && err.kind == WXA_ERR_CANCELED);
+	CHECK(fake_count("inner") == 0 && fake_count("outer") == 1);
+	wxa_batch_free(inner);		/* its owner frees it later, as usual */
+	CHECK(wxa_engine_batches() == 1);
+
+	/* NULL: every batch (the transaction's abort) */
+	current_owner = &owners[1];
+	inner = wxa_batch_new(&o, &p);
+	wxa_batch_add(inner, "http://wechat/datacube/inner", "{}", true, "inner");
+	wxa_engine_abandon(NULL);
+	CHECK(wxa_engine_running() == 0 && fake.nlive == 0);
+	CHECK(wxa_batch_state(outer, 2) == WXA_REQ_FAILED && wxa_batch_state(inner, 0) == WXA_REQ_FAILED);
+	wxa_batch_free(inner);
+	wxa_batch_free(outer);
+	CHECK(wxa_engine_batches() == 0 && fake.stopped == fake.started);
+	h.owner = NULL;
+	wxa_engine_set_hooks(&h);
+	current_owner = &owners[0];
+}
+
+/* A token fetch that only an abandoned statement waited for stops too. */
+static void
+test_abandon_drops_its_token_fetch(void)
+{
+	WxaEngineHooks h = {.owner = owner_now};
+	WxaBatch   *b;
+
+	fake_reset();
+	wxa_engine_set_hooks(&h);
+	current_owner = &owners[0];
+	b = batch_with(32, 4, 4);
+	(void) poll0(b, 0);
+	CHECK(fake_count("stable_token") == 1);
+	wxa_engine_abandon(&owners[1]);	/* not its owner: nothing stops */
+	CHECK(fake.nlive == 1);
+	wxa_engine_abandon(&owners[0]);
+	CHECK(fake.nlive == 0 && wxa_engine_running() == 0);
+	wxa_batch_free(b);
+	h.owner = NULL;
+	wxa_engine_set_hooks(&h);
+}
+
+/*
+ * A forked child never uses its parent's engine: it sees no transfer of the
+ * parent's, freeing an inherited batch stops nothing, and its first batch
+ * gets an engine of its own.
+ */
+static void
+test_forked_child_leaves_the_parent_engine_alone(void)
+{
+	WxaBatch   *b;
+	pid_t		pid;
+	int			status = -1;
+
+	fake_reset();
+	b = batch_with(33, 4, 2);
+	(void) poll0(b, 0);
+	CHECK(fake.nlive == 1);
+	pid = fork();
+	if (pid == 0)
+	{
+		long		stopped = fake.stopped;
+		bool		ok = wxa_engine_running() == 0 && wxa_engine_batches() == 0 &&
+			!wxa_engine_can_wait_async();
+
+		wxa_batch_free(b);		/* the parent's transfer is not stopped from here */
+		ok = ok && fake.stopped == stopped;
+		ok = ok && wxa_engine_init(&fake_transport) && wxa_engine_running() == 0;
+		wxa_engine_shutdown();
+		_exit(ok ? 0 : 1);
+	}
+	CHECK(pid > 0);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(fake.nlive == 1 && wxa_engine_running() == 1);
+	wxa_batch_free(b);
+	CHECK(fake.nlive == 0);
+}
+
+/* Asking whether waits can use one fd changes nothing, and needs no engine. */
+static void
+test_can_wait_async_has_no_effect(void)
+{
+	fake_reset();
+	CHECK(!wxa_engine_can_wait_async());	/* the fake transport has no fd */
+	wxa_engine_shutdown();
+	CHECK(!wxa_engine_can_wait_async() && wxa_engine_running() == 0);
+	CHECK(wxa_engine_wait_fd(-1) == -1);
+	fake_reset();
+}
+
+/* Shutting down with a batch alive: its transfers stop, it fails, its owner still frees it. */
+static void
+test_shutdown_with_a_live_batch(void)
+{
+	WxaBatch   *b;
+	WxaError	err;
+
+	fake_reset();
+	b = batch_with(34, 4, 3);
+	(void) poll0(b, 0);
+	CHECK(fake.nlive == 1);
+	wxa_engine_shutdown();
+	CHECK(fake.nlive == 0 && fake.stopped == fake.started);
+	wxa_error_clear(&err);
+	CHECK(wxa_batch_poll(b, 0, &err) == WXA_POLL_FAILED && err.kind == WXA_ERR_CANCELED);
+	wxa_batch_free(b);
+	fake_reset();
+}
+
 int
 main(void)
 {
@@ -426,6 +585,11 @@ main(void)
 	test_window_bounds_a_long_batch();
 	test_own_outcome();
 	test_rate_limit_pauses_the_batch();
+	test_abandon_by_owner();
+	test_abandon_drops_its_token_fetch();
+	test_forked_child_leaves_the_parent_engine_alone();
+	test_can_wait_async_has_no_effect();
+	test_shutdown_with_a_live_batch();
 	wxa_engine_shutdown();
 	return unit_report();
 }

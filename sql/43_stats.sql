@@ -1,0 +1,94 @@
+-- Cumulative statistics: the view wxa_fdw_stats and wxa_fdw_stats_reset(). With
+-- shared_preload_libraries = 'wxa_fdw' (test/run-tests runs the suites so a second time)
+-- every request is counted, across backends exactly as the emulator received them;
+-- without it reading the view is an error saying what to do (expected/43_stats_1.out).
+\set emu_url 'http://127.0.0.1:' `echo "$WXA_EMULATOR_PORT"`
+SELECT count(*) = 1 AS preloaded FROM pg_settings WHERE name = 'wxa_fdw.stats_max' \gset
+\if :preloaded
+\else
+-- not preloaded: both are refused with the way out, and nothing else changes
+SELECT * FROM wxa_fdw_stats;
+SELECT wxa_fdw_stats_reset();
+\quit
+\endif
+SHOW wxa_fdw.stats_max;
+SELECT setting, context FROM pg_settings WHERE name = 'wxa_fdw.stats_max';
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT wxa_fdw_stats_reset();
+SELECT now() AS started \gset
+SELECT count(*) AS entries FROM wxa_fdw_stats;
+
+-- two servers of their own, so that no other suite's traffic counts here
+CREATE SERVER stats_a FOREIGN DATA WRAPPER wxa_fdw
+  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url', max_retries '2');
+CREATE USER MAPPING FOR CURRENT_USER SERVER stats_a
+  OPTIONS (secret '0123456789abcdef0123456789abcdef');
+CREATE SERVER stats_b FOREIGN DATA WRAPPER wxa_fdw
+  OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url');
+CREATE USER MAPPING FOR CURRENT_USER SERVER stats_b
+  OPTIONS (secret '0123456789abcdef0123456789abcdef');
+CREATE VIEW stats AS
+  SELECT server, appid, cgi_path, requests, retries, failures, bytes_received > 0 AS bytes,
+         store_hits, last_errcode, last_error_at IS NOT NULL AS failed_at,
+         stats_reset >= :'started'::timestamptz - interval '1 second' AS since_reset
+  FROM wxa_fdw_stats WHERE server::text LIKE 'stats\_%' ORDER BY 1, 3;
+
+-- one call of each kind: a code, a login, the quota of two APIs, a batch of three codes
+SELECT length(wxa_get_wxacode_unlimit('stats_a', 's1')) > 0 AS image;
+SELECT openid IS NOT NULL AS openid FROM wxa_code2session('stats_a', 'code_plain_31');
+SELECT count(*) AS paths FROM wxa_api_quota('stats_a', '/wxa/getwxacodeunlimit');
+SELECT count(image) AS images FROM wxa_create_qrcode_batch('stats_b', ARRAY['pages/a', 'pages/b', 'pages/c']);
+SELECT * FROM stats;
+
+-- failures: WeChat's errcode (not retried), a gateway error retried then answered, an
+-- element of a batch failing on its own, a transport failure after the retries
+\! python3 test/emulator/emuctl.py fault getwxacodeunlimit http status=502 times=1 >/dev/null
+SELECT length(wxa_get_wxacode_unlimit('stats_a', 's2')) > 0 AS image;
+\set VERBOSITY terse
+SELECT * FROM wxa_code2session('stats_a', 'not_a_code');
+\! python3 test/emulator/emuctl.py fault createwxaqrcode errcode errcode=45029 times=1 >/dev/null
+SELECT path, errcode FROM wxa_create_qrcode_batch('stats_b', ARRAY['pages/d', 'pages/e']) ORDER BY 1;
+\! python3 test/emulator/emuctl.py fault getwxacodeunlimit http status=500 times=-1 >/dev/null
+SELECT length(wxa_get_wxacode_unlimit('stats_a', 's3')) > 0 AS image;
+\set VERBOSITY default
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT * FROM stats;
+
+-- across backends: four at once, 25 codes each; the counts are the emulator's exactly
+\! python3 test/emulator/emuctl.py reset >/dev/null
+SELECT requests AS before FROM wxa_fdw_stats WHERE server = 'stats_a' AND cgi_path = '/wxa/getwxacodeunlimit' \gset
+\set ran `for i in 1 2 3 4; do psql -X -q -At -d contrib_regression -c "SELECT count(wxa_get_wxacode_unlimit('stats_a', 'p$i' || n)) FROM generate_series(1, 25) n" >/dev/null & done; wait; echo 4`
+\set sent `python3 test/emulator/emuctl.py count /wxa/getwxacodeunlimit`
+SELECT :sent AS received_by_wechat,
+       requests - :before AS counted
+FROM wxa_fdw_stats WHERE server = 'stats_a' AND cgi_path = '/wxa/getwxacodeunlimit';
+
+-- a role sees the rows of the servers it has USAGE on, and may not reset
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS wxa_stats_reader;
+RESET client_min_messages;
+CREATE ROLE wxa_stats_reader;
+GRANT USAGE ON FOREIGN SERVER stats_b TO wxa_stats_reader;
+GRANT SELECT ON stats TO wxa_stats_reader;
+SET ROLE wxa_stats_reader;
+SELECT DISTINCT server FROM wxa_fdw_stats ORDER BY 1;
+SELECT DISTINCT server FROM wxa_fdw_stats_entries() ORDER BY 1;
+SELECT wxa_fdw_stats_reset();
+RESET ROLE;
+SELECT has_function_privilege('public', 'wxa_fdw_stats_reset()', 'EXECUTE') AS public_may_reset,
+       has_table_privilege('public', 'wxa_fdw_stats', 'SELECT') AS public_may_read;
+DROP OWNED BY wxa_stats_reader;
+DROP ROLE wxa_stats_reader;
+
+-- a dropped server's rows are gone from the view; a reset empties it
+DROP SERVER stats_b CASCADE;
+SELECT DISTINCT server FROM stats;
+SELECT wxa_fdw_stats_reset();
+SELECT count(*) AS entries FROM wxa_fdw_stats;
+SELECT length(wxa_get_wxacode_unlimit('stats_a', 's4')) > 0 AS image;
+SELECT server, cgi_path, requests, stats_reset > :'started'::timestamptz AS reset_later FROM wxa_fdw_stats ORDER BY 2;
+
+-- the setting is fixed at server start
+SET wxa_fdw.stats_max = 200;
+DROP VIEW stats;
+DROP SERVER stats_a CASCADE;
