@@ -44,7 +44,7 @@ static const WxaErrcodeFacts errcodes[] = {
 	{40029, PARAMETER, false, false,
 	"The js_code is not a login code of this mini program: pass the code that wx.login() returned in the mini program of the server's appid, within 5 minutes.", NULL},
 	{40097, PARAMETER, false, false,
-	"Check the arguments against doc/functions.md: width 280 to 1280, env_version release, trial or develop, line_color components 0 to 255.", NULL},
+	"WeChat found an argument of the request invalid. For a code image, check the arguments against doc/functions.md (width 280 to 1280, env_version release, trial or develop, line_color components 0 to 255); for an analysis table, the period asked for.", NULL},
 	{40125, AUTHORIZATION, false, false,
 	"Check the secret in the user mapping (ALTER USER MAPPING ... OPTIONS (SET secret '...')).", NULL},
 	{40129, PARAMETER, false, false, scene_hint, NULL},
