@@ -108,6 +108,7 @@ struct WxaPeriodStore
 	HTAB	   *entries;
 	StoreSource *sources;
 	StoreBatch *batches;
+	dlist_head	clients;		/* WxaStoreClient still attached */
 	dlist_head	unpinned;		/* in memory, not pinned: oldest first */
 	Size		resident;		/* bytes of blocks in memory */
 	BufFile    *file;
@@ -145,7 +146,16 @@ static void
 store_cleanup(void *arg)
 {
 	WxaPeriodStore *store = arg;
+	dlist_mutable_iter iter;
 
+	/* clients that outlive the store (an abort deletes the contexts in any order) */
+	dlist_foreach_modify(iter, &store->clients)
+	{
+		WxaStoreClient *client = dlist_container(WxaStoreClient, store_node, iter.cur);
+
+		dlist_delete(&client->store_node);
+		client->store = NULL;
+	}
 	for (StoreBatch *b = store->batches; b; b = b->next)
 		if (b->batch)
 		{
@@ -216,6 +226,7 @@ wxa_store_of(EState *estate)
 	store->estate = estate;
 	store->nest_level = GetCurrentTransactionNestLevel();
 	dlist_init(&store->unpinned);
+	dlist_init(&store->clients);
 	ctl.keysize = sizeof(StoreKey);
 	ctl.entrysize = sizeof(WxaStoredPeriod);
 	ctl.hcxt = context;
@@ -272,6 +283,7 @@ wxa_store_client_init(WxaStoreClient *client, WxaPeriodStore *store, WxaConfig *
 	client->ep = ep;
 	client->persist = persist;
 	client->store = store;
+	dlist_push_tail(&store->clients, &client->store_node);
 	wxa_token_session_init(&client->tokens, config);
 }
 
@@ -280,6 +292,7 @@ wxa_store_client_done(WxaStoreClient *client)
 {
 	if (client->store == NULL)
 		return;
+	dlist_delete(&client->store_node);
 	for (StoreBatch *b = client->store->batches; b; b = b->next)
 		if (b->client == client)
 		{

@@ -21,6 +21,8 @@
 
 #include "wxa_fdw.h"
 
+#include "lib/ilist.h"
+
 typedef struct WxaPeriodStore WxaPeriodStore;
 typedef struct WxaStoredPeriod WxaStoredPeriod;
 typedef struct WxaStoredRows WxaStoredRows;
@@ -39,7 +41,13 @@ typedef struct WxaStoreClient
 	long		shared;			/* periods another consumer of the statement had already */
 	/* the store's: requests still in flight for this client */
 	int			inflight_batches;
+	/*
+	 * The store, until the client or the store ends, whichever comes first
+	 * (on an abort the statement's contexts go in any order): each detaches
+	 * from the other.
+	 */
 	WxaPeriodStore *store;
+	dlist_node	store_node;		/* in the store's list of clients */
 } WxaStoreClient;
 
 /* The statement's store (made on first use, freed with the statement). */

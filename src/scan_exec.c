@@ -467,6 +467,8 @@ wxaEndForeignScan(ForeignScanState *node)
 	if (state)
 	{
 		wxa_unpublished_notice(state);
+		/* the store lives on (a LIMIT ended this scan early): its rows may go to the file again */
+		release_rows(state);
 		MemoryContextDelete(state->context);
 	}
 	node->fdw_state = NULL;
