@@ -130,10 +130,7 @@ free_batch(StoreBatch *b)
 {
 	wxa_stats_datacube_batch(b->source->config, b->ep, b->batch);
 	if (b->client)
-	{
 		wxa_http_stats_add(&b->client->stats, wxa_batch_stats(b->batch));
-		b->client->inflight_batches--;
-	}
 	wxa_batch_free(b->batch);
 	b->batch = NULL;
 }
@@ -300,7 +297,6 @@ wxa_store_client_done(WxaStoreClient *client)
 				wxa_http_stats_add(&client->stats, wxa_batch_stats(b->batch));
 			b->client = NULL;
 		}
-	client->inflight_batches = 0;
 	client->store = NULL;
 }
 
@@ -616,8 +612,6 @@ wxa_store_request(WxaPeriodStore *store, WxaStoreClient *client, const WxaPeriod
 			e->persist_write = client->persist && wxa_persist_settled(client->config, &periods[i]);
 			fresh[nfresh++] = e;
 		}
-		else if (e->state != ENTRY_PENDING || e->request >= 0)
-			client->shared++;
 		if (entries)
 			entries[i] = e;
 	}
@@ -667,7 +661,6 @@ wxa_store_request(WxaPeriodStore *store, WxaStoreClient *client, const WxaPeriod
 	sb->ep = client->ep;
 	sb->next = store->batches;
 	store->batches = sb;
-	client->inflight_batches++;
 	for (int i = 0; i < nfresh; i++)
 	{
 		WxaStoredPeriod *e = fresh[i];
@@ -799,10 +792,4 @@ wxa_store_raise_unpublished(const WxaStoredPeriod *e, const char *table_name)
 					   WXA_PUBLISH_HOUR_BEIJING, e->source->config->server_name),
 			 errhint("WeChat publishes a day's data the next morning, Beijing time, usually after %d:00 and some days later; query it again after then.",
 					 WXA_PUBLISH_HOUR_BEIJING)));
-}
-
-const WxaPeriod *
-wxa_store_period(const WxaStoredPeriod *e)
-{
-	return &e->period;
 }

@@ -38,9 +38,6 @@ typedef struct WxaStoreClient
 	WxaHttpStats stats;			/* traffic of the requests it sent */
 	long		from_store;		/* periods it read from the database */
 	long		fetched;		/* periods it had fetched from WeChat */
-	long		shared;			/* periods another consumer of the statement had already */
-	/* the store's: requests still in flight for this client */
-	int			inflight_batches;
 	/*
 	 * The store, until the client or the store ends, whichever comes first
 	 * (on an abort the statement's contexts go in any order): each detaches
@@ -98,8 +95,5 @@ extern void wxa_store_unpin(WxaStoredPeriod *entry);
 extern int	wxa_stored_nrows(const WxaStoredRows *rows);
 /* A cell's text (UTF-8), or NULL. */
 extern const char *wxa_stored_cell(const WxaStoredRows *rows, int row, int col);
-
-/* The period of an entry. */
-extern const WxaPeriod *wxa_store_period(const WxaStoredPeriod *entry);
 
 #endif
