@@ -4,28 +4,28 @@
  * Without it, a join whose restriction on a wxa_fdw table comes only from the
  * outer side (JOIN t ON t.ref_date = o.day) is a nested loop over a
  * parameterized scan: one round trip per outer row. Here a set_join_pathlist
- * hook offers, next to that nested loop, a CustomScan with the same two
- * children. It reads the outer rows in batches into a tuplestore (memory
- * within work_mem, spilling to disk beyond), computes the periods each row's
- * values need, fetches the distinct ones not fetched yet in one concurrent
- * batch of requests, and then joins the batch's rows as the nested loop would:
- * the inner scan is restarted per outer row with that row's values and serves
- * its rows from the periods just fetched. Join quals, join types and outer row
- * order are the nested loop's, so the results are too.
+ * hook offers, next to that nested loop, a CustomScan over the outer side
+ * alone that reads the inner table itself, through a table reader of its own
+ * (table_reader.c) on the statement's period store. It reads the outer rows
+ * in batches into a tuplestore (memory within work_mem, spilling to disk
+ * beyond), computes the periods each row's values need, has the distinct ones
+ * the store lacks fetched in one concurrent batch of requests, and then joins
+ * the batch's rows as the nested loop would: per outer row, the reader
+ * returns the rows of that row's periods from the store. Join quals, join
+ * types and outer row order are the nested loop's, so the results are too.
  *
- * The inner scan's restriction values and the join clauses it checked move to
- * this node (wxa_plan_drive): they reference outer columns, which the scan
- * cannot see without a nested loop's parameters.
- *
- * The inner side may also be a partitioned table whose partitions are wxa_fdw
- * tables (one per app): an Append of their scans. The node then drives every
- * partition's scan, and sends each batch's requests of all of them before it
- * waits for any. Requests go through the backend's one request engine, like a
- * scan's, and are waited for the PostgreSQL way (wait.c).
+ * The plan holds what the reader needs (planned from the inner path's
+ * clauses, as the scan plans its own): the table, the restriction codes, the
+ * value expressions over outer columns, and the columns to read. The inner
+ * side may also be a partitioned table whose partitions are wxa_fdw tables
+ * (one per app): the node then has a reader per partition, and sends each
+ * batch's requests of all of them before it waits for any.
  */
 #include "postgres.h"
 
 #include "wxa_fdw.h"
+
+#include "access/table.h"
 
 #include "commands/explain.h"
 #if PG_VERSION_NUM >= 180000
@@ -43,12 +43,16 @@
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/ruleutils.h"
 #include "utils/selfuncs.h"
+#include "utils/rel.h"
 #include "utils/tuplestore.h"
+
+#include "table_reader.h"
 
 #define BATCHED_JOIN_NAME "WxaBatchedJoin"
 
@@ -67,33 +71,53 @@
 enum BatchedJoinPrivate
 {
 	PRIVATE_JOINTYPE,			/* Integer */
-	PRIVATE_CODES,				/* IntList: the restriction's codes (wxa_quals_encode) */
-	PRIVATE_COLUMNS				/* String per code: the inner column it restricts */
+	PRIVATE_CODES,				/* IntList: the first table's restriction codes (EXPLAIN) */
+	PRIVATE_COLUMNS,			/* String per code: the inner column it restricts */
+	PRIVATE_INNER_TABLE,		/* Integer: the inner relation's Oid (EXPLAIN) */
+	PRIVATE_PARTITIONED,		/* Integer: 1 when it is a partitioned table */
+	PRIVATE_TABLES				/* List per table read: enum TablePrivate */
+};
+
+/* one table read (the inner table, or each of its partitions) */
+enum TablePrivate
+{
+	TABLE_RELID,				/* Integer: its Oid */
+	TABLE_USERID,				/* Integer: whose user mapping (InvalidOid: the current user) */
+	TABLE_CODES,				/* IntList: its restriction (wxa_quals_encode) */
+	TABLE_APPID_EXCLUDES,		/* Integer: 1 when a condition on appid rules its server out */
+	TABLE_ATTNOS				/* IntList: its attribute for each inner column of the scan tuple */
 };
 
 /* custom_exprs of the plan: Lists, evaluated over the scan tuple (outer ++ inner) */
 enum BatchedJoinExprs
 {
-	EXPRS_VALUES,				/* per driven scan, its restriction values from outer columns */
+	EXPRS_VALUES,				/* per table, its restriction values from outer columns */
 	EXPRS_JOINQUAL,				/* decide whether an (outer, inner) pair matches */
 	EXPRS_OTHERQUAL				/* filter the joined rows (outer joins) */
 };
+
+/* A table the node reads, with the values of the current outer row. */
+typedef struct InnerTable
+{
+	WxaTableReader *reader;		/* NULL under plain EXPLAIN */
+	TupleTableSlot *slot;		/* a row of the table */
+	List	   *value_states;	/* ExprState * per value */
+	Datum	   *values;
+	bool	   *nulls;
+	int		   *attnos;			/* per inner column of the scan tuple */
+} InnerTable;
 
 typedef struct BatchedJoinState
 {
 	CustomScanState css;
 	JoinType	jointype;
 	PlanState  *outer;
-	PlanState  *inner;			/* the wxa_fdw scan, or an Append of them (a partitioned table) */
 	int			outer_natts;
 	int			inner_natts;
 
-	/* the wxa_fdw scans whose periods this node fetches, each with its values */
-	int			ndriven;
-	ForeignScanState **driven;
-	List	  **value_states;	/* ExprState * per value */
-	Datum	  **values;
-	bool	  **nulls;
+	int			ntables;
+	InnerTable *tables;
+	int			current_table;	/* the table the current outer row reads, -1 before the first */
 	ExprState  *joinqual;
 	ExprState  *otherqual;
 
@@ -273,6 +297,31 @@ is_append_of_our_scans(RelOptInfo *rel, Path *path)
 	return true;
 }
 
+static bool
+has_other_inner_var(Node *node, Index *relid)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varno == *relid && ((Var *) node)->varlevelsup == 0 &&
+			((Var *) node)->varattno <= 0;
+	return expression_tree_walker(node, has_other_inner_var, relid);
+}
+
+/* Do the join's clauses and the inner relation's target and quals read only its columns? */
+static bool
+reads_inner_columns_only(RelOptInfo *innerrel, List *restrictlist)
+{
+	ListCell   *lc;
+
+	if (has_other_inner_var((Node *) innerrel->reltarget->exprs, &innerrel->relid))
+		return false;
+	foreach(lc, list_concat_copy(restrictlist, innerrel->baserestrictinfo))
+		if (has_other_inner_var((Node *) lfirst_node(RestrictInfo, lc)->clause, &innerrel->relid))
+			return false;
+	return true;
+}
+
 /*
  * Offer the batched join next to the nested loop over each parameterized
  * wxa_fdw scan (or Append of them) whose parameters all come from the outer
@@ -300,9 +349,12 @@ add_batched_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outer
 	if (partitioned && !bms_is_empty(innerrel->lateral_relids))
 		return;
 	/* pseudoconstant clauses would need a gating Result this node does not build */
-	foreach(lc, extra->restrictlist)
+	foreach(lc, list_concat_copy(extra->restrictlist, innerrel->baserestrictinfo))
 		if (lfirst_node(RestrictInfo, lc)->pseudoconstant)
 			return;
+	/* the node reads the inner table's columns, not a whole row or a system column */
+	if (!reads_inner_columns_only(innerrel, extra->restrictlist))
+		return;
 
 	foreach(lc, innerrel->pathlist)
 	{
@@ -349,9 +401,11 @@ add_batched_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outer
 			inner_path->total_cost / BATCHING_GAIN +
 			(outer_path->rows + path->path.rows) * cpu_operator_cost;
 		path->path.pathkeys = outer_path->pathkeys;
-		path->custom_paths = lappend(list_make1(outer_path), inner_path);
-		path->custom_private = lappend(lappend(list_make1(makeInteger(jointype)),
-											   nest->joinrestrictinfo), enforced);
+		/* the inner side is read by this node itself: the inner path is planned here */
+		path->custom_paths = list_make1(outer_path);
+		path->custom_private = lappend(lappend(lappend(list_make1(makeInteger(jointype)),
+													   nest->joinrestrictinfo), enforced),
+									   inner_path);
 		path->methods = &path_methods;
 		add_path(joinrel, &path->path);
 	}
@@ -466,34 +520,113 @@ code_columns(List *codes)
 	return names;
 }
 
+typedef struct InnerVars
+{
+	Index		relid;
+	List	   *vars;			/* one per column */
+} InnerVars;
+
+/* Collect the Vars of the inner relation (columns: reads_inner_columns_only) in a node. */
+static bool
+collect_inner_vars(Node *node, InnerVars *inner)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) node;
+		ListCell   *lc;
+
+		if (var->varlevelsup != 0 || var->varno != inner->relid)
+			return false;
+		foreach(lc, inner->vars)
+			if (((Var *) lfirst(lc))->varattno == var->varattno)
+				return false;
+		inner->vars = lappend(inner->vars, var);
+		return false;
+	}
+	return expression_tree_walker(node, collect_inner_vars, inner);
+}
+
+static int
+compare_attnos(const ListCell *a, const ListCell *b)
+{
+	return ((Var *) lfirst(a))->varattno - ((Var *) lfirst(b))->varattno;
+}
+
 /*
- * Hand a wxa_fdw scan's restriction values over to this node: its clauses on
- * outer columns go to *joinquals (checked here), the rest stay. Returns the
- * value expressions; *codes gets their codes.
+ * The inner columns the scan tuple holds: those the join's output and quals
+ * read, in attribute order, as Vars of the inner relation without marks.
  */
 static List *
-drive_scan(PlannerInfo *root, ForeignScan *scan, Relids outer_relids, List **joinquals,
-		   List **codes)
+inner_columns(RelOptInfo *inner_rel, List *quals)
 {
-	List	   *inner_quals = NIL;
+	InnerVars	inner = {inner_rel->relid, NIL};
+	List	   *columns = NIL;
 	ListCell   *lc;
 
-	foreach(lc, scan->scan.plan.qual)
+	(void) collect_inner_vars((Node *) inner_rel->reltarget->exprs, &inner);
+	(void) collect_inner_vars((Node *) quals, &inner);
+	foreach(lc, inner.vars)
 	{
-		Node	   *qual = lfirst(lc);
-#if PG_VERSION_NUM >= 140000
-		Relids		varnos = pull_varnos(root, qual);
-#else
-		Relids		varnos = pull_varnos(qual);
-#endif
+		Var		   *var = copyObjectImpl(lfirst(lc));
 
-		if (bms_overlap(varnos, outer_relids))
-			*joinquals = lappend(*joinquals, qual);
-		else
-			inner_quals = lappend(inner_quals, qual);
+#if PG_VERSION_NUM >= 160000
+		var->varnullingrels = NULL;
+#endif
+		columns = lappend(columns, var);
 	}
-	scan->scan.plan.qual = inner_quals;
-	return wxa_plan_drive(scan, codes);
+	list_sort(columns, compare_attnos);
+	return columns;
+}
+
+/*
+ * Plan the reading of one table (the inner one, or a partition of it, with
+ * appinfo): its restriction from its own clauses and those its parameterized
+ * path enforced, as the scan would plan it. Returns its TablePrivate list and
+ * appends its value expressions to *values.
+ */
+static List *
+plan_table(PlannerInfo *root, RelOptInfo *rel, Path *path, AppendRelInfo *appinfo,
+		   List *columns, List **values)
+{
+	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
+	List	   *clauses = list_concat_copy(rel->baserestrictinfo, path->param_info->ppi_clauses);
+	List	   *exprs;
+	List	   *attnos = NIL;
+	bool		has_date;
+	List	   *codes = wxa_plan_restriction(rel, clauses, PATH_REQ_OUTER(path), &exprs, &has_date);
+	Oid			userid;
+	ListCell   *lc;
+
+	if (!has_date && !wxa_plan_appid_excludes(rel))
+		elog(ERROR, "%s: the parameterized path of \"%s\" has no date restriction",
+			 BATCHED_JOIN_NAME, get_rel_name(rte->relid));
+	foreach(lc, columns)
+	{
+		AttrNumber	attno = ((Var *) lfirst(lc))->varattno;
+
+		if (appinfo)
+		{
+			/* the partition's own column (its attribute numbers may differ) */
+			Var		   *child = list_nth(appinfo->translated_vars, attno - 1);
+
+			if (child == NULL || !IsA(child, Var))
+				elog(ERROR, "%s: column %d of the partitioned table is not a column of \"%s\"",
+					 BATCHED_JOIN_NAME, attno, get_rel_name(rte->relid));
+			attno = child->varattno;
+		}
+		attnos = lappend_int(attnos, attno);
+	}
+#if PG_VERSION_NUM >= 160000
+	userid = rel->userid;
+#else
+	userid = rte->checkAsUser;
+#endif
+	*values = lappend(*values, exprs);
+	return lappend(list_make4(makeInteger((int) rte->relid), makeInteger((int) userid), codes,
+							  makeInteger(wxa_plan_appid_excludes(rel) ? 1 : 0)),
+				   attnos);
 }
 
 static Plan *
@@ -502,14 +635,19 @@ plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 {
 	CustomScan *cscan = makeNode(CustomScan);
 	Plan	   *outer = linitial(custom_plans);
-	Plan	   *inner = lsecond(custom_plans);
-	Relids		outer_relids = ((Path *) linitial(best_path->custom_paths))->parent->relids;
 	JoinType	jointype = intVal(linitial(best_path->custom_private));
 	List	   *restrictinfos = lsecond(best_path->custom_private);
+	List	   *enforced = lthird(best_path->custom_private);
+	Path	   *inner_path = lfourth(best_path->custom_private);
+	RelOptInfo *inner_rel = inner_path->parent;
+	bool		partitioned = IsA(inner_path, AppendPath);
 	List	   *joinquals;
 	List	   *otherquals;
+	List	   *columns;
+	List	   *tables = NIL;
 	List	   *values = NIL;
-	List	   *codes = NIL;
+	List	   *scan_tlist;
+	ListCell   *lc;
 
 	if (IS_OUTER_JOIN(jointype))
 		extract_actual_join_clauses(restrictinfos, rel->relids, &joinquals, &otherquals);
@@ -518,46 +656,45 @@ plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 		joinquals = extract_actual_clauses(restrictinfos, false);
 		otherquals = NIL;
 	}
-	if (IsA(inner, ForeignScan))
-		values = list_make1(drive_scan(root, (ForeignScan *) inner, outer_relids, &joinquals,
-									   &codes));
-	else if (IsA(inner, Append) && !wxa_append_prunes((Append *) inner))
-	{
-		ListCell   *lc;
 
-		/* the partitions' clauses on outer columns, checked here once, as the parent's */
-		joinquals = list_concat(joinquals,
-								extract_actual_clauses(lthird(best_path->custom_private), false));
-		foreach(lc, ((Append *) inner)->appendplans)
-		{
-			List	   *partition_quals = NIL;
-			List	   *partition_codes;
+	/*
+	 * The clauses the parameterized scan would have checked (the nested loop
+	 * left them to it) and the inner table's own decide here whether an inner
+	 * row matches: for a partitioned table, as the parent's.
+	 */
+	joinquals = list_concat(joinquals,
+							extract_actual_clauses(partitioned ? enforced :
+												   inner_path->param_info->ppi_clauses, false));
+	joinquals = list_concat(joinquals, extract_actual_clauses(inner_rel->baserestrictinfo, false));
+	columns = inner_columns(inner_rel, list_concat_copy(joinquals, otherquals));
 
-			if (!IsA(lfirst(lc), ForeignScan))
-				elog(ERROR, "%s: a partition's plan is a %d, not a ForeignScan", BATCHED_JOIN_NAME,
-					 (int) nodeTag(lfirst(lc)));
-			values = lappend(values, drive_scan(root, lfirst(lc), outer_relids, &partition_quals,
-												&partition_codes));
-			/* every partition has the parent's restriction: EXPLAIN shows the first one's */
-			if (codes == NIL)
-				codes = partition_codes;
-		}
-	}
+	if (!partitioned)
+		tables = list_make1(plan_table(root, inner_rel, inner_path, NULL, columns, &values));
 	else
-		elog(ERROR, "%s: the inner plan is a %d, not a ForeignScan or an Append without run-time pruning",
-			 BATCHED_JOIN_NAME, (int) nodeTag(inner));
+		foreach(lc, ((AppendPath *) inner_path)->subpaths)
+		{
+			Path	   *subpath = lfirst(lc);
 
+			tables = lappend(tables, plan_table(root, subpath->parent, subpath,
+												root->append_rel_array[subpath->parent->relid],
+												columns, &values));
+		}
+
+	/* the scan tuple: the outer plan's columns, then the inner columns read */
+	scan_tlist = append_tlist(NIL, outer);
+	foreach(lc, columns)
+		scan_tlist = lappend(scan_tlist, makeTargetEntry((Expr *) lfirst(lc), list_length(scan_tlist) + 1,
+														 NULL, false));
 	cscan->scan.plan.targetlist = tlist;
 	cscan->scan.plan.qual = NIL;
 	cscan->scan.scanrelid = 0;
 	cscan->flags = best_path->flags;
 	cscan->custom_plans = custom_plans;
-	/* the scan tuple: the outer plan's columns, then the inner plan's */
-	cscan->custom_scan_tlist = append_tlist(append_tlist(NIL, outer), inner);
+	cscan->custom_scan_tlist = scan_tlist;
 #if PG_VERSION_NUM >= 160000
 	if (jointype == JOIN_LEFT)
 	{
-		NullingMarks marks = {((Path *) lsecond(best_path->custom_paths))->parent->relids, NIL};
+		NullingMarks marks = {inner_rel->relids, NIL};
 
 		(void) collect_marks((Node *) tlist, &marks);
 		(void) collect_marks((Node *) otherquals, &marks);
@@ -566,8 +703,16 @@ plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	}
 #endif
 	cscan->custom_exprs = lappend(lappend(list_make1(values), joinquals), otherquals);
-	cscan->custom_private = lappend(lappend(list_make1(makeInteger(jointype)), codes),
-									code_columns(codes));
+	{
+		List	   *codes = lthird(linitial(tables));
+
+		cscan->custom_private = lappend(lappend(lappend(lappend(lappend(list_make1(makeInteger(jointype)),
+																		codes),
+																code_columns(codes)),
+														makeInteger((int) planner_rt_fetch(inner_rel->relid, root)->relid)),
+												makeInteger(partitioned ? 1 : 0)),
+										tables);
+	}
 	cscan->methods = &scan_methods;
 	return &cscan->scan.plan;
 }
@@ -585,31 +730,51 @@ create_batched_join_state(CustomScan *cscan)
 	return (Node *) state;
 }
 
-/* The wxa_fdw scans of the inner plan: itself, or the partitions of its Append. */
+/* Open the reading of one table the plan names (not under plain EXPLAIN: nothing is read then). */
 static void
-find_driven_scans(BatchedJoinState *state, int nscans)
+begin_table(BatchedJoinState *state, InnerTable *table, List *private, List *value_exprs,
+			EState *estate, int eflags)
 {
-	PlanState  *inner = state->inner;
+	Oid			relid = (Oid) intVal(list_nth(private, TABLE_RELID));
+	List	   *attnos = list_nth(private, TABLE_ATTNOS);
+	int			nvalues = list_length(value_exprs);
+	Oid		   *types = palloc(sizeof(Oid) * (nvalues + 1));
+	Relation	rel;
+	bool	   *wanted;
+	ListCell   *lc;
+	int			i = 0;
 
-	state->ndriven = nscans;
-	state->driven = palloc0(sizeof(ForeignScanState *) * nscans);
-	if (IsA(inner, ForeignScanState) && nscans == 1)
-		state->driven[0] = (ForeignScanState *) inner;
-	else if (IsA(inner, AppendState) && ((AppendState *) inner)->as_nplans == nscans)
+	table->attnos = palloc(sizeof(int) * (list_length(attnos) + 1));
+	foreach(lc, attnos)
+		table->attnos[i++] = lfirst_int(lc);
+	i = 0;
+	foreach(lc, value_exprs)
 	{
-		for (int i = 0; i < nscans; i++)
-		{
-			PlanState  *partition = ((AppendState *) inner)->appendplans[i];
-
-			if (!IsA(partition, ForeignScanState))
-				elog(ERROR, "%s: a partition's plan state is not a ForeignScanState",
-					 BATCHED_JOIN_NAME);
-			state->driven[i] = (ForeignScanState *) partition;
-		}
+		table->value_states = lappend(table->value_states,
+									  ExecInitExpr(lfirst(lc), &state->css.ss.ps));
+		/* IN lists take their element type from the array itself (quals.c) */
+		types[i++] = exprType(lfirst(lc));
 	}
-	else
-		elog(ERROR, "%s: the inner plan state does not hold the %d scans planned",
-			 BATCHED_JOIN_NAME, nscans);
+	table->values = palloc0(sizeof(Datum) * (nvalues + 1));
+	table->nulls = palloc0(sizeof(bool) * (nvalues + 1));
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	/* locked already, as every relation of the plan's range table */
+	rel = table_open(relid, AccessShareLock);
+	wanted = palloc0(sizeof(bool) * RelationGetDescr(rel)->natts);
+	for (int c = 0; c < list_length(attnos); c++)
+		wanted[table->attnos[c] - 1] = true;
+	table->reader = wxa_reader_begin(estate, rel,
+									 (Oid) intVal(list_nth(private, TABLE_USERID)),
+									 list_nth(private, TABLE_CODES), types,
+									 intVal(list_nth(private, TABLE_APPID_EXCLUDES)) != 0,
+									 WXA_LAZY_NONE, wanted);
+	table->slot = ExecInitExtraTupleSlot(estate, CreateTupleDescCopy(RelationGetDescr(rel)),
+										 &TTSOpsVirtual);
+	table_close(rel, NoLock);
+	pfree(wanted);
+	pfree(types);
 }
 
 static void
@@ -617,33 +782,21 @@ begin_batched_join(CustomScanState *node, EState *estate, int eflags)
 {
 	BatchedJoinState *state = (BatchedJoinState *) node;
 	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	List	   *tables = list_nth(cscan->custom_private, PRIVATE_TABLES);
 	List	   *value_lists = list_nth(cscan->custom_exprs, EXPRS_VALUES);
-	ListCell   *lc;
 	int			k = 0;
 
 	state->jointype = intVal(list_nth(cscan->custom_private, PRIVATE_JOINTYPE));
 	state->outer = ExecInitNode(linitial(cscan->custom_plans), estate, eflags);
-	state->inner = ExecInitNode(lsecond(cscan->custom_plans), estate, eflags);
-	node->custom_ps = lappend(list_make1(state->outer), state->inner);
+	node->custom_ps = list_make1(state->outer);
 	state->outer_natts = list_length(((Plan *) linitial(cscan->custom_plans))->targetlist);
-	state->inner_natts = list_length(((Plan *) lsecond(cscan->custom_plans))->targetlist);
-	find_driven_scans(state, list_length(value_lists));
+	state->inner_natts = list_length(cscan->custom_scan_tlist) - state->outer_natts;
 
-	state->value_states = palloc0(sizeof(List *) * state->ndriven);
-	state->values = palloc0(sizeof(Datum *) * state->ndriven);
-	state->nulls = palloc0(sizeof(bool *) * state->ndriven);
-	foreach(lc, value_lists)
-	{
-		ListCell   *v;
-		int			n = list_length(lfirst(lc));
-
-		foreach(v, (List *) lfirst(lc))
-			state->value_states[k] = lappend(state->value_states[k],
-											 ExecInitExpr(lfirst(v), &node->ss.ps));
-		state->values[k] = palloc0(sizeof(Datum) * (n + 1));
-		state->nulls[k] = palloc0(sizeof(bool) * (n + 1));
-		k++;
-	}
+	state->ntables = list_length(tables);
+	state->tables = palloc0(sizeof(InnerTable) * state->ntables);
+	for (k = 0; k < state->ntables; k++)
+		begin_table(state, &state->tables[k], list_nth(tables, k), list_nth(value_lists, k),
+					estate, eflags);
 	state->joinqual = ExecInitQual(list_nth(cscan->custom_exprs, EXPRS_JOINQUAL), &node->ss.ps);
 	state->otherqual = ExecInitQual(list_nth(cscan->custom_exprs, EXPRS_OTHERQUAL), &node->ss.ps);
 
@@ -651,11 +804,12 @@ begin_batched_join(CustomScanState *node, EState *estate, int eflags)
 												 &TTSOpsMinimalTuple);
 	state->batch_target = FIRST_BATCH_ROWS;
 	state->need_outer = true;
+	state->current_table = -1;
 }
 
-/* The scan tuple with the outer row's columns and the inner's (or nulls). */
+/* The scan tuple with the outer row's columns and a row of a table read (or nulls). */
 static void
-fill_scan_tuple(BatchedJoinState *state, TupleTableSlot *outer, TupleTableSlot *inner)
+fill_scan_tuple(BatchedJoinState *state, TupleTableSlot *outer, InnerTable *table)
 {
 	TupleTableSlot *scan = state->css.ss.ss_ScanTupleSlot;
 
@@ -663,63 +817,51 @@ fill_scan_tuple(BatchedJoinState *state, TupleTableSlot *outer, TupleTableSlot *
 	slot_getallattrs(outer);
 	memcpy(scan->tts_values, outer->tts_values, sizeof(Datum) * state->outer_natts);
 	memcpy(scan->tts_isnull, outer->tts_isnull, sizeof(bool) * state->outer_natts);
-	if (inner)
+	for (int i = 0; i < state->inner_natts; i++)
 	{
-		slot_getallattrs(inner);
-		memcpy(scan->tts_values + state->outer_natts, inner->tts_values,
-			   sizeof(Datum) * state->inner_natts);
-		memcpy(scan->tts_isnull + state->outer_natts, inner->tts_isnull,
-			   sizeof(bool) * state->inner_natts);
-	}
-	else
-	{
-		memset(scan->tts_values + state->outer_natts, 0, sizeof(Datum) * state->inner_natts);
-		memset(scan->tts_isnull + state->outer_natts, true, sizeof(bool) * state->inner_natts);
+		int			attno = table ? table->attnos[i] : 0;
+
+		scan->tts_values[state->outer_natts + i] = attno ? table->slot->tts_values[attno - 1] : (Datum) 0;
+		scan->tts_isnull[state->outer_natts + i] = attno ? table->slot->tts_isnull[attno - 1] : true;
 	}
 	ExecStoreVirtualTuple(scan);
 	state->css.ss.ps.ps_ExprContext->ecxt_scantuple = scan;
 }
 
 /*
- * The driven scans' restriction values for this outer row, evaluated in the
- * per-tuple memory (an array built per row, a cast from text), which the
- * caller resets before the next row: memory stays flat over any number of
- * outer rows.
+ * A table's restriction values for this outer row, evaluated in the per-tuple
+ * memory (an array built per row, a cast from text), which the caller resets
+ * before the next row: memory stays flat over any number of outer rows.
  */
 static void
-evaluate_values(BatchedJoinState *state, TupleTableSlot *outer)
+evaluate_values(BatchedJoinState *state, TupleTableSlot *outer, InnerTable *table)
 {
 	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
+	ListCell   *lc;
+	int			i = 0;
 
 	fill_scan_tuple(state, outer, NULL);
-	for (int k = 0; k < state->ndriven; k++)
+	foreach(lc, table->value_states)
 	{
-		ListCell   *lc;
-		int			i = 0;
-
-		foreach(lc, state->value_states[k])
-		{
-			state->values[k][i] = ExecEvalExprSwitchContext(lfirst(lc), econtext,
-															&state->nulls[k][i]);
-			i++;
-		}
+		table->values[i] = ExecEvalExprSwitchContext(lfirst(lc), econtext, &table->nulls[i]);
+		i++;
 	}
 }
 
-/* Periods collected for the next fetch, over the driven scans. */
+/* Periods collected for the next fetch, over the tables read. */
 static int
 collected_periods(BatchedJoinState *state)
 {
 	int			n = 0;
 
-	for (int k = 0; k < state->ndriven; k++)
-		n += wxa_scan_collected(state->driven[k]);
+	for (int k = 0; k < state->ntables; k++)
+		n += wxa_reader_collected(state->tables[k].reader);
 	return n;
 }
 
 /*
- * Read the next batch of outer rows and fetch the periods they need that are
- * not fetched yet, all together. Returns false when the outer side is done.
+ * Read the next batch of outer rows and fetch the periods they need that the
+ * store lacks, all together. Returns false when the outer side is done.
  */
 static bool
 next_batch(BatchedJoinState *state)
@@ -743,20 +885,23 @@ next_batch(BatchedJoinState *state)
 			break;
 		}
 		tuplestore_puttupleslot(state->batch, slot);
-		ResetExprContext(econtext);
-		evaluate_values(state, slot);
-		for (int k = 0; k < state->ndriven; k++)
-			wxa_scan_collect(state->driven[k], state->values[k], state->nulls[k]);
+		for (int k = 0; k < state->ntables; k++)
+		{
+			ResetExprContext(econtext);
+			evaluate_values(state, slot, &state->tables[k]);
+			wxa_reader_collect(state->tables[k].reader, state->tables[k].values,
+							   state->tables[k].nulls);
+		}
 		rows++;
 		CHECK_FOR_INTERRUPTS();
 	}
 	if (rows == 0)
 		return false;
-	/* every scan's requests are sent before any is waited for */
-	for (int k = 0; k < state->ndriven; k++)
-		state->periods += wxa_scan_send_collected(state->driven[k]);
-	for (int k = 0; k < state->ndriven; k++)
-		wxa_scan_receive_collected(state->driven[k]);
+	/* every table's requests are sent before any is waited for */
+	for (int k = 0; k < state->ntables; k++)
+		state->periods += wxa_reader_send_collected(state->tables[k].reader);
+	for (int k = 0; k < state->ntables; k++)
+		wxa_reader_receive_collected(state->tables[k].reader);
 	state->batches++;
 	if (state->batch_target < LAST_BATCH_ROWS)
 		state->batch_target *= 2;
@@ -777,6 +922,46 @@ project_if(BatchedJoinState *state)
 	return ExecProject(state->css.ss.ps.ps_ProjInfo);
 }
 
+/* Start reading table k for the current outer row, with the row's values for it. */
+static void
+start_table(BatchedJoinState *state, int k)
+{
+	InnerTable *table = &state->tables[k];
+
+	ResetExprContext(state->css.ss.ps.ps_ExprContext);
+	evaluate_values(state, state->outer_slot, table);
+	wxa_reader_start(table->reader, table->values, table->nulls);
+}
+
+/*
+ * The next row of the tables read for the current outer row, in its table's
+ * slot (per-tuple memory): that table, or NULL when they are done. The rows
+ * come from the periods of the batch, fetched already.
+ */
+static InnerTable *
+next_inner_row(BatchedJoinState *state)
+{
+	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
+
+	if (state->current_table < 0)
+		start_table(state, state->current_table = 0);
+	while (state->current_table < state->ntables)
+	{
+		InnerTable *table = &state->tables[state->current_table];
+		MemoryContext old;
+
+		ResetExprContext(econtext);
+		old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+		(void) wxa_reader_next(table->reader, table->slot, true);
+		MemoryContextSwitchTo(old);
+		if (!TupIsNull(table->slot))
+			return table;
+		if (++state->current_table < state->ntables)
+			start_table(state, state->current_table);
+	}
+	return NULL;
+}
+
 static TupleTableSlot *
 exec_batched_join(CustomScanState *node)
 {
@@ -785,7 +970,7 @@ exec_batched_join(CustomScanState *node)
 
 	for (;;)
 	{
-		TupleTableSlot *inner_slot;
+		InnerTable *table;
 		TupleTableSlot *result;
 
 		CHECK_FOR_INTERRUPTS();
@@ -798,24 +983,20 @@ exec_batched_join(CustomScanState *node)
 				if (!next_batch(state))
 					return NULL;
 			}
-			ResetExprContext(econtext);
-			evaluate_values(state, state->outer_slot);
-			for (int k = 0; k < state->ndriven; k++)
-				wxa_scan_drive(state->driven[k], state->values[k], state->nulls[k]);
-			/* the scans start again from the rows of the periods fetched */
-			ExecReScan(state->inner);
+			state->current_table = -1;
 			state->need_outer = false;
 			state->matched = false;
 		}
 
-		inner_slot = ExecProcNode(state->inner);
-		if (TupIsNull(inner_slot))
+		table = next_inner_row(state);
+		if (table == NULL)
 		{
 			state->need_outer = true;
 			/* no inner row matched: LEFT and ANTI keep the outer row, with nulls */
 			if (!state->matched &&
 				(state->jointype == JOIN_LEFT || state->jointype == JOIN_ANTI))
 			{
+				ResetExprContext(econtext);
 				fill_scan_tuple(state, state->outer_slot, NULL);
 				if ((result = project_if(state)) != NULL)
 					return result;
@@ -823,8 +1004,7 @@ exec_batched_join(CustomScanState *node)
 			continue;
 		}
 
-		ResetExprContext(econtext);
-		fill_scan_tuple(state, state->outer_slot, inner_slot);
+		fill_scan_tuple(state, state->outer_slot, table);
 		if (state->joinqual != NULL && !ExecQual(state->joinqual, econtext))
 			continue;
 		state->matched = true;
@@ -851,7 +1031,12 @@ end_batched_join(CustomScanState *node)
 	state->batch = NULL;
 	ExecDropSingleTupleTableSlot(state->outer_slot);
 	ExecEndNode(state->outer);
-	ExecEndNode(state->inner);
+	for (int k = 0; k < state->ntables; k++)
+	{
+		if (state->tables[k].reader)
+			wxa_reader_end(state->tables[k].reader);
+		state->tables[k].reader = NULL;
+	}
 }
 
 static void
@@ -859,7 +1044,7 @@ rescan_batched_join(CustomScanState *node)
 {
 	BatchedJoinState *state = (BatchedJoinState *) node;
 
-	/* the outer side starts again; periods fetched stay with the inner scan */
+	/* the outer side starts again; periods fetched stay in the statement's store */
 	if (node->ss.ps.chgParam != NULL)
 		UpdateChangedParamSet(state->outer, node->ss.ps.chgParam);
 	if (state->outer->chgParam == NULL)
@@ -869,6 +1054,7 @@ rescan_batched_join(CustomScanState *node)
 	ExecClearTuple(state->outer_slot);
 	state->outer_done = false;
 	state->need_outer = true;
+	state->current_table = -1;
 	state->batch_target = FIRST_BATCH_ROWS;
 }
 
@@ -927,6 +1113,10 @@ explain_batched_join(CustomScanState *node, List *ancestors, ExplainState *es)
 	int			pos = 0;
 	int			value = 0;
 	List	   *joinqual = list_nth(cscan->custom_exprs, EXPRS_JOINQUAL);
+	List	   *tables = list_nth(cscan->custom_private, PRIVATE_TABLES);
+	Oid			inner_table = (Oid) intVal(list_nth(cscan->custom_private, PRIVATE_INNER_TABLE));
+	WxaTableReader **readers = palloc0(sizeof(WxaTableReader *) * (list_length(tables) + 1));
+	char		api[160];
 	const char *jointype;
 
 	switch (state->jointype)
@@ -946,7 +1136,16 @@ explain_batched_join(CustomScanState *node, List *ancestors, ExplainState *es)
 	}
 	ExplainPropertyText("Join Type", jointype, es);
 	initStringInfo(&buf);
-	/* the first driven scan's values: a partitioned table's partitions all have the same */
+	appendStringInfo(&buf, "%s.%s", quote_identifier(get_namespace_name(get_rel_namespace(inner_table))),
+					 quote_identifier(get_rel_name(inner_table)));
+	if (intVal(list_nth(cscan->custom_private, PRIVATE_PARTITIONED)))
+		appendStringInfo(&buf, " (%d partitions read)", list_length(tables));
+	ExplainPropertyText("Inner Table", buf.data, es);
+	snprintf(api, sizeof(api), "datacube/%s",
+			 wxa_table_endpoint((Oid) intVal(list_nth(linitial(tables), TABLE_RELID)))->api);
+	ExplainPropertyText("WeChat API", api, es);
+	resetStringInfo(&buf);
+	/* the first table's values: a partitioned table's partitions all have the same */
 	describe_values(&buf, cscan, codes, columns,
 					linitial(list_nth(cscan->custom_exprs, EXPRS_VALUES)),
 					&pos, &value, list_length(codes), context);
@@ -964,6 +1163,9 @@ explain_batched_join(CustomScanState *node, List *ancestors, ExplainState *es)
 	{
 		ExplainPropertyInteger("Outer Batches", NULL, state->batches, es);
 		ExplainPropertyInteger("Periods Fetched", NULL, state->periods, es);
+		for (int k = 0; k < state->ntables; k++)
+			readers[k] = state->tables[k].reader;
+		wxa_explain_traffic(readers, state->ntables, NULL, es);
 	}
 }
 

@@ -23,6 +23,7 @@
 
 #include "core/wxa_response.h"
 #include "period_store.h"
+#include "table_reader.h"
 
 /*
  * Cost of one API round trip, relative to seq_page_cost = 1. A round trip
@@ -63,21 +64,14 @@ enum FdwScanPrivateIndex
 	FdwScanPrivateRequests,		/* String: EXPLAIN's "Requests", "" when known only at run time */
 	FdwScanPrivateFirstBody,	/* String: EXPLAIN VERBOSE's first request body, or "" */
 	FdwScanPrivateAppidExcludes,	/* Integer: 1 when a condition on appid excludes the server */
-	FdwScanPrivateLazy,			/* Integer: WxaLazyOrder */
-	FdwScanPrivateDriven		/* present when a batched join supplies the values (wxa_plan_drive) */
+	FdwScanPrivateLazy			/* Integer: WxaLazyOrder */
 };
 
-/* The order of a lazy newest-first scan (scan_lazy.c), or none. */
-typedef enum WxaLazyOrder
-{
-	WXA_LAZY_NONE,				/* no LIMIT stops the scan: it needs a date restriction */
-	WXA_LAZY_BY_LAST,			/* newest last day first (ref_date DESC but for the portrait) */
-	WXA_LAZY_BY_FIRST			/* the portrait by first day: ref_date DESC */
-} WxaLazyOrder;
 
 /* baserel->fdw_private while planning */
 typedef struct WxaPlanInfo
 {
+	Oid			foreigntableid;
 	const WxaEndpoint *ep;
 	List	   *quals;			/* WxaQual * from baserestrictinfo */
 	double		requests;		/* estimated; INFINITY when the quals give no lower bound */
@@ -88,90 +82,6 @@ typedef struct WxaPlanInfo
 	List	   *lazy_pathkeys;	/* the order a scan without dates gives the query */
 } WxaPlanInfo;
 
-typedef struct ScanPeriod
-{
-	WxaPeriod	period;			/* first: describe_requests() reads it */
-	WxaStoredPeriod *entry;		/* the store's, once asked for */
-} ScanPeriod;
-
-typedef struct WxaScanState
-{
-	MemoryContext context;		/* lives as long as the scan; its reset frees curl/cJSON memory */
-	MemoryContextCallback cleanup;
-	const WxaEndpoint *ep;
-	WxaConfig  *config;
-	char	   *table_name;
-
-	/* columns */
-	int			natts;
-	int		   *att_column;		/* catalog column per attribute, -1 for dropped */
-	FmgrInfo   *in_functions;
-	Oid		   *typioparams;
-	int32	   *typmods;
-	char	  **type_names;		/* declared column types, for errors (no catalog lookups then) */
-
-	/* restriction */
-	List	   *qual_codes;
-	List	   *qual_states;	/* ExprState * */
-	Oid		   *qual_types;
-	bool		has_exec_params;
-	bool		appid_excludes;
-	bool		would_wait;		/* async: the last fetch stopped where it would have waited */
-	bool		driven;			/* values come from wxa_scan_drive(), not qual_states */
-	Datum	   *driven_values;
-	bool	   *driven_nulls;
-	double		async_wait_started;	/* async: when the Append began a wait for it, else 0 */
-
-	/* the current execution */
-	MemoryContext plan_context; /* restriction values, reset at each (re)scan */
-	MemoryContext scratch_context;	/* planning's allocations, reset at each planning */
-	WxaPeriod  *period_buffer;	/* max_requests entries, for the planner */
-	bool		started;
-	ScanPeriod *periods;
-	int			nperiods;
-	long		planned;		/* periods matching, even beyond max_requests */
-	WxaPlanNone no_requests_why;	/* why none, for EXPLAIN ANALYZE */
-	int			current;
-	WxaStoredPeriod *pinned;	/* the current period's entry, its rows pinned */
-	const WxaStoredRows *rows;	/* its rows */
-	int			row;
-
-	/* the statement's periods, and this scan as one of their consumers */
-	WxaPeriodStore *store;
-	WxaStoreClient client;
-
-	/* periods of the whole query: max_requests bounds them */
-	long		requested;
-	/* periods collected for a batched join's next fetch */
-	HTAB	   *collected;
-	WxaPeriod  *collected_periods;
-	int			ncollected;
-	int			collected_size;
-	WxaStoredPeriod **collected_entries;	/* their entries, until received */
-
-	/* the lazy newest-first scan (scan_lazy.c) */
-	WxaLazyOrder lazy_order;	/* the plan's */
-	bool		lazy;			/* this (re)scan walks */
-	bool		lazy_done;
-	WxaWalk		walk;
-	WxaRestriction *walk_restriction;	/* its parts malloc'd: wxa_lazy_free() */
-	int			lazy_empty_run; /* periods in a row without rows */
-
-	/* unpublished periods (unpublished.c) */
-	HTAB	   *selected;		/* periods an equality selected, of any outer row */
-	WxaPeriod  *left_out;		/* for the NOTICE */
-	int			nleft_out;
-	int			left_out_size;
-	bool		has_pending;	/* a period left out in this (re)scan: the oldest */
-	WxaPeriod	pending;
-	bool		has_published;	/* the newest published period of this (re)scan */
-	wxa_day		newest_published;
-
-	/* for EXPLAIN ANALYZE: the Append's waits (scan_async.c) */
-	WxaHttpStats totals;
-	int			attnum_for_error;
-	const char *value_for_error;
-} WxaScanState;
 
 /* scan_plan.c */
 extern void wxaGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid);
@@ -189,6 +99,7 @@ extern void wxaBeginForeignScan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *wxaIterateForeignScan(ForeignScanState *node);
 extern void wxaReScanForeignScan(ForeignScanState *node);
 extern void wxaEndForeignScan(ForeignScanState *node);
+/* table_reader.c */
 extern void wxa_describe_period(const WxaPeriod *p, char *buf, size_t size);
 
 /* scan_explain.c */
@@ -207,22 +118,22 @@ extern WxaLazyOrder wxa_lazy_order(PlannerInfo *root, RelOptInfo *baserel, const
 								   List **pathkeys);
 extern double wxa_lazy_requests(PlannerInfo *root, const WxaEndpoint *ep, const WxaConfig *config);
 
-extern bool wxa_lazy_start(WxaScanState *state, Datum *values, bool *nulls);
-extern bool wxa_lazy_next_wave(WxaScanState *state);
-extern void wxa_lazy_saw(WxaScanState *state, int nrows);
-extern void wxa_lazy_free(WxaScanState *state);
+extern bool wxa_lazy_start(WxaTableReader *state, Datum *values, bool *nulls);
+extern bool wxa_lazy_next_wave(WxaTableReader *state);
+extern void wxa_lazy_saw(WxaTableReader *state, int nrows);
+extern void wxa_lazy_free(WxaTableReader *state);
 
 /* unpublished.c */
 extern void wxa_unpublished_init(void);
 extern bool wxa_unpublished_error(const WxaError *err);
 extern bool wxa_empty_answer_unpublished(const WxaPeriod *p);
-extern void wxa_unpublished_note_selected(WxaScanState *state, Datum *values, bool *nulls,
+extern void wxa_unpublished_note_selected(WxaTableReader *state, Datum *values, bool *nulls,
 										  const WxaPeriod *periods, int n, size_t stride);
-extern bool wxa_unpublished_leave_out(WxaScanState *state, const WxaPeriod *p,
+extern bool wxa_unpublished_leave_out(WxaTableReader *state, const WxaPeriod *p,
 									  const WxaPeriod *all, int n, size_t stride);
-extern void wxa_unpublished_published(WxaScanState *state, const WxaPeriod *p);
-extern void wxa_unpublished_begin(WxaScanState *state);
-extern void wxa_unpublished_notice(WxaScanState *state);
+extern void wxa_unpublished_published(WxaTableReader *state, const WxaPeriod *p);
+extern void wxa_unpublished_begin(WxaTableReader *state);
+extern void wxa_unpublished_notice(WxaTableReader *state);
 
 #ifdef WXA_HAVE_ASYNC_FDW
 /* scan_async.c */

@@ -36,7 +36,7 @@ wxaIsForeignPathAsyncCapable(ForeignPath *path)
 static void
 produce_async(AsyncRequest *areq)
 {
-	WxaScanState *state = ((ForeignScanState *) areq->requestee)->fdw_state;
+	WxaTableReader *state = ((ForeignScanState *) areq->requestee)->fdw_state;
 	TupleTableSlot *result = areq->requestee->ExecProcNodeReal(areq->requestee);
 
 	if (!TupIsNull(result))
@@ -106,7 +106,7 @@ wxaForeignAsyncConfigureWait(AsyncRequest *areq)
 		return;
 	}
 	/* a wait that ended without a notification (the Append only polled) is not counted */
-	((WxaScanState *) ((ForeignScanState *) areq->requestee)->fdw_state)->async_wait_started =
+	((WxaTableReader *) ((ForeignScanState *) areq->requestee)->fdw_state)->async_wait_started =
 		wxa_monotonic_ms();
 	if (holds_fd)
 		AddWaitEventToSet(append->as_eventset, WL_SOCKET_READABLE,
@@ -128,7 +128,7 @@ count_append_wait(AsyncRequest *areq)
 	while ((i = bms_next_member(append->as_asyncplans, i)) >= 0)
 	{
 		AsyncRequest *other = append->as_asyncrequests[i];
-		WxaScanState *state;
+		WxaTableReader *state;
 
 		/* the Append clears the notified request's callback_pending first */
 		if ((other != areq && !other->callback_pending) || !is_our_request(other))

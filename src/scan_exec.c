@@ -1,22 +1,16 @@
 /*
- * scan_exec.c — executing a scan of a wxa_fdw foreign table.
- *
- * Evaluates the restriction values, plans the periods (core/wxa_period.c),
- * sends one request per period through the request engine and streams rows
- * in period order as responses arrive. Parsed periods are kept for the rest
- * of the scan so that a rescan (nested loop) never fetches the same period
- * twice. A batched join (batched_join.c) collects the periods of many outer
- * rows and has them fetched together (wxa_scan_collect and the functions
- * after it).
+ * scan_exec.c — executing a scan of a wxa_fdw foreign table: the
+ * ForeignScan's callbacks. Each (re)scan evaluates the restriction values and
+ * hands them to the scan's table reader (table_reader.c), which plans the
+ * periods, asks the statement's period store for them and returns their rows;
+ * a rescan (nested loop) reads periods already fetched from the store.
  */
 #include "postgres.h"
 
 #include "wxa_fdw.h"
 #include "scan.h"
-#include "store_persist.h"
 
 #include "executor/executor.h"
-#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/builtins.h"
@@ -29,19 +23,6 @@
 #include "core/wxa_response.h"
 
 
-/*
- * The scan context's reset callback: the scan's periods are the store's, and
- * its requests in flight no longer the scan's traffic.
- */
-static void
-end_client(void *arg)
-{
-	WxaScanState *state = arg;
-
-	wxa_store_client_done(&state->client);
-	wxa_lazy_free(state);
-}
-
 static bool
 contains_exec_param(Node *node, void *context)
 {
@@ -52,94 +33,12 @@ contains_exec_param(Node *node, void *context)
 	return expression_tree_walker(node, contains_exec_param, context);
 }
 
-void
-wxa_describe_period(const WxaPeriod *p, char *buf, size_t size)
-{
-	char		first[11],
-				last[11];
-
-	wxa_day_format_iso(p->first, first);
-	wxa_day_format_iso(p->last, last);
-	if (p->first == p->last)
-		snprintf(buf, size, "%s", first);
-	else
-		snprintf(buf, size, "%s .. %s", first, last);
-}
-
-/* plan_periods_for's work, in its scratch context. */
+/* Evaluate the restriction values and start the reader with them, once per (re)scan. */
 static void
-plan_periods_in(WxaScanState *state, Datum *values, bool *nulls)
+start_scan(ForeignScanState *node)
 {
-	WxaPeriod  *periods = state->period_buffer;
-	WxaPlanStatus status;
-	int			i;
-
-	if (!wxa_plan_from_values(state->ep, state->config, state->qual_codes, values, nulls,
-						  state->qual_types, periods, &state->planned, &status))
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-
-	/* no (lower) date bound, but a LIMIT over the scan: newest first, in waves */
-	if ((status == WXA_PLAN_NO_LOWER_BOUND || status == WXA_PLAN_UNRESTRICTED) &&
-		wxa_lazy_start(state, values, nulls))
-		return;
-	if (status == WXA_PLAN_NO_LOWER_BOUND)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("the date restriction on foreign table \"%s\" has no lower bound",
-						state->table_name),
-				 errhint("Add a condition such as %s.", wxa_example_where(state->ep))));
-	if (status == WXA_PLAN_UNRESTRICTED)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("a scan of foreign table \"%s\" needs a restriction on ref_date",
-						state->table_name),
-				 errhint("Add a condition such as %s.", wxa_example_where(state->ep))));
-	if (status == WXA_PLAN_TOO_MANY)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("a scan of foreign table \"%s\" would send %ld API requests, more than max_requests (%d)",
-						state->table_name, state->planned, state->config->max_requests),
-				 errdetail("Nothing was sent."),
-				 errhint("Narrow the date range, or raise the limit: ALTER SERVER %s OPTIONS (SET max_requests '%ld') (ADD if it is not set yet).",
-						 quote_identifier(state->config->server_name), state->planned)));
-
-	state->nperiods = status == WXA_PLAN_OK ? (int) state->planned : 0;
-	state->no_requests_why = status == WXA_PLAN_OK && state->planned == 0 ?
-		wxa_no_requests_why(state->ep, state->config, state->qual_codes, values, nulls,
-							state->qual_types) : WXA_NONE_NOT_NONE;
-	if (state->periods == NULL)
-		state->periods = MemoryContextAlloc(state->context,
-											sizeof(ScanPeriod) * state->config->max_requests);
-	for (i = 0; i < state->nperiods; i++)
-	{
-		state->periods[i].period = periods[i];
-		state->periods[i].entry = NULL;
-	}
-	wxa_unpublished_note_selected(state, values, nulls, periods, state->nperiods, sizeof(WxaPeriod));
-}
-
-/*
- * Plan the periods for these restriction values; raise when the plan cannot
- * run. A batched join comes here for every outer row: what planning allocates
- * on the way (an IN list's elements, the restriction) goes to a context reset
- * at each call, so memory stays flat over any number of rows; what must stay
- * is allocated in the scan's context explicitly.
- */
-static void
-plan_periods_for(WxaScanState *state, Datum *values, bool *nulls)
-{
-	MemoryContext old;
-
-	MemoryContextReset(state->scratch_context);
-	old = MemoryContextSwitchTo(state->scratch_context);
-	plan_periods_in(state, values, nulls);
-	MemoryContextSwitchTo(old);
-}
-
-/* Evaluate the restriction values (or take a batched join's) and plan the periods. */
-static void
-plan_periods(WxaScanState *state, ExprContext *econtext)
-{
+	WxaTableReader *state = node->fdw_state;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 	int			n = list_length(state->qual_states);
 	Datum	   *values;
 	bool	   *nulls;
@@ -147,11 +46,8 @@ plan_periods(WxaScanState *state, ExprContext *econtext)
 	int			i = 0;
 	MemoryContext old;
 
-	if (state->driven)
-	{
-		plan_periods_for(state, state->driven_values, state->driven_nulls);
+	if (state->started)
 		return;
-	}
 	/* evaluated anew at every rescan: in a context of its own, so rescans do not accumulate */
 	MemoryContextReset(state->plan_context);
 	old = MemoryContextSwitchTo(state->plan_context);
@@ -159,82 +55,8 @@ plan_periods(WxaScanState *state, ExprContext *econtext)
 	nulls = palloc(sizeof(bool) * (n + 1));
 	foreach(lc, state->qual_states)
 		values[i] = ExecEvalExpr((ExprState *) lfirst(lc), econtext, &nulls[i]), i++;
-	plan_periods_for(state, values, nulls);
 	MemoryContextSwitchTo(old);
-}
-
-/*
- * max_requests bounds the periods of one query, whatever the rescans and
- * batches: checked before more are sent.
- */
-static void
-check_query_requests(WxaScanState *state, int more)
-{
-	if (more > 0 && state->requested + more > state->config->max_requests)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("a query on foreign table \"%s\" would send more than max_requests (%d) API requests",
-						state->table_name, state->config->max_requests),
-				 errdetail("%ld requests were sent already and %d more are needed.",
-						   state->requested, more),
-				 errhint("Narrow the join's outer side, or raise the limit: ALTER SERVER %s OPTIONS (SET max_requests '%ld') (ADD if it is not set yet).",
-						 quote_identifier(state->config->server_name),
-						 state->requested + more)));
-	state->requested += more;
-}
-
-static void
-check_requests(void *arg, int more)
-{
-	check_query_requests((WxaScanState *) arg, more);
-}
-
-/* Ask the store for the periods of this (re)scan: what it lacks is sent now, all together. */
-static void
-start_requests(WxaScanState *state)
-{
-	WxaStoredPeriod **entries = palloc(sizeof(WxaStoredPeriod *) * (state->nperiods + 1));
-
-	for (int i = 0; i < state->nperiods; i++)
-		state->period_buffer[i] = state->periods[i].period;
-	(void) wxa_store_request(state->store, &state->client, state->period_buffer, state->nperiods,
-							 entries, check_requests, state);
-	for (int i = 0; i < state->nperiods; i++)
-		state->periods[i].entry = entries[i];
-	pfree(entries);
-}
-
-/* Make the rows of period i current, waiting for them if they are not there yet. */
-static void
-load_period(WxaScanState *state, int i)
-{
-	WxaStoredPeriod *entry = state->periods[i].entry;
-	const WxaPeriod *p = &state->periods[i].period;
-
-	(void) wxa_store_ready(entry, true);
-	state->row = 0;
-	if (wxa_store_unpublished(entry))
-	{
-		/* option unpublished: left out (no rows), or the error */
-		if (!wxa_unpublished_leave_out(state, p, &state->periods[0].period, state->nperiods,
-									   sizeof(ScanPeriod)))
-			wxa_store_raise_unpublished(entry, state->table_name);
-		wxa_lazy_saw(state, 0);
-		return;
-	}
-	wxa_unpublished_published(state, p);
-	state->rows = wxa_store_pin(entry);
-	state->pinned = entry;
-	wxa_lazy_saw(state, wxa_stored_nrows(state->rows));
-}
-
-static void
-release_rows(WxaScanState *state)
-{
-	if (state->pinned)
-		wxa_store_unpin(state->pinned);
-	state->pinned = NULL;
-	state->rows = NULL;
+	wxa_reader_start(state, values, nulls);
 }
 
 void
@@ -243,11 +65,10 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	EState	   *estate = node->ss.ps.state;
 	Relation	rel = node->ss.ss_currentRelation;
-	TupleDesc	desc = RelationGetDescr(rel);
-	WxaScanState *state;
-	MemoryContext context;
+	WxaTableReader *state;
 	MemoryContext old;
 	Oid			userid;
+	Oid		   *value_types;
 	ListCell   *lc;
 	int			i = 0;
 
@@ -258,144 +79,31 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 
-	context = AllocSetContextCreate(estate->es_query_cxt, "wxa_fdw scan", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(context);
-	state = palloc0(sizeof(WxaScanState));
-	state->context = context;
-	state->cleanup.func = end_client;
-	state->cleanup.arg = state;
-	MemoryContextRegisterResetCallback(context, &state->cleanup);
-	node->fdw_state = state;
-
-	state->ep = wxa_endpoint_by_name(strVal(list_nth(plan->fdw_private, FdwScanPrivateEndpoint)));
-	state->table_name = pstrdup(RelationGetRelationName(rel));
 	/* the user whose mapping is used: the view owner under a view */
 #if PG_VERSION_NUM >= 160000
-	userid = OidIsValid(plan->checkAsUser) ? plan->checkAsUser : GetUserId();
+	userid = plan->checkAsUser;
 #else
-	{
-		RangeTblEntry *rte = exec_rt_fetch(plan->scan.scanrelid, estate);
-
-		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
-	}
+	userid = exec_rt_fetch(plan->scan.scanrelid, estate)->checkAsUser;
 #endif
-	state->config = wxa_get_config(GetForeignTable(RelationGetRelid(rel))->serverid, userid, true);
-	wxa_apply_table_options(state->config, RelationGetRelid(rel));
-
-	state->natts = desc->natts;
-	state->att_column = palloc(sizeof(int) * desc->natts);
-	state->in_functions = palloc(sizeof(FmgrInfo) * desc->natts);
-	state->typioparams = palloc(sizeof(Oid) * desc->natts);
-	state->typmods = palloc(sizeof(int32) * desc->natts);
-	state->type_names = palloc0(sizeof(char *) * desc->natts);
-	for (i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-		Oid			infunc;
-
-		state->att_column[i] = att->attisdropped ? -1 :
-			wxa_endpoint_column(state->ep, NameStr(att->attname));
-		if (state->att_column[i] < 0 && !att->attisdropped &&
-			strcmp(NameStr(att->attname), WXA_APPID_COLUMN) == 0)
-			state->att_column[i] = WXA_ATT_APPID;
-		if (state->att_column[i] == -1)
-			continue;
-		getTypeInputInfo(att->atttypid, &infunc, &state->typioparams[i]);
-		fmgr_info(infunc, &state->in_functions[i]);
-		state->typmods[i] = att->atttypmod;
-		state->type_names[i] = format_type_with_typemod(att->atttypid, att->atttypmod);
-	}
-
-	state->qual_codes = (List *) list_nth(plan->fdw_private, FdwScanPrivateQualCodes);
-	state->qual_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
-	state->qual_types = palloc(sizeof(Oid) * (list_length(plan->fdw_exprs) + 1));
-	i = 0;
+	value_types = palloc(sizeof(Oid) * (list_length(plan->fdw_exprs) + 1));
 	/* IN lists take their element type from the array itself (quals.c) */
 	foreach(lc, plan->fdw_exprs)
-		state->qual_types[i++] = exprType(lfirst(lc));
+		value_types[i++] = exprType(lfirst(lc));
+	state = wxa_reader_begin(estate, rel, userid,
+							 (List *) list_nth(plan->fdw_private, FdwScanPrivateQualCodes),
+							 value_types,
+							 intVal(list_nth(plan->fdw_private, FdwScanPrivateAppidExcludes)) != 0,
+							 (WxaLazyOrder) intVal(list_nth(plan->fdw_private, FdwScanPrivateLazy)),
+							 NULL);
+	pfree(value_types);
+	node->fdw_state = state;
+
+	old = MemoryContextSwitchTo(state->context);
+	state->qual_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
 	state->has_exec_params = contains_exec_param((Node *) plan->fdw_exprs, NULL);
-	state->appid_excludes = intVal(list_nth(plan->fdw_private, FdwScanPrivateAppidExcludes)) != 0;
-	state->driven = list_length(plan->fdw_private) > FdwScanPrivateDriven;
-	state->lazy_order = (WxaLazyOrder) intVal(list_nth(plan->fdw_private, FdwScanPrivateLazy));
-
-	state->store = wxa_store_of(estate);
-	wxa_store_client_init(&state->client, state->store, state->config, state->ep,
-						  wxa_persist_enabled(RelationGetRelid(rel), state->config));
-	state->plan_context = AllocSetContextCreate(context, "wxa_fdw restriction", ALLOCSET_SMALL_SIZES);
-	state->scratch_context = AllocSetContextCreate(context, "wxa_fdw period planning",
-												   ALLOCSET_SMALL_SIZES);
-	state->period_buffer = palloc(sizeof(WxaPeriod) * state->config->max_requests);
-	state->current = -1;
+	state->plan_context = AllocSetContextCreate(state->context, "wxa_fdw restriction",
+												ALLOCSET_SMALL_SIZES);
 	MemoryContextSwitchTo(old);
-}
-
-static void
-store_error_callback(void *arg)
-{
-	WxaScanState *state = arg;
-	int			att = state->attnum_for_error;
-
-	errcontext("column \"%s\" (%s) of foreign table \"%s\", value \"%s\"",
-			   state->att_column[att] == WXA_ATT_APPID ? WXA_APPID_COLUMN :
-			   state->ep->columns[state->att_column[att]].name,
-			   state->type_names[att],
-			   state->table_name,
-			   wxa_message_text(state->value_for_error, state->config, WXA_VALUE_IN_ERROR));
-}
-
-static void
-store_row(WxaScanState *state, TupleTableSlot *slot)
-{
-	ErrorContextCallback errcallback;
-
-	errcallback.callback = store_error_callback;
-	errcallback.arg = state;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
-
-	ExecClearTuple(slot);
-	for (int i = 0; i < state->natts; i++)
-	{
-		int			col = state->att_column[i];
-		const char *cell = col >= 0 ? wxa_stored_cell(state->rows, state->row, col) :
-			col == WXA_ATT_APPID ? state->config->appid : NULL;
-
-		slot->tts_isnull[i] = (cell == NULL);
-		slot->tts_values[i] = (Datum) 0;
-		if (cell == NULL)
-			continue;
-		state->attnum_for_error = i;
-		state->value_for_error = cell;
-		/* WeChat's UTF-8, checked: input functions trust their input to be valid */
-		slot->tts_values[i] = InputFunctionCall(&state->in_functions[i],
-												pg_any_to_server(cell, strlen(cell), PG_UTF8),
-												state->typioparams[i], state->typmods[i]);
-	}
-	error_context_stack = errcallback.previous;
-	ExecStoreVirtualTuple(slot);
-}
-
-/* Plan the periods and submit their requests, once per (re)scan. */
-static void
-start_scan(ForeignScanState *node)
-{
-	WxaScanState *state = node->fdw_state;
-
-	if (state->started)
-		return;
-	state->started = true;
-	if (state->appid_excludes)
-	{
-		/* no row can carry this server's appid: nothing to ask */
-		state->nperiods = 0;
-		return;
-	}
-	wxa_unpublished_begin(state);
-	wxa_lazy_free(state);
-	plan_periods(state, node->ss.ps.ps_ExprContext);
-	if (state->lazy)
-		(void) wxa_lazy_next_wave(state);
-	start_requests(state);
 }
 
 /*
@@ -405,41 +113,14 @@ start_scan(ForeignScanState *node)
 static bool
 next_row(ForeignScanState *node, bool wait)
 {
-	WxaScanState *state = node->fdw_state;
-	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
-
 	start_scan(node);
-	for (;;)
-	{
-		if (state->rows && state->row < wxa_stored_nrows(state->rows))
-		{
-			store_row(state, slot);
-			state->row++;
-			return true;
-		}
-		release_rows(state);
-		if (state->current + 1 >= state->nperiods && state->lazy && wxa_lazy_next_wave(state))
-		{
-			/* the lazy scan's next wave, now that the last one's rows have been pulled */
-			state->current = -1;
-			start_requests(state);
-		}
-		if (state->current + 1 >= state->nperiods)
-		{
-			ExecClearTuple(slot);
-			return true;
-		}
-		if (!wait && !wxa_store_ready(state->periods[state->current + 1].entry, false))
-			return false;
-		state->current++;
-		load_period(state, state->current);
-	}
+	return wxa_reader_next(node->fdw_state, node->ss.ss_ScanTupleSlot, wait);
 }
 
 TupleTableSlot *
 wxaIterateForeignScan(ForeignScanState *node)
 {
-	WxaScanState *state = node->fdw_state;
+	WxaTableReader *state = node->fdw_state;
 
 	/* under an async Append, never wait here: the Append waits for all its children */
 	state->would_wait = !next_row(node, !wxa_node_async_capable(&node->ss.ps));
@@ -451,154 +132,19 @@ wxaIterateForeignScan(ForeignScanState *node)
 void
 wxaReScanForeignScan(ForeignScanState *node)
 {
-	WxaScanState *state = node->fdw_state;
+	WxaTableReader *state = node->fdw_state;
 
 	/* values may have changed: plan again; fetched periods stay in the store */
-	release_rows(state);
-	state->started = false;
-	state->current = -1;
+	wxa_reader_reset(state);
 }
 
 void
 wxaEndForeignScan(ForeignScanState *node)
 {
-	WxaScanState *state = node->fdw_state;
+	WxaTableReader *state = node->fdw_state;
 
 	if (state)
-	{
-		wxa_unpublished_notice(state);
-		/* the store lives on (a LIMIT ended this scan early): its rows may go to the file again */
-		release_rows(state);
-		MemoryContextDelete(state->context);
-	}
+		wxa_reader_end(state);
 	node->fdw_state = NULL;
 }
 
-/*
- * A batched join's outer rows: add the periods these values need that the
- * statement's store has not seen yet to the scan's next prefetch.
- */
-void
-wxa_scan_collect(ForeignScanState *node, Datum *values, bool *nulls)
-{
-	WxaScanState *state = node->fdw_state;
-
-	/* no row can carry this server's appid: nothing to fetch */
-	if (state->appid_excludes)
-		return;
-	plan_periods_for(state, values, nulls);
-	if (state->collected == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(WxaPeriod);
-		ctl.entrysize = sizeof(WxaPeriod);
-		ctl.hcxt = state->context;
-		state->collected = hash_create("wxa_fdw collected periods", 256, &ctl,
-									   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
-	/* allocated once per scan and reused by every batch */
-	if (state->collected_periods == NULL)
-	{
-		state->collected_size = 256;
-		state->collected_periods = MemoryContextAlloc(state->context,
-													  sizeof(WxaPeriod) * state->collected_size);
-	}
-	for (int i = 0; i < state->nperiods; i++)
-	{
-		WxaPeriod	p;
-		bool		found;
-
-		/* the hash reads the padding too */
-		memset(&p, 0, sizeof(p));
-		p.first = state->periods[i].period.first;
-		p.last = state->periods[i].period.last;
-		p.days = state->periods[i].period.days;
-		if (wxa_store_missing(state->store, &state->client, &p, 1) == 0)
-			continue;
-		(void) hash_search(state->collected, &p, HASH_ENTER, &found);
-		if (found)
-			continue;
-		if (state->ncollected == state->collected_size)
-		{
-			state->collected_size *= 2;
-			state->collected_periods = repalloc(state->collected_periods,
-												sizeof(WxaPeriod) * state->collected_size);
-		}
-		state->collected_periods[state->ncollected++] = p;
-	}
-}
-
-/* Periods collected for the next prefetch. */
-int
-wxa_scan_collected(ForeignScanState *node)
-{
-	WxaScanState *state = node->fdw_state;
-
-	return state->ncollected;
-}
-
-/*
- * Ask the store for the collected periods (one batch of requests, within the
- * query's max_requests), without waiting: a batched join over several scans
- * (a partitioned table) sends every scan's before it waits for any. Returns
- * how many periods were sent.
- */
-int
-wxa_scan_send_collected(ForeignScanState *node)
-{
-	WxaScanState *state = node->fdw_state;
-	int			sent;
-
-	if (state->ncollected == 0)
-		return 0;
-	state->collected_entries = MemoryContextAlloc(state->context,
-												  sizeof(WxaStoredPeriod *) * state->ncollected);
-	sent = wxa_store_request(state->store, &state->client, state->collected_periods,
-							 state->ncollected, state->collected_entries, check_requests, state);
-	return sent;
-}
-
-/*
- * Wait for the periods sent, so that a failed one fails the join at the
- * batch it belongs to; the rescans that follow read them from the store.
- */
-void
-wxa_scan_receive_collected(ForeignScanState *node)
-{
-	WxaScanState *state = node->fdw_state;
-
-	if (state->collected_entries == NULL)
-		return;
-	wxa_unpublished_begin(state);
-	for (int i = 0; i < state->ncollected; i++)
-	{
-		WxaStoredPeriod *entry = state->collected_entries[i];
-
-		(void) wxa_store_ready(entry, true);
-		if (!wxa_store_unpublished(entry))
-			wxa_unpublished_published(state, &state->collected_periods[i]);
-		else if (!wxa_unpublished_leave_out(state, &state->collected_periods[i],
-											state->collected_periods, state->ncollected,
-											sizeof(WxaPeriod)))
-			wxa_store_raise_unpublished(entry, state->table_name);
-	}
-	pfree(state->collected_entries);
-	state->collected_entries = NULL;
-	hash_destroy(state->collected);
-	state->collected = NULL;
-	state->ncollected = 0;
-}
-
-/*
- * The values of the next rescan (valid until the scan has started again): it
- * serves the rows of periods already fetched. The caller rescans the scan.
- */
-void
-wxa_scan_drive(ForeignScanState *node, Datum *values, bool *nulls)
-{
-	WxaScanState *state = node->fdw_state;
-
-	state->driven_values = values;
-	state->driven_nulls = nulls;
-}

@@ -218,7 +218,7 @@ void
 wxaExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
-	WxaScanState *state = node->fdw_state;	/* NULL under plain EXPLAIN */
+	WxaTableReader *state = node->fdw_state;	/* NULL under plain EXPLAIN */
 	const char *requests = strVal(list_nth(plan->fdw_private, FdwScanPrivateRequests));
 	const char *first_body = strVal(list_nth(plan->fdw_private, FdwScanPrivateFirstBody));
 	char		api[160];
@@ -226,10 +226,8 @@ wxaExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	snprintf(api, sizeof(api), "datacube/%s",
 			 wxa_endpoint_by_name(strVal(list_nth(plan->fdw_private, FdwScanPrivateEndpoint)))->api);
 	ExplainPropertyText("WeChat API", api, es);
-	if (list_length(plan->fdw_private) > FdwScanPrivateDriven)
-		requests = "from the outer rows, fetched by the batched join";
 	/* after a run (ANALYZE), what was planned then: run-time values included */
-	else if (state && state->periods && !state->has_exec_params && !state->lazy)
+	if (state && state->periods && !state->has_exec_params && !state->lazy)
 	{
 		StringInfoData buf;
 
@@ -246,20 +244,39 @@ wxaExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	if (es->verbose && first_body[0])
 		ExplainPropertyText("First request body", first_body, es);
 	if (es->analyze && state)
-	{
-		WxaHttpStats total = state->totals;
+		wxa_explain_traffic(&state, 1, &state->totals, es);
+}
 
-		wxa_store_client_stats(&state->client, &total);
-		ExplainPropertyInteger("Requests sent", NULL, total.sent, es);
-		ExplainPropertyInteger("Retries", NULL, total.retries, es);
-		ExplainPropertyInteger("Token fetches", NULL, total.token_fetches, es);
-		ExplainPropertyInteger("Bytes received", "bytes", total.bytes, es);
-		if (es->timing)
-			ExplainPropertyFloat("Network wait", "ms", total.wait_ms, 1, es);
-		if (state->client.persist)
-		{
-			ExplainPropertyInteger("Periods from store", NULL, state->client.from_store, es);
-			ExplainPropertyInteger("Periods fetched", NULL, state->client.fetched, es);
-		}
+/* What the readers sent and received, and with the store on, where their periods came from. */
+void
+wxa_explain_traffic(WxaTableReader *const *readers, int n, const WxaHttpStats *extra,
+					ExplainState *es)
+{
+	WxaHttpStats total = {0};
+	bool		persist = false;
+	long		from_store = 0;
+	long		fetched = 0;
+
+	if (extra)
+		total = *extra;
+	for (int i = 0; i < n; i++)
+	{
+		if (readers[i] == NULL)
+			continue;
+		wxa_store_client_stats(&readers[i]->client, &total);
+		persist = persist || readers[i]->client.persist;
+		from_store += readers[i]->client.from_store;
+		fetched += readers[i]->client.fetched;
+	}
+	ExplainPropertyInteger("Requests sent", NULL, total.sent, es);
+	ExplainPropertyInteger("Retries", NULL, total.retries, es);
+	ExplainPropertyInteger("Token fetches", NULL, total.token_fetches, es);
+	ExplainPropertyInteger("Bytes received", "bytes", total.bytes, es);
+	if (es->timing)
+		ExplainPropertyFloat("Network wait", "ms", total.wait_ms, 1, es);
+	if (persist)
+	{
+		ExplainPropertyInteger("Periods from store", NULL, from_store, es);
+		ExplainPropertyInteger("Periods fetched", NULL, fetched, es);
 	}
 }

@@ -129,7 +129,7 @@ wxa_lazy_requests(PlannerInfo *root, const WxaEndpoint *ep, const WxaConfig *con
 
 /* Free the walk's restriction (its parts are malloc'd). */
 void
-wxa_lazy_free(WxaScanState *state)
+wxa_lazy_free(WxaTableReader *state)
 {
 	if (state->walk_restriction)
 		wxa_restriction_free(state->walk_restriction);
@@ -142,7 +142,7 @@ wxa_lazy_free(WxaScanState *state)
  * from wxa_lazy_next_wave().
  */
 bool
-wxa_lazy_start(WxaScanState *state, Datum *values, bool *nulls)
+wxa_lazy_start(WxaTableReader *state, Datum *values, bool *nulls)
 {
 	if (state->lazy_order == WXA_LAZY_NONE)
 		return false;
@@ -169,7 +169,7 @@ wxa_lazy_start(WxaScanState *state, Datum *values, bool *nulls)
  * asked for (with a NOTICE: there may be more), or the walk is over.
  */
 bool
-wxa_lazy_next_wave(WxaScanState *state)
+wxa_lazy_next_wave(WxaTableReader *state)
 {
 	/* max_requests bounds both the periods walked and the requests of the query */
 	long		room = state->config->max_requests - Max(state->requested, state->planned);
@@ -219,7 +219,7 @@ wxa_lazy_next_wave(WxaScanState *state)
 
 /* A period of the walk has been loaded with nrows rows. */
 void
-wxa_lazy_saw(WxaScanState *state, int nrows)
+wxa_lazy_saw(WxaTableReader *state, int nrows)
 {
 	if (!state->lazy)
 		return;

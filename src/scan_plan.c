@@ -398,6 +398,7 @@ wxaGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid)
 {
 	WxaPlanInfo *info = palloc0(sizeof(WxaPlanInfo));
 
+	info->foreigntableid = foreigntableid;
 	info->ep = wxa_table_endpoint(foreigntableid);
 	check_columns(foreigntableid, info->ep);
 	info->quals = quals_from_clauses(baserel->baserestrictinfo, baserel, baserel->lateral_relids,
@@ -551,13 +552,14 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	WxaPlanInfo *info = baserel->fdw_private;
 	Relids		outer = best_path->path.param_info ?
 		PATH_REQ_OUTER(&best_path->path) : baserel->lateral_relids;
-	List	   *quals = quals_from_clauses(scan_clauses, baserel, outer, foreigntableid, info->ep);
 	List	   *exprs;
-	List	   *codes;
+	bool		has_date;
+	/* outer columns in exprs become nestloop parameters (replace_nestloop_params) */
+	List	   *codes = wxa_plan_restriction(baserel, scan_clauses, outer, &exprs, &has_date);
 	char	   *requests;
 	char	   *first_body;
 
-	if (!wxa_quals_have_date(quals) && !info->appid_excludes && info->lazy == WXA_LAZY_NONE)
+	if (!has_date && !info->appid_excludes && info->lazy == WXA_LAZY_NONE)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("a scan of foreign table \"%s\" needs a restriction on ref_date%s",
@@ -568,8 +570,6 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 				 errhint("Add a condition such as %s, or a LIMIT directly over the scan (SELECT * FROM %s LIMIT 100).",
 						 wxa_example_where(info->ep), get_rel_name(foreigntableid))));
 
-	/* outer columns in exprs become nestloop parameters (replace_nestloop_params) */
-	codes = wxa_quals_encode(quals, &exprs);
 	if (info->appid_excludes)
 	{
 		requests = "0 (the condition on appid excludes this server)";
@@ -582,7 +582,7 @@ wxaGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 			psprintf("newest first, %d at a time as rows are pulled, at most %d",
 					 config->max_concurrency, config->max_requests);
 
-		if (!wxa_quals_have_date(quals))
+		if (!has_date)
 		{
 			requests = lazy;
 			first_body = "";
@@ -611,26 +611,25 @@ wxa_rel_is_ours(RelOptInfo *rel)
 }
 
 /*
- * Hand a parameterized scan's restriction values over to a batched join: the
- * plan keeps typed NULLs in their place (it never evaluates them) and is
- * marked driven. Returns the value expressions; *codes gets their codes.
+ * The restriction a consumer of baserel asks the store with, from clauses
+ * (RestrictInfos: its own and those of a parameterization by outer): codes
+ * (wxa_quals_encode), and in *exprs the value expressions, which may read
+ * outer's columns. *has_date: it restricts the dates (else no plan can run).
  */
 List *
-wxa_plan_drive(ForeignScan *plan, List **codes)
+wxa_plan_restriction(RelOptInfo *baserel, List *clauses, Relids outer, List **exprs,
+					 bool *has_date)
 {
-	List	   *values = plan->fdw_exprs;
-	List	   *placeholders = NIL;
-	ListCell   *lc;
+	WxaPlanInfo *info = baserel->fdw_private;
+	List	   *quals = quals_from_clauses(clauses, baserel, outer, info->foreigntableid, info->ep);
 
-	foreach(lc, values)
-	{
-		Node	   *value = lfirst(lc);
+	*has_date = wxa_quals_have_date(quals);
+	return wxa_quals_encode(quals, exprs);
+}
 
-		placeholders = lappend(placeholders,
-							   makeNullConst(exprType(value), exprTypmod(value), exprCollation(value)));
-	}
-	plan->fdw_exprs = placeholders;
-	plan->fdw_private = lappend(list_copy(plan->fdw_private), makeInteger(1));
-	*codes = (List *) list_nth(plan->fdw_private, FdwScanPrivateQualCodes);
-	return values;
+/* Does a condition on appid rule baserel's server out (no request at all)? */
+bool
+wxa_plan_appid_excludes(RelOptInfo *baserel)
+{
+	return ((WxaPlanInfo *) baserel->fdw_private)->appid_excludes;
 }

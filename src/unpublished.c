@@ -78,7 +78,7 @@ wxa_empty_answer_unpublished(const WxaPeriod *p)
 
 /* Remember which periods an equality of these restriction values selects (any outer row, any rescan). */
 void
-wxa_unpublished_note_selected(WxaScanState *state, Datum *values, bool *nulls,
+wxa_unpublished_note_selected(WxaTableReader *state, Datum *values, bool *nulls,
 							  const WxaPeriod *periods, int n, size_t stride)
 {
 	WxaRestriction r;
@@ -131,7 +131,7 @@ next_last(WxaPeriodKind kind, wxa_day last)
 
 /* Is every period of the kind after p, up to yesterday, among the scan's periods? */
 static bool
-newer_ones_all_asked(const WxaScanState *state, const WxaPeriod *p, const WxaPeriod *all, int n,
+newer_ones_all_asked(const WxaTableReader *state, const WxaPeriod *p, const WxaPeriod *all, int n,
 					 size_t stride)
 {
 	wxa_day		yesterday = wxa_statement_yesterday(state->config->timezone);
@@ -150,7 +150,7 @@ newer_ones_all_asked(const WxaScanState *state, const WxaPeriod *p, const WxaPer
 }
 
 static void
-remember_left_out(WxaScanState *state, const WxaPeriod *p)
+remember_left_out(WxaTableReader *state, const WxaPeriod *p)
 {
 	for (int i = 0; i < state->nleft_out; i++)
 		if (key_of(&state->left_out[i]) == key_of(p))
@@ -174,7 +174,7 @@ remember_left_out(WxaScanState *state, const WxaPeriod *p)
  * out (no rows); false: the caller raises the error of the answer.
  */
 bool
-wxa_unpublished_leave_out(WxaScanState *state, const WxaPeriod *p, const WxaPeriod *all, int n,
+wxa_unpublished_leave_out(WxaTableReader *state, const WxaPeriod *p, const WxaPeriod *all, int n,
 						  size_t stride)
 {
 	int64		key = key_of(p);
@@ -209,7 +209,7 @@ wxa_unpublished_leave_out(WxaScanState *state, const WxaPeriod *p, const WxaPeri
  * the morning's wait: the query fails.
  */
 void
-wxa_unpublished_published(WxaScanState *state, const WxaPeriod *p)
+wxa_unpublished_published(WxaTableReader *state, const WxaPeriod *p)
 {
 	char		pending[32],
 				later[32];
@@ -232,7 +232,7 @@ wxa_unpublished_published(WxaScanState *state, const WxaPeriod *p)
 
 /* A new (re)scan or batch: the run is judged within it. */
 void
-wxa_unpublished_begin(WxaScanState *state)
+wxa_unpublished_begin(WxaTableReader *state)
 {
 	state->has_pending = false;
 	state->has_published = false;
@@ -268,7 +268,7 @@ static int	nleft_out_tables;
 
 /* Hand the scan's left-out periods over to the statement's NOTICE. */
 void
-wxa_unpublished_notice(WxaScanState *state)
+wxa_unpublished_notice(WxaTableReader *state)
 {
 	LeftOutTable *t = NULL;
 	MemoryContext old;

@@ -159,14 +159,11 @@ extern bool wxa_restriction_build(WxaRestriction *r, List *codes, Datum *values,
 extern bool wxa_quals_have_date(List *quals);
 extern DateADT wxa_statement_yesterday(const char *timezone);
 
-/* wxa_fdw.c: what a batched join drives a scan with */
+/* scan_plan.c: what a batched join plans its own reading of a table with */
 extern bool wxa_rel_is_ours(RelOptInfo *rel);
-extern List *wxa_plan_drive(ForeignScan *plan, List **codes);
-extern void wxa_scan_collect(ForeignScanState *node, Datum *values, bool *nulls);
-extern int	wxa_scan_collected(ForeignScanState *node);
-extern int	wxa_scan_send_collected(ForeignScanState *node);
-extern void wxa_scan_receive_collected(ForeignScanState *node);
-extern void wxa_scan_drive(ForeignScanState *node, Datum *values, bool *nulls);
+extern List *wxa_plan_restriction(RelOptInfo *baserel, List *clauses, Relids outer, List **exprs,
+								  bool *has_date);
+extern bool wxa_plan_appid_excludes(RelOptInfo *baserel);
 
 /* calendar.c: WeChat's calendar */
 extern DateADT wxa_transaction_today(const char *timezone);
