@@ -1,7 +1,8 @@
 /*
  * store_owner.h — what store_persist.c (the period store's table) and
  * store_admin.c (its SQL functions) share: where the store's tables are, and
- * running SQL on them as the extension's owner under a pinned search_path.
+ * running SQL on them as the extension's owner under a pinned search_path
+ * (store_owner.c).
  */
 #ifndef WXA_STORE_OWNER_H
 #define WXA_STORE_OWNER_H
