@@ -1,6 +1,9 @@
 /*
- * store_owner.c — the period store's tables and running SQL on them as the
- * extension's owner under a pinned search_path (store_owner.h).
+ * store_owner.c — the period store's tables and the one way SQL runs on
+ * them (store_owner.h): as the extension's owner, fully schema-qualified,
+ * under a pinned search_path, with SPI; the writes in an internal
+ * subtransaction whose error is swallowed, so that the store never fails the
+ * user's statement.
  */
 #include "postgres.h"
 
@@ -9,17 +12,21 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 
-/* ---------------------------------------------------------------- the catalog, the owner */
+/* ---------------------------------------------------------------- the catalog */
 
 bool
 wxa_store_catalog(WxaStoreCatalog *cat)
@@ -57,8 +64,22 @@ wxa_store_catalog(WxaStoreCatalog *cat)
 	return OidIsValid(cat->periods) && OidIsValid(cat->verifiers);
 }
 
-void
-wxa_store_as_owner(const WxaStoreCatalog *cat, WxaStoreSaved *saved)
+/* ---------------------------------------------------------------- running as the owner */
+
+/* What as_owner() changed, for as_caller() to undo. */
+typedef struct Saved
+{
+	Oid			userid;
+	int			sec_context;
+	int			guc_level;
+} Saved;
+
+/*
+ * Become the extension's owner (keeping a caller's security-restricted
+ * operation) under search_path pg_catalog, pg_temp.
+ */
+static void
+as_owner(const WxaStoreCatalog *cat, Saved *saved)
 {
 	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
 	SetUserIdAndSecContext(cat->owner,
@@ -68,10 +89,100 @@ wxa_store_as_owner(const WxaStoreCatalog *cat, WxaStoreSaved *saved)
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 }
 
-void
-wxa_store_as_caller(const WxaStoreSaved *saved, bool success)
+/* Undo as_owner(); on an error it only restores the user: the transaction's abort pops the GUC level. */
+static void
+as_caller(const Saved *saved, bool success)
 {
 	if (success)
 		AtEOXact_GUC(false, saved->guc_level);
 	SetUserIdAndSecContext(saved->userid, saved->sec_context);
+}
+
+/* work(arg) between SPI_connect and SPI_finish. */
+static void
+with_spi(WxaStoreWork work, void *arg)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	work(arg);
+	SPI_finish();
+}
+
+/*
+ * with_spi() in an internal subtransaction, as PL/pgSQL's exception blocks
+ * run theirs; returns whether it completed. Its own function: a PG_TRY
+ * nested in wxa_store_run's would shadow under -Wshadow=compatible-local
+ * (PostgreSQL 16+).
+ */
+static bool
+in_subtransaction(WxaStoreWork work, void *arg)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool completed = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		with_spi(work, arg);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		completed = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
+			edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
+			ReThrowError(edata);
+		ereport(DEBUG1,
+				(errmsg_internal("period store: write skipped: %s", edata->message)));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return completed;
+}
+
+bool
+wxa_store_run(const WxaStoreCatalog *cat, bool swallow_errors,
+			  WxaStoreWork work, void *arg)
+{
+	Saved		saved;
+	volatile bool owner = false;
+	volatile bool completed = false;
+	volatile bool done = false;
+
+	PG_TRY();
+	{
+		as_owner(cat, &saved);
+		owner = true;
+		if (swallow_errors)
+			completed = in_subtransaction(work, arg);
+		else
+		{
+			with_spi(work, arg);
+			completed = true;
+		}
+		done = true;
+	}
+	PG_FINALLY();
+	{
+		if (owner)
+			as_caller(&saved, done);
+	}
+	PG_END_TRY();
+	/* a cancel that arrived while the subtransaction held interrupts off */
+	if (swallow_errors)
+		CHECK_FOR_INTERRUPTS();
+	return completed;
 }
