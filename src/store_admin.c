@@ -30,6 +30,36 @@ store_catalog_or_error(WxaStoreCatalog *cat)
 				 errhint("Run ALTER EXTENSION wxa_fdw UPDATE.")));
 }
 
+/* wxa_store_forget's statements, for wxa_store_run(). */
+typedef struct Forget
+{
+	const char *lock_sql;
+	const char *periods_sql;
+	const char *verifiers_sql;
+	bool		everything;		/* the appid's verifiers go too */
+	Oid		   *types;
+	Datum	   *values;
+	const char *nulls;
+	uint64		removed;
+} Forget;
+
+static void
+forget_work(void *arg)
+{
+	Forget	   *fg = arg;
+	int			rc;
+
+	if (SPI_execute(fg->lock_sql, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not lock the period store");
+	rc = SPI_execute_with_args(fg->periods_sql, 4, fg->types, fg->values, fg->nulls, false, 0);
+	if (rc != SPI_OK_DELETE)
+		elog(ERROR, "could not remove periods from the period store: %s", SPI_result_code_string(rc));
+	fg->removed = SPI_processed;
+	if (fg->everything &&
+		SPI_execute_with_args(fg->verifiers_sql, 1, fg->types, fg->values, fg->nulls, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not remove the verifiers of the period store");
+}
+
 PG_FUNCTION_INFO_V1(wxa_store_forget);
 
 /*
@@ -42,16 +72,10 @@ Datum
 wxa_store_forget(PG_FUNCTION_ARGS)
 {
 	WxaStoreCatalog cat;
-	WxaStoreSaved saved;
-	volatile bool as_owner = false;
-	volatile bool done = false;
-	bool		everything;
 	Oid			types[4] = {TEXTOID, TEXTOID, DATEOID, DATEOID};
 	Datum		values[4];
 	char		nulls[4];
-	uint64		removed = 0;
-	char	   *periods_sql;
-	char	   *verifiers_sql;
+	Forget		fg;
 
 	if (!superuser())
 		ereport(ERROR,
@@ -77,7 +101,7 @@ wxa_store_forget(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("from_date must not be after to_date")));
 	store_catalog_or_error(&cat);
-	everything = PG_ARGISNULL(1) && PG_ARGISNULL(2) && PG_ARGISNULL(3);
+	fg.everything = PG_ARGISNULL(1) && PG_ARGISNULL(2) && PG_ARGISNULL(3);
 
 	for (int i = 0; i < 4; i++)
 	{
@@ -85,44 +109,53 @@ wxa_store_forget(PG_FUNCTION_ARGS)
 		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
 	}
 	/* EXCLUSIVE: concurrent writers skip (they take RowExclusiveLock conditionally); readers go on */
-	periods_sql = psprintf("LOCK TABLE %s.wxa_store_periods, %s.wxa_store_verifiers IN EXCLUSIVE MODE",
+	fg.lock_sql = psprintf("LOCK TABLE %s.wxa_store_periods, %s.wxa_store_verifiers IN EXCLUSIVE MODE",
 						   cat.schema, cat.schema);
-	verifiers_sql = psprintf("DELETE FROM %s.wxa_store_verifiers v "
-							 "WHERE v.appid OPERATOR(pg_catalog.=) $1",
-							 cat.schema);
-	PG_TRY();
-	{
-		int			rc;
+	fg.periods_sql = psprintf("DELETE FROM %s.wxa_store_periods s "
+							  "WHERE s.appid OPERATOR(pg_catalog.=) $1 "
+							  "AND ($2 IS NULL OR s.endpoint OPERATOR(pg_catalog.=) $2) "
+							  "AND ($4 IS NULL OR s.first_day OPERATOR(pg_catalog.<=) $4) "
+							  "AND ($3 IS NULL OR s.first_day OPERATOR(pg_catalog.+) (s.days OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.>=) $3)",
+							  cat.schema);
+	fg.verifiers_sql = psprintf("DELETE FROM %s.wxa_store_verifiers v "
+								"WHERE v.appid OPERATOR(pg_catalog.=) $1",
+								cat.schema);
+	fg.types = types;
+	fg.values = values;
+	fg.nulls = nulls;
+	fg.removed = 0;
+	(void) wxa_store_run(&cat, false, forget_work, &fg);
+	PG_RETURN_INT64((int64) fg.removed);
+}
 
-		wxa_store_as_owner(&cat, &saved);
-		as_owner = true;
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute(periods_sql, false, 0) != SPI_OK_UTILITY)
-			elog(ERROR, "could not lock the period store");
-		rc = SPI_execute_with_args(psprintf("DELETE FROM %s.wxa_store_periods s "
-											"WHERE s.appid OPERATOR(pg_catalog.=) $1 "
-											"AND ($2 IS NULL OR s.endpoint OPERATOR(pg_catalog.=) $2) "
-											"AND ($4 IS NULL OR s.first_day OPERATOR(pg_catalog.<=) $4) "
-											"AND ($3 IS NULL OR s.first_day OPERATOR(pg_catalog.+) (s.days OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.>=) $3)",
-											cat.schema),
-								   4, types, values, nulls, false, 0);
-		if (rc != SPI_OK_DELETE)
-			elog(ERROR, "could not remove periods from the period store: %s", SPI_result_code_string(rc));
-		removed = SPI_processed;
-		if (everything &&
-			SPI_execute_with_args(verifiers_sql, 1, types, values, nulls, false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "could not remove the verifiers of the period store");
-		SPI_finish();
-		done = true;
-	}
-	PG_FINALLY();
+/* wxa_store_summary's query and where its rows go, for wxa_store_run(). */
+typedef struct Summary
+{
+	const char *sql;
+	Oid		   *types;
+	Datum	   *values;
+	ReturnSetInfo *rsinfo;
+} Summary;
+
+static void
+summary_work(void *arg)
+{
+	Summary    *sm = arg;
+	int			rc;
+
+	rc = SPI_execute_with_args(sm->sql, 2, sm->types, sm->values, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not read the period store: %s", SPI_result_code_string(rc));
+	for (uint64 r = 0; r < SPI_processed; r++)
 	{
-		if (as_owner)
-			wxa_store_as_caller(&saved, done);
+		Datum		row[7];
+		bool		isnull[7];
+
+		for (int c = 0; c < 7; c++)
+			row[c] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1, &isnull[c]);
+		/* the tuplestore copies the row into its own memory */
+		tuplestore_putvalues(sm->rsinfo->setResult, sm->rsinfo->setDesc, row, isnull);
 	}
-	PG_END_TRY();
-	PG_RETURN_INT64((int64) removed);
 }
 
 PG_FUNCTION_INFO_V1(wxa_store_summary);
@@ -138,12 +171,10 @@ wxa_store_summary(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	WxaStoreCatalog cat;
-	WxaStoreSaved saved;
-	volatile bool as_owner = false;
-	volatile bool done = false;
 	Oid			types[2] = {BOOLOID, OIDOID};
 	Datum		values[2];
 	char	   *sql;
+	Summary		sm;
 
 	InitMaterializedSRF(fcinfo, 0);
 	store_catalog_or_error(&cat);
@@ -164,35 +195,10 @@ wxa_store_summary(PG_FUNCTION_ARGS)
 				   "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
 				   cat.schema,
 				   quote_literal_cstr(psprintf("%s.wxa_fdw_handler()", cat.schema)));
-	PG_TRY();
-	{
-		int			rc;
-
-		wxa_store_as_owner(&cat, &saved);
-		as_owner = true;
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		rc = SPI_execute_with_args(sql, 2, types, values, NULL, true, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "could not read the period store: %s", SPI_result_code_string(rc));
-		for (uint64 r = 0; r < SPI_processed; r++)
-		{
-			Datum		row[7];
-			bool		isnull[7];
-
-			for (int c = 0; c < 7; c++)
-				row[c] = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, c + 1, &isnull[c]);
-			/* the tuplestore copies the row into its own memory */
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, isnull);
-		}
-		SPI_finish();
-		done = true;
-	}
-	PG_FINALLY();
-	{
-		if (as_owner)
-			wxa_store_as_caller(&saved, done);
-	}
-	PG_END_TRY();
+	sm.sql = sql;
+	sm.types = types;
+	sm.values = values;
+	sm.rsinfo = rsinfo;
+	(void) wxa_store_run(&cat, false, summary_work, &sm);
 	return (Datum) 0;
 }

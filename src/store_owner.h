@@ -1,7 +1,8 @@
 /*
  * store_owner.h — what store_persist.c (the period store's table) and
  * store_admin.c (its SQL functions) share: where the store's tables are, and
- * running SQL on them as the extension's owner under a pinned search_path.
+ * running SQL on them as the extension's owner under a pinned search_path
+ * (store_owner.c).
  */
 #ifndef WXA_STORE_OWNER_H
 #define WXA_STORE_OWNER_H
@@ -20,21 +21,26 @@ typedef struct WxaStoreCatalog
 /* Fill cat; false when the extension's store tables are missing (say, before ALTER EXTENSION UPDATE). */
 extern bool wxa_store_catalog(WxaStoreCatalog *cat);
 
-/* What wxa_store_as_owner() changed, for wxa_store_as_caller() to undo. */
-typedef struct WxaStoreSaved
-{
-	Oid			userid;
-	int			sec_context;
-	int			guc_level;
-} WxaStoreSaved;
+/*
+ * SQL on the store, run by wxa_store_run() with SPI connected (the memory
+ * context is SPI's until it returns: what must outlive it goes to the
+ * caller's context). It reports a failure by raising an error.
+ */
+typedef void (*WxaStoreWork) (void *arg);
 
 /*
- * Become the extension's owner (keeping a caller's security-restricted
- * operation) under search_path pg_catalog, pg_temp. wxa_store_as_caller()
- * undoes it; call that in PG_FINALLY (on an error it only restores the user:
- * the transaction's abort pops the GUC level).
+ * Run work(arg) as the extension's owner (keeping a caller's
+ * security-restricted operation) under search_path pg_catalog, pg_temp,
+ * between SPI_connect and SPI_finish; the caller's user and search_path come
+ * back after, on an error too.
+ *
+ * swallow_errors false: an error of work goes on to the caller; returns true.
+ * swallow_errors true (the writes): work runs in an internal subtransaction
+ * whose error is swallowed, with a DEBUG1 line "period store: write skipped",
+ * except a cancel, a terminate or an out-of-memory, which go on as errors;
+ * returns whether work completed.
  */
-extern void wxa_store_as_owner(const WxaStoreCatalog *cat, WxaStoreSaved *saved);
-extern void wxa_store_as_caller(const WxaStoreSaved *saved, bool success);
+extern bool wxa_store_run(const WxaStoreCatalog *cat, bool swallow_errors,
+						  WxaStoreWork work, void *arg);
 
 #endif

@@ -8,24 +8,18 @@
  * (writes in an internal subtransaction whose error is swallowed), never
  * writes where a write could be unsafe, and serves stored rows only to a
  * credential proven for the appid. Its SQL runs as the extension's owner,
- * fully schema-qualified, under a pinned search_path.
+ * fully schema-qualified, under a pinned search_path (wxa_store_run,
+ * store_owner.c).
  */
 #include "postgres.h"
 
 #include "store_persist.h"
 #include "store_owner.h"
 
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
 #include "access/transam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
-#include "catalog/indexing.h"
-#include "catalog/namespace.h"
-#include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
-#include "commands/extension.h"
 #include "common/hashfn.h"
 #include "common/hmac.h"
 #include "executor/spi.h"
@@ -34,11 +28,7 @@
 #include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
-#include "utils/guc.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 
 #include "core/wxa_date.h"
 
@@ -46,63 +36,6 @@
 #define STORE_LOCK_CLASS 0x5778
 
 #define VERIFIER_LEN 32			/* HMAC-SHA256 */
-
-/* ---------------------------------------------------------------- the catalog, the owner */
-
-bool
-wxa_store_catalog(WxaStoreCatalog *cat)
-{
-	Oid			extoid = get_extension_oid("wxa_fdw", true);
-	Oid			nspoid = InvalidOid;
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tuple;
-
-	memset(cat, 0, sizeof(*cat));
-	if (!OidIsValid(extoid))
-		return false;
-	/* get_extension_schema() is static before PostgreSQL 16, and the owner is wanted too */
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
-	{
-		Form_pg_extension ext = (Form_pg_extension) GETSTRUCT(tuple);
-
-		nspoid = ext->extnamespace;
-		cat->owner = ext->extowner;
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	if (!OidIsValid(nspoid))
-		return false;
-	cat->schema = (char *) quote_identifier(get_namespace_name(nspoid));
-	cat->periods = get_relname_relid("wxa_store_periods", nspoid);
-	cat->verifiers = get_relname_relid("wxa_store_verifiers", nspoid);
-	return OidIsValid(cat->periods) && OidIsValid(cat->verifiers);
-}
-
-void
-wxa_store_as_owner(const WxaStoreCatalog *cat, WxaStoreSaved *saved)
-{
-	GetUserIdAndSecContext(&saved->userid, &saved->sec_context);
-	SetUserIdAndSecContext(cat->owner,
-						   saved->sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	saved->guc_level = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-}
-
-void
-wxa_store_as_caller(const WxaStoreSaved *saved, bool success)
-{
-	if (success)
-		AtEOXact_GUC(false, saved->guc_level);
-	SetUserIdAndSecContext(saved->userid, saved->sec_context);
-}
 
 /* ---------------------------------------------------------------- settings */
 
@@ -243,87 +176,39 @@ try_key_lock(const char *kind, const WxaConfig *config, const char *endpoint,
 	return wxa_lock_if_free(&tag, ExclusiveLock);
 }
 
-/*
- * The INSERT in an internal subtransaction, as PL/pgSQL's exception blocks
- * run theirs; returns whether it was written.
- */
-static bool
-insert_in_subtransaction(const char *sql, int nargs, Oid *types, Datum *values)
+/* One INSERT of the store, for wxa_store_run(). */
+typedef struct Insert
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool written = false;
+	const char *sql;
+	int			nargs;
+	Oid		   *types;
+	Datum	   *values;
+} Insert;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		int			rc;
+static void
+insert_work(void *arg)
+{
+	const Insert *ins = arg;
+	int			rc;
 
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
-		if (rc != SPI_OK_INSERT)
-			elog(ERROR, "writing to the period store failed: %s", SPI_result_code_string(rc));
-		SPI_finish();
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		written = true;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
-			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
-			edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY)
-			ReThrowError(edata);
-		ereport(DEBUG1,
-				(errmsg_internal("period store: write skipped: %s", edata->message)));
-		FreeErrorData(edata);
-	}
-	PG_END_TRY();
-	return written;
+	rc = SPI_execute_with_args(ins->sql, ins->nargs, ins->types, ins->values, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "writing to the period store failed: %s", SPI_result_code_string(rc));
 }
 
 /*
  * Run one INSERT of the store as the owner in an internal subtransaction:
- * its failure is swallowed (with a DEBUG1 line), except a cancel or an
- * out-of-memory, which go on as errors. The caller holds the key locks and a
- * RowExclusiveLock on the table, so the INSERT never waits.
+ * its failure is swallowed (with a DEBUG1 line), except a cancel, a
+ * terminate or an out-of-memory, which go on as errors. The caller holds the
+ * key locks and a RowExclusiveLock on the table, so the INSERT never waits.
  */
 static bool
 write_swallowing_errors(const WxaStoreCatalog *cat, const char *sql, int nargs,
 						Oid *types, Datum *values)
 {
-	WxaStoreSaved saved;
-	volatile bool as_owner = false;
-	volatile bool written = false;
-	volatile bool done = false;
+	Insert		ins = {sql, nargs, types, values};
 
-	PG_TRY();
-	{
-		wxa_store_as_owner(cat, &saved);
-		as_owner = true;
-		written = insert_in_subtransaction(sql, nargs, types, values);
-		done = true;
-	}
-	PG_FINALLY();
-	{
-		if (as_owner)
-			wxa_store_as_caller(&saved, done);
-	}
-	PG_END_TRY();
-	/* a cancel that arrived while the subtransaction held interrupts off */
-	CHECK_FOR_INTERRUPTS();
-	return written;
+	return wxa_store_run(cat, true, insert_work, &ins);
 }
 
 void
@@ -434,18 +319,59 @@ wxa_persist_proven(const WxaConfig *config)
 
 /* ---------------------------------------------------------------- reading */
 
+/* The read's query and where its answers go, for wxa_store_run(). */
+typedef struct Read
+{
+	const char *sql;
+	Oid		   *types;
+	Datum	   *values;
+	int			nasked;
+	const int  *index;			/* of the asked periods, in periods[] */
+	MemoryContext caller;
+	char	  **bodies;
+	size_t	   *lens;
+	int			found;
+} Read;
+
+static void
+read_work(void *arg)
+{
+	Read	   *rd = arg;
+	int			rc;
+
+	rc = SPI_execute_with_args(rd->sql, 7, rd->types, rd->values, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading the period store failed: %s", SPI_result_code_string(rc));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[r];
+		bool		isnull;
+		int64		k = DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 1, &isnull)) - 1;
+		Datum		answer = SPI_getbinval(tuple, SPI_tuptable->tupdesc, 2, &isnull);
+		bytea	   *b;
+		size_t		len;
+		int			i;
+
+		if (isnull || k < 0 || k >= rd->nasked || rd->bodies[rd->index[k]] != NULL)
+			continue;
+		i = rd->index[k];
+		b = DatumGetByteaPP(answer);
+		len = VARSIZE_ANY_EXHDR(b);
+		rd->bodies[i] = MemoryContextAlloc(rd->caller, len + 1);
+		memcpy(rd->bodies[i], VARDATA_ANY(b), len);
+		rd->bodies[i][len] = '\0';
+		rd->lens[i] = len;
+		rd->found++;
+	}
+}
+
 int
 wxa_persist_read(const WxaConfig *config, const WxaEndpoint *ep,
 				 const WxaPeriod *periods, int n, char **bodies, size_t *lens)
 {
-	MemoryContext caller = CurrentMemoryContext;
 	uint8		verifier[VERIFIER_LEN];
 	bool		proven_here;
 	WxaStoreCatalog cat;
-	WxaStoreSaved saved;
-	volatile bool as_owner = false;
-	volatile int found = 0;
-	volatile bool done = false;
 	Datum	   *firsts,
 			   *days;
 	int		   *index;			/* of the asked periods, in periods[] */
@@ -454,6 +380,7 @@ wxa_persist_read(const WxaConfig *config, const WxaEndpoint *ep,
 	Oid			types[7] = {TEXTOID, TEXTOID, TEXTOID, DATEARRAYOID, INT4ARRAYOID, BOOLOID, BYTEAOID};
 	Datum		values[7];
 	char	   *sql;
+	Read		rd;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -516,52 +443,21 @@ wxa_persist_read(const WxaConfig *config, const WxaEndpoint *ep,
 				   "AND v.verifier OPERATOR(pg_catalog.=) $7)",
 				   cat.schema, cat.schema);
 
-	PG_TRY();
-	{
-		int			rc;
-
-		wxa_store_as_owner(&cat, &saved);
-		as_owner = true;
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		rc = SPI_execute_with_args(sql, 7, types, values, NULL, true, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "reading the period store failed: %s", SPI_result_code_string(rc));
-		for (uint64 r = 0; r < SPI_processed; r++)
-		{
-			HeapTuple	tuple = SPI_tuptable->vals[r];
-			bool		isnull;
-			int64		k = DatumGetInt64(SPI_getbinval(tuple, SPI_tuptable->tupdesc, 1, &isnull)) - 1;
-			Datum		answer = SPI_getbinval(tuple, SPI_tuptable->tupdesc, 2, &isnull);
-			bytea	   *b;
-			size_t		len;
-			int			i;
-
-			if (isnull || k < 0 || k >= nasked || bodies[index[k]] != NULL)
-				continue;
-			i = index[k];
-			b = DatumGetByteaPP(answer);
-			len = VARSIZE_ANY_EXHDR(b);
-			bodies[i] = MemoryContextAlloc(caller, len + 1);
-			memcpy(bodies[i], VARDATA_ANY(b), len);
-			bodies[i][len] = '\0';
-			lens[i] = len;
-			found++;
-		}
-		SPI_finish();
-		done = true;
-	}
-	PG_FINALLY();
-	{
-		if (as_owner)
-			wxa_store_as_caller(&saved, done);
-	}
-	PG_END_TRY();
+	rd.sql = sql;
+	rd.types = types;
+	rd.values = values;
+	rd.nasked = nasked;
+	rd.index = index;
+	rd.caller = CurrentMemoryContext;
+	rd.bodies = bodies;
+	rd.lens = lens;
+	rd.found = 0;
+	(void) wxa_store_run(&cat, false, read_work, &rd);
 
 	pfree(sql);
 	pfree(v);
 	pfree(firsts);
 	pfree(days);
 	pfree(index);
-	return found;
+	return rd.found;
 }
