@@ -229,5 +229,19 @@ SET wxa_fdw.enable_batched_join = off;
 EXPLAIN (COSTS OFF)
 SELECT o.day, t.visit_uv FROM orders o JOIN wxa.daily_visit_trend t ON t.ref_date = o.day;
 RESET wxa_fdw.enable_batched_join;
+-- the join reads the table itself: its own conditions are checked with the join's, in an
+-- outer join before the null row is made up; the whole row of the foreign table is left to
+-- the nested loop (the batched join reads columns only)
+SELECT * FROM compare($$SELECT o.id, t.visit_uv FROM orders o LEFT JOIN wxa.daily_visit_trend t
+                        ON t.ref_date = o.day AND t.visit_uv > 30000$$);
+SELECT * FROM compare($$SELECT o.id, t.visit_uv FROM orders o LEFT JOIN wxa.daily_visit_trend t
+                        ON t.ref_date = o.day WHERE t.visit_uv > 30000 OR t.visit_uv IS NULL$$);
+SELECT * FROM compare($$SELECT o.id, row_to_json(t)::text AS r FROM orders o
+                        JOIN wxa.daily_visit_trend t ON t.ref_date = o.day$$);
+-- in a subquery of its own (its range table merged into the query's), EXPLAIN VERBOSE
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT * FROM (SELECT o.id, t.visit_uv FROM orders o JOIN wxa.daily_visit_trend t ON t.ref_date = o.day
+               LIMIT 3) s JOIN orders o2 ON o2.id = s.id;
 DROP TABLE orders, campaigns, many_days, big_outer;
 DROP FUNCTION compare(text);
+
