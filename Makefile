@@ -3,7 +3,7 @@
 MODULE_big = wxa_fdw
 include $(dir $(lastword $(MAKEFILE_LIST)))src/core/sources.mk
 CORE_OBJS = $(WXA_CORE_SOURCES:%.c=src/core/%.o)
-OBJS = src/wxa_fdw.o src/scan_plan.o src/scan_exec.o src/table_reader.o src/scan_async.o src/scan_explain.o src/period_store.o src/option.o src/token_cache.o src/errors.o src/quals.o \
+OBJS = src/wxa_fdw.o src/scan_plan.o src/scan_exec.o src/table_reader.o src/reader_memo.o src/scan_async.o src/scan_explain.o src/period_store.o src/option.o src/token_cache.o src/errors.o src/quals.o \
        src/import.o src/functions.o src/code_batch.o src/quota.o src/decrypt.o src/wait.o src/batched_join.o \
        src/calendar.o src/scan_lazy.o src/unpublished.o \
        src/store_owner.o src/store_persist.o src/store_admin.o src/stats.o \

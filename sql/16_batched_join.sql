@@ -184,6 +184,15 @@ SELECT :n AS requests;
 SELECT * FROM compare($$SELECT b.day, count(*), sum(t.visit_pv) FROM big_outer b
                         JOIN wxa.daily_visit_trend t ON t.ref_date = b.day GROUP BY b.day$$);
 RESET work_mem;
+-- a restarted reader remembers values seen before (their periods, their rows converted) within
+-- work_mem: at 64kB it is full after some of 365 days and reads the others as it would without
+-- it; the rows are the same, batched and as the nested loop (whose rescans remember too)
+SET work_mem = '64kB';
+CREATE TABLE days_twice AS SELECT day FROM many_days UNION ALL SELECT day FROM many_days;
+SELECT * FROM compare($$SELECT d.day, t.visit_uv, t.visit_pv FROM days_twice d
+                        JOIN wxa.daily_visit_trend t ON t.ref_date = d.day$$);
+RESET work_mem;
+DROP TABLE days_twice;
 
 -- max_requests counts the periods of the whole query, checked before each batch is sent
 ALTER SERVER wechat OPTIONS (ADD max_requests '40');

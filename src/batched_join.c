@@ -767,7 +767,7 @@ begin_table(BatchedJoinState *state, InnerTable *table, List *private, List *val
 		wanted[table->attnos[c] - 1] = true;
 	table->reader = wxa_reader_begin(estate, rel,
 									 (Oid) intVal(list_nth(private, TABLE_USERID)),
-									 list_nth(private, TABLE_CODES), types,
+									 list_nth(private, TABLE_CODES), nvalues, types,
 									 intVal(list_nth(private, TABLE_APPID_EXCLUDES)) != 0,
 									 WXA_LAZY_NONE, wanted);
 	table->slot = ExecInitExtraTupleSlot(estate, CreateTupleDescCopy(RelationGetDescr(rel)),

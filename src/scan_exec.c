@@ -91,7 +91,7 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 		value_types[i++] = exprType(lfirst(lc));
 	state = wxa_reader_begin(estate, rel, userid,
 							 (List *) list_nth(plan->fdw_private, FdwScanPrivateQualCodes),
-							 value_types,
+							 list_length(plan->fdw_exprs), value_types,
 							 intVal(list_nth(plan->fdw_private, FdwScanPrivateAppidExcludes)) != 0,
 							 (WxaLazyOrder) intVal(list_nth(plan->fdw_private, FdwScanPrivateLazy)),
 							 NULL);

@@ -165,9 +165,13 @@ start_requests(WxaTableReader *state)
 	pfree(entries);
 }
 
-/* Make the rows of period i current, waiting for them if they are not there yet. */
+/*
+ * Make the rows of period i current, waiting for them if they are not there
+ * yet. A restarted reader takes them converted (reader_memo.c; slot lends its
+ * descriptor and is overwritten).
+ */
 static void
-load_period(WxaTableReader *state, int i)
+load_period(WxaTableReader *state, int i, TupleTableSlot *slot)
 {
 	WxaStoredPeriod *entry = state->periods[i].entry;
 	const WxaPeriod *p = &state->periods[i].period;
@@ -184,6 +188,12 @@ load_period(WxaTableReader *state, int i)
 		return;
 	}
 	wxa_unpublished_published(state, p);
+	if (state->starts > 1 && !state->lazy &&
+		(state->ready = wxa_memo_ready_rows(state, entry, slot)) != NULL)
+	{
+		wxa_lazy_saw(state, state->ready->nrows);
+		return;
+	}
 	state->rows = wxa_store_pin(entry);
 	state->pinned = entry;
 	wxa_lazy_saw(state, wxa_stored_nrows(state->rows));
@@ -196,6 +206,7 @@ release_rows(WxaTableReader *state)
 		wxa_store_unpin(state->pinned);
 	state->pinned = NULL;
 	state->rows = NULL;
+	state->ready = NULL;
 }
 
 static void
@@ -212,8 +223,9 @@ store_error_callback(void *arg)
 			   wxa_message_text(state->value_for_error, state->config, WXA_VALUE_IN_ERROR));
 }
 
-static void
-store_row(WxaTableReader *state, TupleTableSlot *slot)
+void
+wxa_reader_convert_row(WxaTableReader *state, const WxaStoredRows *rows, int row,
+					   TupleTableSlot *slot)
 {
 	ErrorContextCallback errcallback;
 
@@ -226,7 +238,7 @@ store_row(WxaTableReader *state, TupleTableSlot *slot)
 	for (int i = 0; i < state->natts; i++)
 	{
 		int			col = state->att_column[i];
-		const char *cell = col >= 0 ? wxa_stored_cell(state->rows, state->row, col) :
+		const char *cell = col >= 0 ? wxa_stored_cell(rows, row, col) :
 			col == WXA_ATT_APPID ? state->config->appid : NULL;
 
 		slot->tts_isnull[i] = (cell == NULL);
@@ -244,15 +256,31 @@ store_row(WxaTableReader *state, TupleTableSlot *slot)
 	ExecStoreVirtualTuple(slot);
 }
 
+/* The current row into slot: converted now, or taken from the rows converted already. */
+static void
+store_row(WxaTableReader *state, TupleTableSlot *slot)
+{
+	if (state->ready == NULL)
+	{
+		wxa_reader_convert_row(state, state->rows, state->row, slot);
+		return;
+	}
+	ExecClearTuple(slot);
+	memcpy(slot->tts_values, state->ready->values + (Size) state->row * state->natts,
+		   sizeof(Datum) * state->natts);
+	memcpy(slot->tts_isnull, state->ready->isnull + (Size) state->row * state->natts,
+		   sizeof(bool) * state->natts);
+	ExecStoreVirtualTuple(slot);
+}
+
 WxaTableReader *
-wxa_reader_begin(EState *estate, Relation rel, Oid userid, List *codes, Oid *value_types,
-				 bool appid_excludes, WxaLazyOrder lazy_order, const bool *wanted)
+wxa_reader_begin(EState *estate, Relation rel, Oid userid, List *codes, int nvalues,
+				 Oid *value_types, bool appid_excludes, WxaLazyOrder lazy_order, const bool *wanted)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	WxaTableReader *state;
 	MemoryContext context;
 	MemoryContext old;
-	int			nvalues = list_length(codes);
 
 	context = AllocSetContextCreate(estate->es_query_cxt, "wxa_fdw table reader",
 									ALLOCSET_DEFAULT_SIZES);
@@ -294,6 +322,7 @@ wxa_reader_begin(EState *estate, Relation rel, Oid userid, List *codes, Oid *val
 	}
 
 	state->qual_codes = codes;
+	state->nvalues = nvalues;
 	state->qual_types = palloc(sizeof(Oid) * (nvalues + 1));
 	if (nvalues > 0)
 		memcpy(state->qual_types, value_types, sizeof(Oid) * nvalues);
@@ -334,10 +363,16 @@ wxa_reader_start(WxaTableReader *state, Datum *values, bool *nulls)
 	}
 	wxa_unpublished_begin(state);
 	wxa_lazy_free(state);
+	/* values seen before (a join's outer rows, a nested loop's rescans): their periods */
+	if (++state->starts > 1 && state->lazy_order == WXA_LAZY_NONE &&
+		wxa_memo_recall_start(state, values, nulls))
+		return;
 	plan_periods_for(state, values, nulls);
 	if (state->lazy)
 		(void) wxa_lazy_next_wave(state);
 	start_requests(state);
+	if (state->starts > 1 && !state->lazy && state->lazy_order == WXA_LAZY_NONE)
+		wxa_memo_keep_start(state);
 }
 
 bool
@@ -345,7 +380,8 @@ wxa_reader_next(WxaTableReader *state, TupleTableSlot *slot, bool wait)
 {
 	for (;;)
 	{
-		if (state->rows && state->row < wxa_stored_nrows(state->rows))
+		if (state->ready ? state->row < state->ready->nrows :
+			(state->rows && state->row < wxa_stored_nrows(state->rows)))
 		{
 			store_row(state, slot);
 			state->row++;
@@ -366,7 +402,7 @@ wxa_reader_next(WxaTableReader *state, TupleTableSlot *slot, bool wait)
 		if (!wait && !wxa_store_ready(state->periods[state->current + 1].entry, false))
 			return false;
 		state->current++;
-		load_period(state, state->current);
+		load_period(state, state->current, slot);
 	}
 }
 
@@ -388,6 +424,9 @@ wxa_reader_collect(WxaTableReader *state, Datum *values, bool *nulls)
 
 	/* no row can carry this server's appid: nothing to fetch */
 	if (state->appid_excludes)
+		return;
+	/* values seen before: their periods were asked for then */
+	if (state->lazy_order == WXA_LAZY_NONE && wxa_memo_recall_start(state, values, nulls))
 		return;
 	plan_periods_for(state, values, nulls);
 	if (state->collected == NULL)

@@ -36,6 +36,16 @@ typedef struct ScanPeriod
 	WxaStoredPeriod *entry;		/* the store's, once asked for */
 } ScanPeriod;
 
+/* A period's rows converted to the table's columns (reader_memo.c). */
+typedef struct WxaReadyRows
+{
+	int			nrows;
+	Datum	   *values;			/* nrows x natts */
+	bool	   *isnull;
+} WxaReadyRows;
+
+typedef struct WxaReaderMemo WxaReaderMemo;
+
 typedef struct WxaTableReader
 {
 	MemoryContext context;		/* lives as long as the reader; its reset frees curl/cJSON memory */
@@ -54,6 +64,7 @@ typedef struct WxaTableReader
 
 	/* restriction */
 	List	   *qual_codes;
+	int			nvalues;		/* the codes' values */
 	Oid		   *qual_types;
 	bool		appid_excludes;
 
@@ -68,7 +79,12 @@ typedef struct WxaTableReader
 	int			current;
 	WxaStoredPeriod *pinned;	/* the current period's entry, its rows pinned */
 	const WxaStoredRows *rows;	/* its rows */
+	const WxaReadyRows *ready;	/* or its rows converted already (reader_memo.c) */
 	int			row;
+
+	/* what restarts remember (reader_memo.c) */
+	long		starts;
+	WxaReaderMemo *memo;
 
 	/* the statement's periods, and this reader as one of their consumers */
 	WxaPeriodStore *store;
@@ -116,11 +132,11 @@ typedef struct WxaTableReader
 /*
  * A reader of rel (opened by the caller) for the statement of estate, with
  * the mapping of userid (InvalidOid: the current user), the restriction codes
- * and the types of their values. wanted (NULL: all) marks the attributes the
+ * and the types of their nvalues values. wanted (NULL: all) marks the attributes the
  * consumer reads: the others stay NULL and cost no input function.
  */
 extern WxaTableReader *wxa_reader_begin(EState *estate, Relation rel, Oid userid, List *codes,
-										Oid *value_types, bool appid_excludes,
+										int nvalues, Oid *value_types, bool appid_excludes,
 										WxaLazyOrder lazy_order, const bool *wanted);
 /* The end of the reader: the NOTICE of periods left out, its memory. */
 extern void wxa_reader_end(WxaTableReader *reader);
@@ -147,6 +163,22 @@ extern int	wxa_reader_collected(WxaTableReader *reader);
 extern int	wxa_reader_send_collected(WxaTableReader *reader);
 /* Wait for them: a failed one fails the join at the batch it belongs to. */
 extern void wxa_reader_receive_collected(WxaTableReader *reader);
+
+/* Convert row of rows to the table's columns, into slot (table_reader.c). */
+extern void wxa_reader_convert_row(WxaTableReader *reader, const WxaStoredRows *rows, int row,
+								   TupleTableSlot *slot);
+
+/*
+ * reader_memo.c: a restart with values seen before takes the periods they
+ * planned then (true), without planning or asking the store again; keep
+ * remembers the values of the last recall that missed, with the periods
+ * planned for them. ready_rows: a period's rows converted (once), or NULL
+ * when the memo is full.
+ */
+extern bool wxa_memo_recall_start(WxaTableReader *reader, Datum *values, bool *nulls);
+extern void wxa_memo_keep_start(WxaTableReader *reader);
+extern const WxaReadyRows *wxa_memo_ready_rows(WxaTableReader *reader, WxaStoredPeriod *entry,
+											   TupleTableSlot *slot);
 
 /*
  * EXPLAIN ANALYZE's traffic of readers[0..n) (NULL ones skipped) and extra
