@@ -4,6 +4,8 @@
 -- other; an untrusted certificate and a certificate for another host name each fail at
 -- once (one attempt), naming the problem; connections and TLS sessions are reused.
 -- (The suites test/run-tests runs a second time over https: README, "Testing".)
+-- :ext is the extension's schema (test/installcheck-in-schema: one not on the search_path)
+SELECT extnamespace::regnamespace AS ext FROM pg_extension WHERE extname = 'wxa_fdw' \gset
 \set tls_url 'https://localhost:' `echo "$WXA_EMULATOR_TLS_PORT"`
 \set emu_ca `echo "$WXA_EMULATOR_CA"`
 \set tls_dir `dirname "$WXA_EMULATOR_CA"`
@@ -45,7 +47,7 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER tls OPTIONS (secret :'app_secret');
 CREATE FOREIGN TABLE tls_trend (ref_date date, visit_pv bigint, visit_uv bigint)
   SERVER tls OPTIONS (endpoint 'daily_visit_trend');
 SELECT * FROM tls_trend WHERE ref_date BETWEEN '2024-01-01' AND '2024-01-03' ORDER BY 1;
-SELECT length(wxa_get_wxacode('tls', 'pages/index/index')) > 0 AS image_over_https;
+SELECT length(:ext.wxa_get_wxacode('tls', 'pages/index/index')) > 0 AS image_over_https;
 -- without sslrootcert only the system's CAs count, and they do not know the test CA:
 -- one attempt (max_retries is 3), nothing reaches WeChat
 \! python3 test/emulator/emuctl.py reset >/dev/null
@@ -72,7 +74,7 @@ FROM wxa_test.caught($$SELECT * FROM tls_trend WHERE ref_date = '2024-01-01'$$) 
 SELECT state, regexp_replace(message, 'port \d+', 'port PORT') AS message, detail, hint
 FROM wxa_test.caught($$SELECT * FROM tls_trend WHERE ref_date = '2024-01-01'$$) \gx
 SELECT state, regexp_replace(message, 'port \d+', 'port PORT') AS message, detail, hint
-FROM wxa_test.caught($$SELECT wxa_get_wxacode('tls', 'pages/index/index')$$) \gx
+FROM wxa_test.caught(format($$SELECT %s.wxa_get_wxacode('tls', 'pages/index/index')$$, :'ext')) \gx
 \set n `python3 test/emulator/emuctl.py count`
 SELECT :n AS api_requests;
 

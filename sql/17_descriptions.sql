@@ -3,6 +3,8 @@
 -- endpoint catalog (wxa_descriptions()), set by the extension's event trigger as the user whose DDL
 -- made the tables. A comment of the user's is never replaced; a failure to describe warns and
 -- never fails the DDL.
+-- :ext is the extension's schema (test/installcheck-in-schema: one not on the search_path)
+SELECT extnamespace::regnamespace AS ext FROM pg_extension WHERE extname = 'wxa_fdw' \gset
 CREATE TEMP VIEW described AS
   SELECT n.nspname AS schema, c.relname AS table_name, a.attnum, a.attname AS column_name,
          CASE WHEN a.attnum = 0 THEN obj_description(c.oid, 'pg_class')
@@ -20,7 +22,7 @@ ORDER BY table_name, attnum;
 -- every table and column of the import described, each exactly with its catalog text
 SELECT count(*) AS objects, count(description) AS described,
        count(*) FILTER (WHERE description IS DISTINCT FROM
-                        (SELECT d.description FROM wxa_descriptions() d
+                        (SELECT d.description FROM :ext.wxa_descriptions() d
                          WHERE d.endpoint = table_name AND d.column_name IS NOT DISTINCT FROM described.column_name::text))
          AS differing
 FROM described WHERE schema = 'wxa';
@@ -32,7 +34,7 @@ ORDER BY 1, 2;
 SELECT count(DISTINCT endpoint) AS endpoints, count(*) FILTER (WHERE column_name IS NULL) AS tables,
        count(*) FILTER (WHERE column_name = 'appid') AS appid_columns,
        bool_and(description ~ '^[A-Z][ -~]+\.$') AS english_sentences
-FROM wxa_descriptions();
+FROM :ext.wxa_descriptions();
 
 -- IMPORT with the appid column; LIMIT TO
 CREATE SCHEMA desc_imp;
@@ -48,9 +50,9 @@ ORDER BY attnum;
 -- a comment of the user's stays; wxa_describe() fills in only what is missing (here: nothing, 0)
 COMMENT ON FOREIGN TABLE desc_imp.visits IS 'visits, for the dashboard';
 COMMENT ON COLUMN desc_imp.visits.visit_uv IS NULL;
-SELECT wxa_describe('desc_imp.visits') AS made;
+SELECT :ext.wxa_describe('desc_imp.visits') AS made;
 COMMENT ON COLUMN desc_imp.visits.visit_uv IS 'our own words';
-SELECT wxa_describe('desc_imp.visits') AS made;
+SELECT :ext.wxa_describe('desc_imp.visits') AS made;
 SELECT column_name, description FROM described WHERE schema = 'desc_imp' AND table_name = 'visits'
 ORDER BY attnum;
 
@@ -64,12 +66,12 @@ SELECT table_name, count(description) AS described FROM described
 WHERE (schema, table_name) IN (('desc_imp', 'daily_summary_copy'), ('desc_other', 'daily_summary'),
                                ('desc_other', 'daily_visit_trend'))
 GROUP BY 1 ORDER BY 1;
-SELECT wxa_describe('desc_other.daily_summary') AS made, wxa_describe('pg_class') AS made_catalog;
+SELECT :ext.wxa_describe('desc_other.daily_summary') AS made, :ext.wxa_describe('pg_class') AS made_catalog;
 
 -- many mini programs: the parents of wxa_create_app_tables and the partitions of wxa_add_app
 CREATE SCHEMA desc_apps;
-SELECT count(*) AS parents FROM wxa_create_app_tables('desc_apps');
-SELECT count(*) AS partitions FROM wxa_add_app('desc_shop', 'wx1234567890abcdef', NULL, 'desc_apps');
+SELECT count(*) AS parents FROM :ext.wxa_create_app_tables('desc_apps');
+SELECT count(*) AS partitions FROM :ext.wxa_add_app('desc_shop', 'wx1234567890abcdef', NULL, 'desc_apps');
 SELECT count(DISTINCT table_name) AS tables, count(*) AS objects, count(description) AS described
 FROM described WHERE schema = 'desc_apps';
 SELECT table_name, column_name, description FROM described
@@ -116,11 +118,13 @@ FROM pg_class c JOIN described d ON d.schema = 'desc_role' AND d.table_name = c.
 WHERE c.oid = 'desc_role.daily_summary'::regclass GROUP BY 1;
 -- its owner describes it afterwards
 SET ROLE wxa_desc_taker;
-SELECT wxa_describe('desc_role.daily_summary') AS made;
+SELECT :ext.wxa_describe('desc_role.daily_summary') AS made;
 RESET ROLE;
 
 -- the trigger belongs to the extension
-SELECT e.evtname, e.evtevent, e.evttags, e.evtfoid::regproc AS function, d.deptype
+SELECT e.evtname, e.evtevent, e.evttags,
+       (SELECT p.proname FROM pg_proc p WHERE p.oid = e.evtfoid AND p.pronamespace = x.extnamespace) AS function,
+       d.deptype
 FROM pg_event_trigger e
      JOIN pg_depend d ON d.classid = 'pg_event_trigger'::regclass AND d.objid = e.oid
      JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'wxa_fdw'

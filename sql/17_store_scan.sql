@@ -4,10 +4,12 @@
 -- the appid is served; ALTER SERVER ... SET appid never serves another app's
 -- rows; REFRESH MATERIALIZED VIEW (a security-restricted operation) reads and
 -- writes it; wxa_store_fill backfills; wxa_store_forget makes it fetch again.
+-- :ext is the extension's schema (test/installcheck-in-schema: one not on the search_path)
+SELECT extnamespace::regnamespace AS ext FROM pg_extension WHERE extname = 'wxa_fdw' \gset
 \set emu_url 'http://127.0.0.1:' `echo "$WXA_EMULATOR_PORT"`
 \set app_secret '0123456789abcdef0123456789abcdef'
 \set other_secret 'fedcba9876543210fedcba9876543210'
-SELECT wxa_store_forget('wx1234567890abcdef') >= 0 AS clean;
+SELECT :ext.wxa_store_forget('wx1234567890abcdef') >= 0 AS clean;
 CREATE SERVER st FOREIGN DATA WRAPPER wxa_fdw
   OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url', store 'on');
 CREATE USER MAPPING FOR CURRENT_USER SERVER st OPTIONS (secret :'app_secret');
@@ -22,7 +24,7 @@ SELECT count(*), sum(visit_total) FROM st_summary WHERE ref_date BETWEEN '2024-0
 \set n `python3 test/emulator/emuctl.py count`
 SELECT :n AS requests_with_token;
 SELECT endpoint, periods, first_date, last_date, bytes > 0 AS has_bytes
-FROM wxa_store_summary() WHERE api_base_url = :'emu_url';
+FROM :ext.wxa_store_summary() WHERE api_base_url = :'emu_url';
 -- the second sends nothing at all, and returns the same rows
 \! python3 test/emulator/emuctl.py reset --tokens >/dev/null
 SELECT count(*), sum(visit_total) FROM st_summary WHERE ref_date BETWEEN '2024-01-01' AND '2024-01-07';
@@ -47,9 +49,9 @@ SELECT :n AS requests;
 -- today - 8; the days after are fetched, not kept
 SELECT count(*) >= 0 AS fetched FROM st_summary
 WHERE ref_date BETWEEN (now() AT TIME ZONE 'Asia/Shanghai')::date - 10 AND (now() AT TIME ZONE 'Asia/Shanghai')::date - 2;
-SELECT count(*) AS unsettled_kept FROM wxa_store_periods
+SELECT count(*) AS unsettled_kept FROM :ext.wxa_store_periods
 WHERE api_base_url = :'emu_url' AND first_day > (now() AT TIME ZONE 'Asia/Shanghai')::date - 8;
-SELECT count(*) AS settled_kept FROM wxa_store_periods
+SELECT count(*) AS settled_kept FROM :ext.wxa_store_periods
 WHERE api_base_url = :'emu_url' AND first_day BETWEEN (now() AT TIME ZONE 'Asia/Shanghai')::date - 10
                                                   AND (now() AT TIME ZONE 'Asia/Shanghai')::date - 8;
 
@@ -60,7 +62,7 @@ SELECT count(*) FROM st_summary WHERE ref_date BETWEEN '2024-01-01' AND '2024-01
 SELECT count(*) FROM st_summary WHERE ref_date BETWEEN '2024-01-20' AND '2024-01-21';
 \set n `python3 test/emulator/emuctl.py count datacube`
 SELECT :n AS requests;
-SELECT count(*) AS kept FROM wxa_store_periods
+SELECT count(*) AS kept FROM :ext.wxa_store_periods
 WHERE api_base_url = :'emu_url' AND endpoint = 'daily_summary' AND first_day BETWEEN '2024-01-20' AND '2024-01-21';
 -- and 'on' on the table wins over the server's 'off'
 ALTER FOREIGN TABLE st_summary OPTIONS (SET store 'on');
@@ -96,8 +98,8 @@ ALTER USER MAPPING FOR CURRENT_USER SERVER st OPTIONS (SET secret :'other_secret
 SELECT count(*), sum(visit_total) FROM st_summary WHERE ref_date BETWEEN '2024-01-01' AND '2024-01-07';
 \set n `python3 test/emulator/emuctl.py count datacube`
 SELECT :n AS requests;
-SELECT appid, endpoint, periods FROM wxa_store_summary() WHERE api_base_url = :'emu_url' ORDER BY 1, 2;
-SELECT wxa_store_forget('wxfedcba0987654321');
+SELECT appid, endpoint, periods FROM :ext.wxa_store_summary() WHERE api_base_url = :'emu_url' ORDER BY 1, 2;
+SELECT :ext.wxa_store_forget('wxfedcba0987654321');
 ALTER SERVER st OPTIONS (SET appid 'wx1234567890abcdef');
 ALTER USER MAPPING FOR CURRENT_USER SERVER st OPTIONS (SET secret :'app_secret');
 
@@ -117,7 +119,7 @@ RESET ROLE;
 REFRESH MATERIALIZED VIEW st_mv.feb;
 \set n `python3 test/emulator/emuctl.py count datacube`
 SELECT :n AS requests;
-SELECT count(*) AS kept FROM wxa_store_periods
+SELECT count(*) AS kept FROM :ext.wxa_store_periods
 WHERE api_base_url = :'emu_url' AND first_day BETWEEN '2024-02-01' AND '2024-02-14';
 \! python3 test/emulator/emuctl.py reset >/dev/null
 REFRESH MATERIALIZED VIEW st_mv.feb;
@@ -127,24 +129,24 @@ SELECT count(*), sum(visit_total) FROM st_mv.feb;
 
 -- wxa_store_fill: a backfill in chunks of 31 days; again: nothing to fetch
 \! python3 test/emulator/emuctl.py reset >/dev/null
-CALL wxa_store_fill('st', 'daily_summary', '2024-03-01', '2024-04-15');
+CALL :ext.wxa_store_fill('st', 'daily_summary', '2024-03-01', '2024-04-15');
 \set n `python3 test/emulator/emuctl.py count datacube`
 SELECT :n AS requests;
 \! python3 test/emulator/emuctl.py reset >/dev/null
-CALL wxa_store_fill('st', 'daily_summary', '2024-03-01', '2024-04-15');
+CALL :ext.wxa_store_fill('st', 'daily_summary', '2024-03-01', '2024-04-15');
 \set n `python3 test/emulator/emuctl.py count datacube`
 SELECT :n AS requests;
-SELECT count(*) AS kept FROM wxa_store_periods
+SELECT count(*) AS kept FROM :ext.wxa_store_periods
 WHERE api_base_url = :'emu_url' AND endpoint = 'daily_summary' AND first_day BETWEEN '2024-03-01' AND '2024-04-15';
 -- up to today: the unsettled days are left out (with a NOTICE naming the last settled day)
 SET client_min_messages = warning;
-CALL wxa_store_fill('st', 'daily_summary', current_date - 12, current_date);
+CALL :ext.wxa_store_fill('st', 'daily_summary', current_date - 12, current_date);
 RESET client_min_messages;
 SELECT max(first_day) = (now() AT TIME ZONE 'Asia/Shanghai')::date - 8 AS up_to_the_last_settled_day
-FROM wxa_store_periods WHERE api_base_url = :'emu_url';
+FROM :ext.wxa_store_periods WHERE api_base_url = :'emu_url';
 
 -- forget: the next scan fetches again
-SELECT wxa_store_forget('wx1234567890abcdef', 'daily_summary', '2024-01-01', '2024-01-03');
+SELECT :ext.wxa_store_forget('wx1234567890abcdef', 'daily_summary', '2024-01-01', '2024-01-03');
 \! python3 test/emulator/emuctl.py reset >/dev/null
 SELECT count(*) FROM st_summary WHERE ref_date BETWEEN '2024-01-01' AND '2024-01-07';
 \set n `python3 test/emulator/emuctl.py count datacube`
@@ -152,9 +154,9 @@ SELECT :n AS requests;
 
 -- dropping the server leaves the rows (other servers may share them): forget removes them
 DROP SERVER st CASCADE;
-SELECT count(*) > 0 AS left_behind FROM wxa_store_summary() WHERE api_base_url = :'emu_url';
-SELECT wxa_store_forget('wx1234567890abcdef') > 0 AS forgotten;
-SELECT count(*) AS left_behind FROM wxa_store_summary() WHERE api_base_url = :'emu_url';
+SELECT count(*) > 0 AS left_behind FROM :ext.wxa_store_summary() WHERE api_base_url = :'emu_url';
+SELECT :ext.wxa_store_forget('wx1234567890abcdef') > 0 AS forgotten;
+SELECT count(*) AS left_behind FROM :ext.wxa_store_summary() WHERE api_base_url = :'emu_url';
 DROP SCHEMA st_mv CASCADE;
 DROP OWNED BY wxa_store_mv;
 DROP ROLE wxa_store_mv;

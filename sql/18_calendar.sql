@@ -1,20 +1,22 @@
 -- WeChat's calendar: wxa_today() / wxa_yesterday(), the option unpublished, EXPLAIN's reasons
 -- for "Requests: 0" and its lists of days. The session runs far from Beijing (Los Angeles is
 -- 15 or 16 hours behind), where current_date is often another day than WeChat's.
+-- :ext is the extension's schema (test/installcheck-in-schema: one not on the search_path)
+SELECT extnamespace::regnamespace AS ext FROM pg_extension WHERE extname = 'wxa_fdw' \gset
 SET timezone = 'America/Los_Angeles';
 \set count_daily 'python3 test/emulator/emuctl.py count getweanalysisappiddailyvisittrend'
 \! python3 test/emulator/emuctl.py reset >/dev/null
 
 -- today and yesterday in Beijing, at the start of the transaction (now() is that moment too)
-SELECT wxa_today() = (now() AT TIME ZONE 'Asia/Shanghai')::date AS today_in_beijing,
-       wxa_yesterday() = (now() AT TIME ZONE 'Asia/Shanghai')::date - 1 AS yesterday_in_beijing,
-       wxa_today(NULL) = wxa_today() AS null_is_beijing,
-       wxa_today('wechat') = wxa_today() AS server_without_timezone;
+SELECT :ext.wxa_today() = (now() AT TIME ZONE 'Asia/Shanghai')::date AS today_in_beijing,
+       :ext.wxa_yesterday() = (now() AT TIME ZONE 'Asia/Shanghai')::date - 1 AS yesterday_in_beijing,
+       :ext.wxa_today(NULL) = :ext.wxa_today() AS null_is_beijing,
+       :ext.wxa_today('wechat') = :ext.wxa_today() AS server_without_timezone;
 BEGIN;
-SELECT wxa_yesterday() AS y \gset
+SELECT :ext.wxa_yesterday() AS y \gset
 SELECT pg_sleep(0.01);
-SELECT wxa_yesterday() = :'y'::date AS same_day_within_the_transaction,
-       wxa_yesterday() = (now() AT TIME ZONE 'Asia/Shanghai')::date - 1 AS at_transaction_start;
+SELECT :ext.wxa_yesterday() = :'y'::date AS same_day_within_the_transaction,
+       :ext.wxa_yesterday() = (now() AT TIME ZONE 'Asia/Shanghai')::date - 1 AS at_transaction_start;
 COMMIT;
 SELECT p.proname, p.provolatile, p.proparallel, pg_get_function_arguments(p.oid) AS arguments,
        pg_get_function_result(p.oid) AS result
@@ -23,13 +25,13 @@ FROM pg_proc p WHERE p.proname IN ('wxa_today', 'wxa_yesterday') ORDER BY 1;
 -- a server's own timezone
 CREATE SERVER wechat_la FOREIGN DATA WRAPPER wxa_fdw
   OPTIONS (appid 'wx1234567890abcdef', timezone 'America/Los_Angeles');
-SELECT wxa_today('wechat_la') = (now() AT TIME ZONE 'America/Los_Angeles')::date AS today_in_la,
-       wxa_yesterday('wechat_la') = wxa_today('wechat_la') - 1 AS yesterday_in_la;
+SELECT :ext.wxa_today('wechat_la') = (now() AT TIME ZONE 'America/Los_Angeles')::date AS today_in_la,
+       :ext.wxa_yesterday('wechat_la') = :ext.wxa_today('wechat_la') - 1 AS yesterday_in_la;
 -- not a wxa_fdw server, no such server
 CREATE FOREIGN DATA WRAPPER not_wxa;
 CREATE SERVER other FOREIGN DATA WRAPPER not_wxa;
-SELECT * FROM wxa_test.caught($$SELECT wxa_today('other')$$);
-SELECT * FROM wxa_test.caught($$SELECT wxa_yesterday('nosuch')$$);
+SELECT state, message, detail, hint, result FROM wxa_test.caught(format($$SELECT %s.wxa_today('other')$$, :'ext'));
+SELECT state, message, detail, hint, result FROM wxa_test.caught(format($$SELECT %s.wxa_yesterday('nosuch')$$, :'ext'));
 DROP SERVER other;
 DROP FOREIGN DATA WRAPPER not_wxa;
 
@@ -56,8 +58,11 @@ EXPLAIN (COSTS OFF) SELECT * FROM wxa.user_portrait WHERE end_date = '2024-03-31
 EXPLAIN (COSTS OFF) SELECT * FROM wxa.daily_visit_trend WHERE ref_date = '2024-01-01' AND ref_date = '2024-01-02';
 EXPLAIN (COSTS OFF) SELECT * FROM wxa.daily_visit_trend WHERE ref_date = NULL::date;
 -- ... the day after yesterday, known at run time: under ANALYZE, nothing sent
+-- (the extension's schema on the search_path here: PostgreSQL prints a function outside it with its schema)
+SET search_path = "$user", public, :ext;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-SELECT * FROM wxa.daily_visit_trend WHERE ref_date = wxa_today();
+SELECT * FROM wxa.daily_visit_trend WHERE ref_date = :ext.wxa_today();
+RESET search_path;
 \set n `:count_daily`
 SELECT :n AS requests_sent;
 
@@ -95,31 +100,31 @@ AS $$ SELECT regexp_replace($1, '\d{4}-\d{2}-\d{2}', 'D', 'g') $$;
 \! python3 test/emulator/emuctl.py config unpublished_days=2 >/dev/null
 \set VERBOSITY terse
 -- a dashboard's "last 7 days": the published days, with one NOTICE naming the two left out
-SELECT count(DISTINCT ref_date) AS days, max(ref_date) = wxa_yesterday() - 2 AS newest_is_published
-FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 6;
+SELECT count(DISTINCT ref_date) AS days, max(ref_date) = :ext.wxa_yesterday() - 2 AS newest_is_published
+FROM wxa.daily_visit_trend WHERE ref_date >= :ext.wxa_yesterday() - 6;
 \set n `:count_daily`
 SELECT :n AS requests;
 -- the same with the bounds people write: BETWEEN ... AND wxa_yesterday(), < wxa_today()
 SELECT count(*) > 0 AS rows FROM wxa.daily_visit_trend
-WHERE ref_date BETWEEN wxa_yesterday() - 6 AND wxa_yesterday();
+WHERE ref_date BETWEEN :ext.wxa_yesterday() - 6 AND :ext.wxa_yesterday();
 SELECT count(*) > 0 AS rows FROM wxa.daily_visit_trend
-WHERE ref_date >= wxa_today() - 7 AND ref_date < wxa_today();
+WHERE ref_date >= :ext.wxa_today() - 7 AND ref_date < :ext.wxa_today();
 -- one NOTICE per statement: the same table twice, two tables
 SELECT count(*) > 0 AS rows FROM (
-  SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 3
+  SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date >= :ext.wxa_yesterday() - 3
   UNION ALL
-  SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 2) u;
+  SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date >= :ext.wxa_yesterday() - 2) u;
 SELECT count(*) > 0 AS rows FROM (
-  SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 3
+  SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date >= :ext.wxa_yesterday() - 3
   UNION ALL
-  SELECT ref_date FROM wxa.daily_summary WHERE ref_date >= wxa_yesterday() - 3) u;
+  SELECT ref_date FROM wxa.daily_summary WHERE ref_date >= :ext.wxa_yesterday() - 3) u;
 -- (a join asks the other table only for the days the first one has: no unpublished day)
 SELECT count(*) > 0 AS rows
 FROM wxa.daily_visit_trend t JOIN wxa.daily_summary s USING (ref_date)
-WHERE t.ref_date >= wxa_yesterday() - 3;
+WHERE t.ref_date >= :ext.wxa_yesterday() - 3;
 -- the rows are exactly those of the published days
-SELECT (SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 6) =
-       (SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date BETWEEN wxa_yesterday() - 6 AND wxa_yesterday() - 2)
+SELECT (SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date >= :ext.wxa_yesterday() - 6) =
+       (SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date BETWEEN :ext.wxa_yesterday() - 6 AND :ext.wxa_yesterday() - 2)
        AS same_rows;
 \set VERBOSITY default
 
@@ -132,34 +137,35 @@ FROM unnest(ARRAY[
   'SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date = wxa_yesterday() OR ref_date < wxa_yesterday() - 10 AND ref_date > wxa_yesterday() - 13',
   'SELECT count(*) FROM (VALUES (wxa_yesterday() - 3), (wxa_yesterday())) o(d) JOIN wxa.daily_visit_trend t ON t.ref_date = o.d',
   'SELECT count(*) FROM (VALUES (wxa_yesterday() - 3), (wxa_yesterday())) o(d), LATERAL (SELECT * FROM wxa.daily_visit_trend t WHERE t.ref_date = o.d OFFSET 0) t'
-]) WITH ORDINALITY AS q(query, i), wxa_test.caught(q.query) c ORDER BY i;
+]) WITH ORDINALITY AS q(query, i),
+     wxa_test.caught(replace(q.query, 'wxa_yesterday()', :'ext' || '.wxa_yesterday()')) c ORDER BY i;
 
 -- the incremental load: too early, it fails and stores nothing; once published, it loads
 CREATE TABLE daily_visits (ref_date date PRIMARY KEY, visit_uv bigint, loaded_at timestamptz);
-\set load 'INSERT INTO daily_visits SELECT ref_date, visit_uv, now() FROM wxa.daily_visit_trend WHERE ref_date = wxa_yesterday() ON CONFLICT (ref_date) DO UPDATE SET visit_uv = EXCLUDED.visit_uv, loaded_at = EXCLUDED.loaded_at'
+\set load 'INSERT INTO daily_visits SELECT ref_date, visit_uv, now() FROM wxa.daily_visit_trend WHERE ref_date = ' :ext '.wxa_yesterday() ON CONFLICT (ref_date) DO UPDATE SET visit_uv = EXCLUDED.visit_uv, loaded_at = EXCLUDED.loaded_at'
 SELECT state, wxa_test.undated(message) AS message FROM wxa_test.caught(:'load');
 SELECT count(*) AS stored FROM daily_visits;
 \! python3 test/emulator/emuctl.py config unpublished_days=0 >/dev/null
 :load;
 :load;
-SELECT count(*) AS stored, bool_and(ref_date = wxa_yesterday()) AS yesterday FROM daily_visits;
+SELECT count(*) AS stored, bool_and(ref_date = :ext.wxa_yesterday()) AS yesterday FROM daily_visits;
 \! python3 test/emulator/emuctl.py config unpublished_days=2 >/dev/null
 
 -- unpublished 'error': 1.1's behaviour for a range too; 'skip': every unpublished period left out
 ALTER FOREIGN TABLE wxa.daily_visit_trend OPTIONS (ADD unpublished 'error');
 SELECT state, wxa_test.undated(message) AS message
-FROM wxa_test.caught('SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 6');
+FROM wxa_test.caught(format('SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date >= %s.wxa_yesterday() - 6', :'ext'));
 ALTER FOREIGN TABLE wxa.daily_visit_trend OPTIONS (SET unpublished 'skip');
 \set VERBOSITY terse
-SELECT count(*) AS rows FROM wxa.daily_visit_trend WHERE ref_date = wxa_yesterday();
+SELECT count(*) AS rows FROM wxa.daily_visit_trend WHERE ref_date = :ext.wxa_yesterday();
 \set VERBOSITY default
 -- the table's option wins over the server's
 ALTER SERVER wechat OPTIONS (ADD unpublished 'error');
 \set VERBOSITY terse
-SELECT count(*) AS rows FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 1;
+SELECT count(*) AS rows FROM wxa.daily_visit_trend WHERE ref_date >= :ext.wxa_yesterday() - 1;
 \set VERBOSITY default
 SELECT state, wxa_test.undated(message) AS message
-FROM wxa_test.caught('SELECT count(*) FROM wxa.daily_summary WHERE ref_date >= wxa_yesterday() - 6');
+FROM wxa_test.caught(format('SELECT count(*) FROM wxa.daily_summary WHERE ref_date >= %s.wxa_yesterday() - 6', :'ext'));
 ALTER SERVER wechat OPTIONS (DROP unpublished);
 ALTER FOREIGN TABLE wxa.daily_visit_trend OPTIONS (DROP unpublished);
 
@@ -174,13 +180,13 @@ SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date BETWEEN '2024-01-03' A
 ALTER FOREIGN TABLE wxa.daily_visit_trend OPTIONS (DROP unpublished);
 -- yesterday and the day before the day before unpublished, the day between published: not one
 -- unbroken run. Yesterday alone would be left out; the older one fails the query.
-SELECT to_char(wxa_yesterday(), 'YYYYMMDD') || ',' || to_char(wxa_yesterday() - 2, 'YYYYMMDD') AS holes \gset
+SELECT to_char(:ext.wxa_yesterday(), 'YYYYMMDD') || ',' || to_char(:ext.wxa_yesterday() - 2, 'YYYYMMDD') AS holes \gset
 \setenv HOLES :holes
 \! python3 test/emulator/emuctl.py config unpublished_dates=$HOLES >/dev/null
 SELECT state, wxa_test.undated(message) AS message, detail
-FROM wxa_test.caught('SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 6');
+FROM wxa_test.caught(format('SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date >= %s.wxa_yesterday() - 6', :'ext'));
 \set VERBOSITY terse
-SELECT count(*) > 0 AS rows FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 1;
+SELECT count(*) > 0 AS rows FROM wxa.daily_visit_trend WHERE ref_date >= :ext.wxa_yesterday() - 1;
 \set VERBOSITY default
 \! python3 test/emulator/emuctl.py reset >/dev/null
 
@@ -189,30 +195,30 @@ SELECT count(*) > 0 AS rows FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yes
 \! python3 test/emulator/emuctl.py config unpublished_days=1 unpublished_answer=empty >/dev/null
 SET wxa_fdw.publication_hour = 24;
 \set VERBOSITY terse
-SELECT max(ref_date) = wxa_yesterday() - 1 AS newest_is_published
-FROM wxa.daily_visit_trend WHERE ref_date >= wxa_yesterday() - 3;
+SELECT max(ref_date) = :ext.wxa_yesterday() - 1 AS newest_is_published
+FROM wxa.daily_visit_trend WHERE ref_date >= :ext.wxa_yesterday() - 3;
 \set VERBOSITY default
 SELECT state, wxa_test.undated(message) AS message
-FROM wxa_test.caught('SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date = wxa_yesterday()');
+FROM wxa_test.caught(format('SELECT count(*) FROM wxa.daily_visit_trend WHERE ref_date = %s.wxa_yesterday()', :'ext'));
 SET wxa_fdw.publication_hour = 0;
-SELECT count(*) AS rows FROM wxa.daily_visit_trend WHERE ref_date = wxa_yesterday();
+SELECT count(*) AS rows FROM wxa.daily_visit_trend WHERE ref_date = :ext.wxa_yesterday();
 RESET wxa_fdw.publication_hour;
 \! python3 test/emulator/emuctl.py reset >/dev/null
 
 -- weeks, months and the portrait's windows: the newest unpublished ones left out
 \! python3 test/emulator/emuctl.py config unpublished_days=1 >/dev/null
 \set VERBOSITY terse
-SELECT count(DISTINCT end_date) AS windows, bool_and(end_date < wxa_yesterday()) AS all_published
-FROM wxa.user_portrait WHERE end_date >= wxa_yesterday() - 2 AND days = 30;
-SELECT count(*) > 0 AS rows FROM wxa.user_portrait WHERE end_date >= wxa_yesterday() - 1;
+SELECT count(DISTINCT end_date) AS windows, bool_and(end_date < :ext.wxa_yesterday()) AS all_published
+FROM wxa.user_portrait WHERE end_date >= :ext.wxa_yesterday() - 2 AND days = 30;
+SELECT count(*) > 0 AS rows FROM wxa.user_portrait WHERE end_date >= :ext.wxa_yesterday() - 1;
 \set VERBOSITY default
 SELECT state, wxa_test.undated(message) AS message
-FROM wxa_test.caught('SELECT count(*) FROM wxa.user_portrait WHERE end_date = wxa_yesterday() AND days = 7');
+FROM wxa_test.caught(format('SELECT count(*) FROM wxa.user_portrait WHERE end_date = %s.wxa_yesterday() AND days = 7', :'ext'));
 \! python3 test/emulator/emuctl.py config unpublished_days=40 >/dev/null
 SET client_min_messages = warning;   -- how many weeks are left out depends on the weekday
-SELECT count(*) > 0 AS weeks, bool_and(end_date < wxa_yesterday() - 39) AS all_published
-FROM wxa.weekly_visit_trend WHERE ref_date >= wxa_yesterday() - 100;
-SELECT count(*) > 0 AS months, bool_and(end_date < wxa_yesterday() - 39) AS all_published
-FROM wxa.monthly_visit_trend WHERE ref_date >= wxa_yesterday() - 200;
+SELECT count(*) > 0 AS weeks, bool_and(end_date < :ext.wxa_yesterday() - 39) AS all_published
+FROM wxa.weekly_visit_trend WHERE ref_date >= :ext.wxa_yesterday() - 100;
+SELECT count(*) > 0 AS months, bool_and(end_date < :ext.wxa_yesterday() - 39) AS all_published
+FROM wxa.monthly_visit_trend WHERE ref_date >= :ext.wxa_yesterday() - 200;
 RESET client_min_messages;
 \! python3 test/emulator/emuctl.py reset >/dev/null

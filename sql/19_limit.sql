@@ -2,6 +2,8 @@
 -- from yesterday a wave of max_concurrency periods at a time as rows are pulled, and stops
 -- when they are no longer pulled, after max_requests periods or after 31 periods in a row
 -- without rows. Run far from Beijing: the walk starts at WeChat's yesterday, not the session's.
+-- :ext is the extension's schema (test/installcheck-in-schema: one not on the search_path)
+SELECT extnamespace::regnamespace AS ext FROM pg_extension WHERE extname = 'wxa_fdw' \gset
 SET timezone = 'America/Los_Angeles';
 \set emu_url `echo "${WXA_EMULATOR_URL:-http://127.0.0.1:$WXA_EMULATOR_PORT}"`
 \set emu_ca `echo "$WXA_EMULATOR_CA"`
@@ -14,14 +16,14 @@ CREATE SCHEMA one;
 IMPORT FOREIGN SCHEMA wxa LIMIT TO (daily_visit_trend) FROM SERVER wechat_one INTO one;
 -- the newest days with data, from a restricted scan (about one day in twenty has none)
 CREATE TEMP TABLE newest AS
-SELECT * FROM wxa.daily_visit_trend WHERE ref_date BETWEEN wxa_yesterday() - 99 AND wxa_yesterday();
+SELECT * FROM wxa.daily_visit_trend WHERE ref_date BETWEEN :ext.wxa_yesterday() - 99 AND :ext.wxa_yesterday();
 
 -- what GUI clients run: the newest 10 rows; one period at a time (max_concurrency 1), it asks
 -- exactly for the days back to the tenth with data
 \! python3 test/emulator/emuctl.py reset >/dev/null
 SELECT count(*) AS rows FROM (SELECT * FROM one.daily_visit_trend LIMIT 10) s;
 \set n `:count_daily`
-SELECT :n = wxa_yesterday() - min(ref_date) + 1 AS requests_as_needed
+SELECT :n = :ext.wxa_yesterday() - min(ref_date) + 1 AS requests_as_needed
 FROM (SELECT ref_date FROM newest ORDER BY ref_date DESC LIMIT 10) s;
 -- eight at a time (the default): at most ceil(10 / 1) + 8 when every day has data
 \! python3 test/emulator/emuctl.py reset >/dev/null
@@ -53,22 +55,22 @@ EXPLAIN (COSTS OFF) SELECT * FROM one.daily_visit_trend LIMIT 1;
 -- every endpoint: weeks, months, several rows per period, the portrait
 \! python3 test/emulator/emuctl.py reset >/dev/null
 SELECT count(*) AS rows, count(DISTINCT ref_date) AS weeks, bool_and(extract(isodow FROM ref_date) = 1) AS mondays,
-       max(end_date) = date_trunc('week', wxa_yesterday() + 1)::date - 1 AS newest_week
+       max(end_date) = date_trunc('week', :ext.wxa_yesterday() + 1)::date - 1 AS newest_week
 FROM (SELECT * FROM wxa.weekly_visit_trend LIMIT 3) s;
-SELECT count(*) AS rows, max(end_date) = date_trunc('month', wxa_yesterday() + 1)::date - 1 AS newest_month
+SELECT count(*) AS rows, max(end_date) = date_trunc('month', :ext.wxa_yesterday() + 1)::date - 1 AS newest_month
 FROM (SELECT * FROM wxa.monthly_retain ORDER BY ref_date DESC LIMIT 4) s;
 SELECT count(*) AS rows FROM (SELECT * FROM wxa.visit_page LIMIT 25) s;
 -- the portrait: all three windows of each end date, newest end date first ...
 -- (the 7- and 30-day windows always have rows; a 1-day window sometimes has none)
-SELECT ARRAY[7, 30] <@ array_agg(DISTINCT days) FILTER (WHERE end_date = wxa_yesterday()) AS newest_windows,
-       count(DISTINCT end_date) = wxa_yesterday() - min(end_date) + 1 AS newest_end_dates
+SELECT ARRAY[7, 30] <@ array_agg(DISTINCT days) FILTER (WHERE end_date = :ext.wxa_yesterday()) AS newest_windows,
+       count(DISTINCT end_date) = :ext.wxa_yesterday() - min(end_date) + 1 AS newest_end_dates
 FROM (SELECT * FROM wxa.user_portrait LIMIT 1500) s;
 -- ... or the days asked for, and ORDER BY ref_date DESC or end_date DESC without a Sort
-SELECT array_agg(DISTINCT days) AS windows, max(end_date) = wxa_yesterday() AS newest
+SELECT array_agg(DISTINCT days) AS windows, max(end_date) = :ext.wxa_yesterday() AS newest
 FROM (SELECT * FROM wxa.user_portrait WHERE days = 30 LIMIT 300) s;
 EXPLAIN (COSTS OFF) SELECT * FROM wxa.user_portrait ORDER BY ref_date DESC LIMIT 10;
 EXPLAIN (COSTS OFF) SELECT * FROM wxa.user_portrait ORDER BY end_date DESC, days LIMIT 10;
-SELECT bool_and(ref_date = wxa_yesterday()) AS newest_first_day
+SELECT bool_and(ref_date = :ext.wxa_yesterday()) AS newest_first_day
 FROM (SELECT * FROM wxa.user_portrait ORDER BY ref_date DESC LIMIT 5) s;
 
 -- the walk stops after max_requests periods, with a NOTICE ...
@@ -97,7 +99,7 @@ RESET wxa_fdw.publication_hour;
 \! python3 test/emulator/emuctl.py reset >/dev/null
 \! python3 test/emulator/emuctl.py config unpublished_days=2 >/dev/null
 \set VERBOSITY terse
-SELECT count(*) AS rows, max(ref_date) = wxa_yesterday() - 2 AS newest_published
+SELECT count(*) AS rows, max(ref_date) = :ext.wxa_yesterday() - 2 AS newest_published
 FROM (SELECT * FROM wxa.daily_visit_trend LIMIT 5) s;
 \set VERBOSITY default
 \! python3 test/emulator/emuctl.py reset >/dev/null
@@ -129,16 +131,16 @@ FROM (SELECT ref_date FROM wxa.daily_visit_trend WHERE ref_date <= '2024-01-10' 
 -- merges them without a Sort
 \set emu_http 'http://127.0.0.1:' `echo "$WXA_EMULATOR_PORT"`
 CREATE SCHEMA parts;
-SELECT count(*) AS parents FROM wxa_create_app_tables('parts');
+SELECT count(*) AS parents FROM :ext.wxa_create_app_tables('parts');
 SELECT count(*) AS partitions
 FROM generate_series(1, 2) AS i,
-     LATERAL wxa_add_app('part' || i, format('wx%s', lpad(to_hex(i), 16, '0')),
-                         md5(format('wx%s', lpad(to_hex(i), 16, '0'))), 'parts',
-                         jsonb_build_object('api_base_url', :'emu_http')) AS p;
+     LATERAL :ext.wxa_add_app('part' || i, format('wx%s', lpad(to_hex(i), 16, '0')),
+                              md5(format('wx%s', lpad(to_hex(i), 16, '0'))), 'parts',
+                              jsonb_build_object('api_base_url', :'emu_http')) AS p;
 \! python3 test/emulator/emuctl.py reset >/dev/null
 SELECT count(*) AS rows FROM (SELECT * FROM parts.daily_visit_trend LIMIT 5) s;
 EXPLAIN (COSTS OFF) SELECT appid, ref_date FROM parts.daily_visit_trend ORDER BY ref_date DESC LIMIT 4;
-SELECT count(*) AS rows, count(DISTINCT appid) AS apps, bool_and(ref_date >= wxa_yesterday() - 6) AS newest
+SELECT count(*) AS rows, count(DISTINCT appid) AS apps, bool_and(ref_date >= :ext.wxa_yesterday() - 6) AS newest
 FROM (SELECT appid, ref_date FROM parts.daily_visit_trend ORDER BY ref_date DESC LIMIT 4) s;
 DROP SCHEMA parts CASCADE;
 DROP SERVER part1 CASCADE;

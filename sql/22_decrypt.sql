@@ -3,6 +3,8 @@
 -- (AES-128-CBC with PKCS#7 padding, as WeChat encrypts encryptedData), and
 -- each way decryption can fail, with errors that never quote the key, the IV
 -- or the plaintext.
+-- :ext is the extension's schema (test/installcheck-in-schema: one not on the search_path)
+SELECT extnamespace::regnamespace AS ext FROM pg_extension WHERE extname = 'wxa_fdw' \gset
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 \set key_hex 00112233445566778899aabbccddeeff
@@ -22,20 +24,20 @@ FROM generate_series('2024-01-03'::timestamp, '2024-02-01', '1 day') AS day \gse
 \set user `printf '%s' :'user_plain' | openssl enc -aes-128-cbc -K :key_hex -iv :iv_hex -base64 -A`
 
 -- decrypted, with and without the watermark check, by position or by name
-SELECT wxa_decrypt(:'user', :'iv', :'key') = :'user_plain'::jsonb AS decrypted;
-SELECT wxa_decrypt(:'user', :'iv', :'key', 'wx1234567890abcdef');
-SELECT wxa_decrypt(encrypted_data => :'user', iv => :'iv', session_key => :'key',
-                   appid => 'wx1234567890abcdef') ->> 'nickName' AS nick_name;
-SELECT wxa_decrypt(:'werun', :'iv', :'key', 'wx1234567890abcdef') = :'werun_plain'::jsonb AS decrypted;
+SELECT :ext.wxa_decrypt(:'user', :'iv', :'key') = :'user_plain'::jsonb AS decrypted;
+SELECT :ext.wxa_decrypt(:'user', :'iv', :'key', 'wx1234567890abcdef');
+SELECT :ext.wxa_decrypt(encrypted_data => :'user', iv => :'iv', session_key => :'key',
+                        appid => 'wx1234567890abcdef') ->> 'nickName' AS nick_name;
+SELECT :ext.wxa_decrypt(:'werun', :'iv', :'key', 'wx1234567890abcdef') = :'werun_plain'::jsonb AS decrypted;
 
 -- WeRun: one row per entry, step_date the day in Beijing
-SELECT * FROM wxa_werun_steps(:'werun', :'iv', :'key', 'wx1234567890abcdef') LIMIT 3;
+SELECT * FROM :ext.wxa_werun_steps(:'werun', :'iv', :'key', 'wx1234567890abcdef') LIMIT 3;
 SELECT count(*) AS days, min(step_date), max(step_date),
        bool_and(step_date = (step_time AT TIME ZONE 'Asia/Shanghai')::date) AS beijing_dates,
        bool_and((step_time AT TIME ZONE 'Asia/Shanghai')::time = '00:00') AS at_midnight
-FROM wxa_werun_steps(:'werun', :'iv', :'key');
+FROM :ext.wxa_werun_steps(:'werun', :'iv', :'key');
 SELECT count(*) AS same_as_plaintext
-FROM wxa_werun_steps(:'werun', :'iv', :'key') AS s
+FROM :ext.wxa_werun_steps(:'werun', :'iv', :'key') AS s
 JOIN json_array_elements(:'werun_plain'::json -> 'stepInfoList') AS e
   ON (e->>'timestamp')::bigint = extract(epoch FROM s.step_time) AND (e->>'step')::int = s.step;
 -- as stored in a table, one user's upload per row
@@ -43,49 +45,52 @@ CREATE TEMP TABLE werun_upload (openid text, encrypted_data text, iv text, sessi
 INSERT INTO werun_upload VALUES ('oUSER123', :'werun', :'iv', :'key');
 SELECT u.openid, s.step_date, s.step
 FROM werun_upload AS u
-CROSS JOIN LATERAL wxa_werun_steps(u.encrypted_data, u.iv, u.session_key, 'wx1234567890abcdef') AS s
+CROSS JOIN LATERAL :ext.wxa_werun_steps(u.encrypted_data, u.iv, u.session_key, 'wx1234567890abcdef') AS s
 ORDER BY s.step_date DESC LIMIT 2;
 
 -- IMMUTABLE STRICT PARALLEL SAFE, and STRICT means NULL in, NULL out
+-- (the extension's schema on the search_path here: PostgreSQL prints a function outside it with its schema)
+SET search_path = "$user", public, :ext;
 SELECT oid::regprocedure, provolatile, proisstrict, proparallel
 FROM pg_proc WHERE proname IN ('wxa_decrypt', 'wxa_werun_steps') ORDER BY 1::text;
-SELECT wxa_decrypt(NULL, :'iv', :'key') IS NULL AS null_data,
-       wxa_decrypt(:'user', :'iv', :'key', NULL) IS NULL AS null_appid,
-       (SELECT count(*) FROM wxa_werun_steps(:'werun', NULL, :'key')) AS null_iv_rows;
+RESET search_path;
+SELECT :ext.wxa_decrypt(NULL, :'iv', :'key') IS NULL AS null_data,
+       :ext.wxa_decrypt(:'user', :'iv', :'key', NULL) IS NULL AS null_appid,
+       (SELECT count(*) FROM :ext.wxa_werun_steps(:'werun', NULL, :'key')) AS null_iv_rows;
 
 -- the watermark
-SELECT wxa_decrypt(:'user', :'iv', :'key', 'wxfedcba0987654321');
-SELECT * FROM wxa_werun_steps(:'werun', :'iv', :'key', 'wxfedcba0987654321');
+SELECT :ext.wxa_decrypt(:'user', :'iv', :'key', 'wxfedcba0987654321');
+SELECT * FROM :ext.wxa_werun_steps(:'werun', :'iv', :'key', 'wxfedcba0987654321');
 \set no_watermark `printf '%s' '{"openId":"oUSER123"}' | openssl enc -aes-128-cbc -K :key_hex -iv :iv_hex -base64 -A`
-SELECT wxa_decrypt(:'no_watermark', :'iv', :'key') AS without_appid_check;
-SELECT wxa_decrypt(:'no_watermark', :'iv', :'key', 'wx1234567890abcdef');
+SELECT :ext.wxa_decrypt(:'no_watermark', :'iv', :'key') AS without_appid_check;
+SELECT :ext.wxa_decrypt(:'no_watermark', :'iv', :'key', 'wx1234567890abcdef');
 
 -- a wrong key breaks the padding; a wrong IV garbles the first block
-SELECT wxa_decrypt(:'werun', :'iv', 'AAAAAAAAAAAAAAAAAAAAAA==');
-SELECT wxa_decrypt(:'user', :'iv', 'AAAAAAAAAAAAAAAAAAAAAA==');
-SELECT * FROM wxa_werun_steps(:'werun', :'iv', 'ZmVkY2JhOTg3NjU0MzIxMA==');
-SELECT wxa_decrypt(:'user', 'AAAAAAAAAAAAAAAAAAAAAA==', :'key');
+SELECT :ext.wxa_decrypt(:'werun', :'iv', 'AAAAAAAAAAAAAAAAAAAAAA==');
+SELECT :ext.wxa_decrypt(:'user', :'iv', 'AAAAAAAAAAAAAAAAAAAAAA==');
+SELECT * FROM :ext.wxa_werun_steps(:'werun', :'iv', 'ZmVkY2JhOTg3NjU0MzIxMA==');
+SELECT :ext.wxa_decrypt(:'user', 'AAAAAAAAAAAAAAAAAAAAAA==', :'key');
 -- bad base64, per argument; a '+' that URL decoding made a space
-SELECT wxa_decrypt('not base64!', :'iv', :'key');
-SELECT wxa_decrypt(:'user', 'Dw4NDAsKCQgHBgUEAwIBAA', :'key');
-SELECT wxa_decrypt(:'user', :'iv', 'ABEiM0RVZneImaq7zN3u_w==');
-SELECT wxa_decrypt(replace(:'werun', '+', ' '), :'iv', :'key');
+SELECT :ext.wxa_decrypt('not base64!', :'iv', :'key');
+SELECT :ext.wxa_decrypt(:'user', 'Dw4NDAsKCQgHBgUEAwIBAA', :'key');
+SELECT :ext.wxa_decrypt(:'user', :'iv', 'ABEiM0RVZneImaq7zN3u_w==');
+SELECT :ext.wxa_decrypt(replace(:'werun', '+', ' '), :'iv', :'key');
 -- key and IV of 16 bytes; whole AES blocks
-SELECT wxa_decrypt(:'user', :'iv', 'ABEiM0RVZneImaq7zN3u');
-SELECT wxa_decrypt(:'user', 'Dw4NDAsKCQgHBgUEAwIBAA8=', :'key');
-SELECT wxa_decrypt('', :'iv', :'key');
-SELECT wxa_decrypt('AAAAAAAAAAAAAAAAAAAA', :'iv', :'key');
+SELECT :ext.wxa_decrypt(:'user', :'iv', 'ABEiM0RVZneImaq7zN3u');
+SELECT :ext.wxa_decrypt(:'user', 'Dw4NDAsKCQgHBgUEAwIBAA8=', :'key');
+SELECT :ext.wxa_decrypt('', :'iv', :'key');
+SELECT :ext.wxa_decrypt('AAAAAAAAAAAAAAAAAAAA', :'iv', :'key');
 -- a plaintext that is not a JSON object, or that PostgreSQL's JSON rejects
 \set not_json `printf '%s' 'not json at all' | openssl enc -aes-128-cbc -K :key_hex -iv :iv_hex -base64 -A`
 \set array `printf '%s' '[1,2,3]' | openssl enc -aes-128-cbc -K :key_hex -iv :iv_hex -base64 -A`
 \set nul `printf '%s' '{"a":"x\u0000y"}' | openssl enc -aes-128-cbc -K :key_hex -iv :iv_hex -base64 -A`
-SELECT wxa_decrypt(:'not_json', :'iv', :'key');
-SELECT wxa_decrypt(:'array', :'iv', :'key');
-SELECT wxa_decrypt(:'nul', :'iv', :'key');
+SELECT :ext.wxa_decrypt(:'not_json', :'iv', :'key');
+SELECT :ext.wxa_decrypt(:'array', :'iv', :'key');
+SELECT :ext.wxa_decrypt(:'nul', :'iv', :'key');
 -- WeRun steps need WeRun data
-SELECT * FROM wxa_werun_steps(:'user', :'iv', :'key');
+SELECT * FROM :ext.wxa_werun_steps(:'user', :'iv', :'key');
 \set bad_entry `printf '%s' '{"stepInfoList":[{"timestamp":1706716800,"step":1},{"timestamp":1706803200,"step":"many"}]}' | openssl enc -aes-128-cbc -K :key_hex -iv :iv_hex -base64 -A`
-SELECT * FROM wxa_werun_steps(:'bad_entry', :'iv', :'key');
+SELECT * FROM :ext.wxa_werun_steps(:'bad_entry', :'iv', :'key');
 
 -- none of these errors quotes the key, the IV or the plaintext
 CREATE FUNCTION pg_temp.quotes(call text, secrets text[]) RETURNS text
@@ -99,14 +104,14 @@ LANGUAGE sql AS $$
 $$;
 \set secrets 'ARRAY[' :'key' ',' :'iv' ', ''ABEiM0RVZneImaq7zN3u'', ''oUSER123'', ''not json'', ''微信'', ''many'']'
 SELECT failure, pg_temp.quotes(call, :secrets) FROM (VALUES
-  ('another app', format('SELECT wxa_decrypt(%L, %L, %L, %L)', :'user', :'iv', :'key', 'wxfedcba0987654321')),
-  ('no watermark', format('SELECT wxa_decrypt(%L, %L, %L, %L)', :'no_watermark', :'iv', :'key', 'wx1234567890abcdef')),
-  ('wrong key', format('SELECT wxa_decrypt(%L, %L, %L)', :'user', :'iv', 'AAAAAAAAAAAAAAAAAAAAAA==')),
-  ('wrong iv', format('SELECT wxa_decrypt(%L, %L, %L)', :'user', 'AAAAAAAAAAAAAAAAAAAAAA==', :'key')),
-  ('short key', format('SELECT wxa_decrypt(%L, %L, %L)', :'user', :'iv', 'ABEiM0RVZneImaq7zN3u')),
-  ('bad base64', format('SELECT wxa_decrypt(%L, %L, %L)', :'user', :'iv', 'ABEiM0RVZneImaq7zN3u_w==')),
-  ('not json', format('SELECT wxa_decrypt(%L, %L, %L)', :'not_json', :'iv', :'key')),
-  ('nul in json', format('SELECT wxa_decrypt(%L, %L, %L)', :'nul', :'iv', :'key')),
-  ('not werun', format('SELECT * FROM wxa_werun_steps(%L, %L, %L)', :'user', :'iv', :'key')),
-  ('bad werun entry', format('SELECT * FROM wxa_werun_steps(%L, %L, %L)', :'bad_entry', :'iv', :'key'))
+  ('another app', format('SELECT %s.wxa_decrypt(%L, %L, %L, %L)', :'ext', :'user', :'iv', :'key', 'wxfedcba0987654321')),
+  ('no watermark', format('SELECT %s.wxa_decrypt(%L, %L, %L, %L)', :'ext', :'no_watermark', :'iv', :'key', 'wx1234567890abcdef')),
+  ('wrong key', format('SELECT %s.wxa_decrypt(%L, %L, %L)', :'ext', :'user', :'iv', 'AAAAAAAAAAAAAAAAAAAAAA==')),
+  ('wrong iv', format('SELECT %s.wxa_decrypt(%L, %L, %L)', :'ext', :'user', 'AAAAAAAAAAAAAAAAAAAAAA==', :'key')),
+  ('short key', format('SELECT %s.wxa_decrypt(%L, %L, %L)', :'ext', :'user', :'iv', 'ABEiM0RVZneImaq7zN3u')),
+  ('bad base64', format('SELECT %s.wxa_decrypt(%L, %L, %L)', :'ext', :'user', :'iv', 'ABEiM0RVZneImaq7zN3u_w==')),
+  ('not json', format('SELECT %s.wxa_decrypt(%L, %L, %L)', :'ext', :'not_json', :'iv', :'key')),
+  ('nul in json', format('SELECT %s.wxa_decrypt(%L, %L, %L)', :'ext', :'nul', :'iv', :'key')),
+  ('not werun', format('SELECT * FROM %s.wxa_werun_steps(%L, %L, %L)', :'ext', :'user', :'iv', :'key')),
+  ('bad werun entry', format('SELECT * FROM %s.wxa_werun_steps(%L, %L, %L)', :'ext', :'bad_entry', :'iv', :'key'))
 ) AS t(failure, call);

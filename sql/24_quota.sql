@@ -1,31 +1,33 @@
 -- wxa_api_quota: WeChat's daily quota of the APIs wxa_fdw calls (the emulator's own
 -- request counts are the "used" figures), its errors, and days not published yet
 -- (61503): an error of its own, never retried, never an empty result.
+-- :ext is the extension's schema (test/installcheck-in-schema: one not on the search_path)
+SELECT extnamespace::regnamespace AS ext FROM pg_extension WHERE extname = 'wxa_fdw' \gset
 
 -- one path
 \! python3 test/emulator/emuctl.py reset >/dev/null
-SELECT count(image) FROM wxa_get_wxacode_unlimit_batch('wechat', ARRAY['q1', 'q2', 'q3']);
-SELECT * FROM wxa_api_quota('wechat', '/wxa/getwxacodeunlimit');
+SELECT count(image) FROM :ext.wxa_get_wxacode_unlimit_batch('wechat', ARRAY['q1', 'q2', 'q3']);
+SELECT * FROM :ext.wxa_api_quota('wechat', '/wxa/getwxacodeunlimit');
 -- every path wxa_fdw calls except /sns/ ones: the catalog's ten endpoints, the three
 -- code images and the token endpoint in use
-SELECT q.cgi_path, q.daily_limit, q.used, q.remain FROM wxa_api_quota('wechat') q ORDER BY 1;
+SELECT q.cgi_path, q.daily_limit, q.used, q.remain FROM :ext.wxa_api_quota('wechat') q ORDER BY 1;
 -- a monitoring query: the APIs with less than 10 % of their daily quota left
 \! python3 test/emulator/emuctl.py config daily_quota=3 >/dev/null
-SELECT cgi_path, used, remain FROM wxa_api_quota('wechat') WHERE remain < daily_limit * 0.1;
+SELECT cgi_path, used, remain FROM :ext.wxa_api_quota('wechat') WHERE remain < daily_limit * 0.1;
 -- never clear_quota
 \set cleared `python3 test/emulator/emuctl.py count clear_quota`
 SELECT :cleared AS clear_quota_calls;
 -- errors: clear, with WeChat's errcode
-SELECT * FROM wxa_api_quota('wechat', '/sns/jscode2session');
-SELECT * FROM wxa_api_quota('wechat', '/wxa/nope');
-SELECT * FROM wxa_api_quota('wechat', 'wxa/getwxacode');
-SELECT * FROM wxa_api_quota('wechat', '/wxa/getwxacode?x=1');
+SELECT * FROM :ext.wxa_api_quota('wechat', '/sns/jscode2session');
+SELECT * FROM :ext.wxa_api_quota('wechat', '/wxa/nope');
+SELECT * FROM :ext.wxa_api_quota('wechat', 'wxa/getwxacode');
+SELECT * FROM :ext.wxa_api_quota('wechat', '/wxa/getwxacode?x=1');
 \! python3 test/emulator/emuctl.py fault quota/get errcode errcode=76003 >/dev/null
-SELECT * FROM wxa_api_quota('wechat', '/wxa/getwxacode');
+SELECT * FROM :ext.wxa_api_quota('wechat', '/wxa/getwxacode');
 -- privileges as for every function that calls WeChat
 CREATE ROLE wxa_quota_user;
 SET ROLE wxa_quota_user;
-SELECT * FROM wxa_api_quota('wechat');
+SELECT * FROM :ext.wxa_api_quota('wechat');
 RESET ROLE;
 DROP ROLE wxa_quota_user;
 

@@ -222,13 +222,15 @@ SELECT * FROM shape($$SELECT o.id, t.ref_date FROM od o FULL JOIN
 -- a partitioned table of wxa_fdw tables (one per app): run-time partition pruning (a
 -- join clause on appid, a parameter in a generic plan) runs as a nested loop
 \set emu_url 'http://127.0.0.1:' `echo "$WXA_EMULATOR_PORT"`
+-- :ext is the extension's schema (test/installcheck-in-schema: one not on the search_path)
+SELECT extnamespace::regnamespace AS ext FROM pg_extension WHERE extname = 'wxa_fdw' \gset
 CREATE SCHEMA shapes_apps;
-SELECT count(*) AS parents FROM wxa_create_app_tables('shapes_apps');
+SELECT count(*) AS parents FROM :ext.wxa_create_app_tables('shapes_apps');
 SELECT count(*) AS partitions
 FROM generate_series(1, 2) AS i,
-     LATERAL wxa_add_app('shapes_app' || i, format('wx%s', lpad(to_hex(i), 16, '0')),
-                         md5(format('wx%s', lpad(to_hex(i), 16, '0'))), 'shapes_apps',
-                         jsonb_build_object('api_base_url', :'emu_url')) AS p;
+     LATERAL :ext.wxa_add_app('shapes_app' || i, format('wx%s', lpad(to_hex(i), 16, '0')),
+                              md5(format('wx%s', lpad(to_hex(i), 16, '0'))), 'shapes_apps',
+                              jsonb_build_object('api_base_url', :'emu_url')) AS p;
 CREATE TABLE loc.apps_trend AS
   SELECT * FROM shapes_apps.daily_visit_trend WHERE ref_date BETWEEN '2024-02-24' AND '2024-03-12';
 CREATE TABLE oa AS

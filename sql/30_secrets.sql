@@ -5,6 +5,8 @@
 -- credential straddles the 512-byte cut of errmsg. At the end the output and
 -- the server log are searched for every secret and every token the emulator
 -- ever issued.
+-- :ext is the extension's schema (test/installcheck-in-schema: one not on the search_path)
+SELECT extnamespace::regnamespace AS ext FROM pg_extension WHERE extname = 'wxa_fdw' \gset
 \set emu_url 'http://127.0.0.1:' `echo "$WXA_EMULATOR_PORT"`
 \set app_secret '0123456789abcdef0123456789abcdef'
 CREATE SERVER wechat_s FOREIGN DATA WRAPPER wxa_fdw
@@ -72,13 +74,13 @@ SELECT count(*) FROM trend_t WHERE ref_date = '2024-01-02';
 
 -- the functions: an image (token), code2session (secret in the query string)
 \! python3 test/emulator/emuctl.py fault getwxacodeunlimit errcode errcode=40001 errmsg=echo times=2 >/dev/null
-SELECT length(wxa_get_wxacode_unlimit('wechat_s', 'id=1'));
+SELECT length(:ext.wxa_get_wxacode_unlimit('wechat_s', 'id=1'));
 \! python3 test/emulator/emuctl.py fault getwxacodeunlimit errcode errcode=40169 errmsg=echo pad=250 >/dev/null
-SELECT length(wxa_get_wxacode_unlimit('wechat_s', 'id=1'));
+SELECT length(:ext.wxa_get_wxacode_unlimit('wechat_s', 'id=1'));
 \! python3 test/emulator/emuctl.py fault jscode2session errcode errcode=40029 errmsg=echo >/dev/null
-SELECT * FROM wxa_code2session('wechat_s', 'code_secret_1');
+SELECT * FROM :ext.wxa_code2session('wechat_s', 'code_secret_1');
 \! python3 test/emulator/emuctl.py fault jscode2session errcode errcode=40226 errmsg=echo pad=420 >/dev/null
-SELECT * FROM wxa_code2session('wechat_s', 'code_secret_2');
+SELECT * FROM :ext.wxa_code2session('wechat_s', 'code_secret_2');
 
 -- EXPLAIN (ANALYZE, VERBOSE) while a token is fetched; every line is kept
 -- for the search at the end (Bytes received varies with the token's expires_in)
@@ -97,7 +99,10 @@ BEGIN
 END $$;
 \! python3 test/emulator/emuctl.py revoke >/dev/null
 SELECT * FROM pg_temp.explain($$SELECT * FROM trend_s WHERE ref_date BETWEEN '2024-01-01' AND '2024-01-03'$$);
-SELECT * FROM pg_temp.explain($$SELECT length(wxa_get_wxacode('wechat_s', 'pages/index/index'))$$);
+-- (the extension's schema on the search_path here: PostgreSQL prints a function outside it with its schema)
+SET search_path = "$user", public, :ext;
+SELECT * FROM pg_temp.explain(format($$SELECT length(%s.wxa_get_wxacode('wechat_s', 'pages/index/index'))$$, :'ext'));
+RESET search_path;
 
 -- pg_stat_activity while another session's scan waits for WeChat: SQL text
 -- only, never a token (tokens are never in SQL that wxa_fdw runs)

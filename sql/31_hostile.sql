@@ -5,6 +5,8 @@
 -- Decided here: a value of another JSON type than documented goes through the
 -- column's input function ("42" fits a bigint, "many" does not); duplicate rows
 -- are returned as sent; a row without fields is a row of NULLs.
+-- :ext is the extension's schema (test/installcheck-in-schema: one not on the search_path)
+SELECT extnamespace::regnamespace AS ext FROM pg_extension WHERE extname = 'wxa_fdw' \gset
 \set emu_url 'http://127.0.0.1:' `echo "$WXA_EMULATOR_PORT"`
 CREATE SERVER wechat_h FOREIGN DATA WRAPPER wxa_fdw
   OPTIONS (appid 'wx1234567890abcdef', api_base_url :'emu_url', max_retries '0');
@@ -108,11 +110,11 @@ SELECT length(pg_temp.try($$SELECT * FROM trend WHERE ref_date = '2024-03-03'$$)
 
 -- the token and image endpoints: too large, not an image, wrong types
 \! python3 test/emulator/emuctl.py fault getwxacode huge >/dev/null
-SELECT wxa_get_wxacode('wechat_h', 'pages/index/index');
+SELECT :ext.wxa_get_wxacode('wechat_h', 'pages/index/index');
 \! python3 test/emulator/emuctl.py fault getwxacode body body=GIF89a content_type=image/gif >/dev/null
-SELECT wxa_get_wxacode('wechat_h', 'pages/index/index');
+SELECT :ext.wxa_get_wxacode('wechat_h', 'pages/index/index');
 \! python3 test/emulator/emuctl.py fault getwxacode body body= content_type=image/jpeg >/dev/null
-SELECT wxa_get_wxacode('wechat_h', 'pages/index/index');
+SELECT :ext.wxa_get_wxacode('wechat_h', 'pages/index/index');
 CREATE TEMP TABLE token_cases (n int, what text, kind text DEFAULT 'body', body text);
 INSERT INTO token_cases VALUES
   (1, 'a 64 MiB answer', 'huge', NULL),

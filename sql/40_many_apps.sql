@@ -1,18 +1,20 @@
 -- Many mini programs in one query: twenty apps set up with wxa_add_app, one
 -- partitioned table per endpoint, the appid column, async Append, failures.
+-- :ext is the extension's schema (test/installcheck-in-schema: one not on the search_path)
+SELECT extnamespace::regnamespace AS ext FROM pg_extension WHERE extname = 'wxa_fdw' \gset
 \set emu_url 'http://127.0.0.1:' `echo "$WXA_EMULATOR_PORT"`
 \! python3 test/emulator/emuctl.py reset >/dev/null
 CREATE SCHEMA apps;
 -- the ten parent tables in one statement
-SELECT count(*) AS parents FROM wxa_create_app_tables('apps');
+SELECT count(*) AS parents FROM :ext.wxa_create_app_tables('apps');
 \d apps.daily_visit_trend
 -- twenty apps, each in one statement: server, user mapping, one partition per parent
 -- (the emulator's extra apps wx0000000000000001.. have the secret md5(appid))
 SELECT count(*) AS partitions
 FROM generate_series(1, 20) AS i,
-     LATERAL wxa_add_app('app' || i, format('wx%s', lpad(to_hex(i), 16, '0')),
-                         md5(format('wx%s', lpad(to_hex(i), 16, '0'))), 'apps',
-                         jsonb_build_object('api_base_url', :'emu_url')) AS p;
+     LATERAL :ext.wxa_add_app('app' || i, format('wx%s', lpad(to_hex(i), 16, '0')),
+                              md5(format('wx%s', lpad(to_hex(i), 16, '0'))), 'apps',
+                              jsonb_build_object('api_base_url', :'emu_url')) AS p;
 SELECT srvname, regexp_replace(array_to_string(srvoptions, ','), ':[0-9]+', ':PORT') AS options
 FROM pg_foreign_server
 WHERE srvname IN ('app1', 'app20') ORDER BY 1;

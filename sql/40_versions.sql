@@ -4,10 +4,13 @@
 -- result, attributes, body (by digest), settings (proconfig) and privileges; views with
 -- the same definition and privileges; the same configuration tables. An object added
 -- to one script but not to the other, or changed differently, shows as a row below.
+-- :ext is the extension's schema (test/installcheck-in-schema: one not on the search_path)
+SELECT extnamespace::regnamespace AS ext FROM pg_extension WHERE extname = 'wxa_fdw' \gset
 SELECT extversion, extrelocatable FROM pg_extension WHERE extname = 'wxa_fdw';
 SELECT source, target, path FROM pg_extension_update_paths('wxa_fdw') ORDER BY 1, 2;
 
--- one line per member object (the same query in every database)
+-- one line per member object (the same query in every database, names as seen from the
+-- extension's schema: the same lines whichever schema the extension is in)
 SELECT $q$
   SELECT pg_describe_object(d.classid, d.objid, d.objsubid)
          || coalesce(' (' || pg_get_function_arguments(p.oid) || ') returns '
@@ -42,7 +45,8 @@ SELECT $q$
                 coalesce(array_to_string(e.extcondition, ';'), '-'))
   FROM pg_extension e WHERE e.extname = 'wxa_fdw'
 $q$ AS members_sql \gset
-CREATE FUNCTION pg_temp.wxa_fdw_members() RETURNS SETOF text LANGUAGE sql AS :'members_sql';
+CREATE FUNCTION pg_temp.wxa_fdw_members() RETURNS SETOF text LANGUAGE sql
+  SET search_path = :ext, pg_catalog AS :'members_sql';
 SELECT string_agg(m, E'\n' ORDER BY m) AS fresh FROM pg_temp.wxa_fdw_members() m \gset
 -- the comparisons below mean something only if the members were found
 SELECT count(*) >= 11 AS members_found,
@@ -54,7 +58,7 @@ SELECT count(*) >= 11 AS members_found,
        bool_or(m LIKE 'extension configuration: %') AS configuration_found
 FROM pg_temp.wxa_fdw_members() m;
 -- the helpers name the extension's own objects with its schema (@extschema@ was substituted)
-SELECT p.proname, p.prosrc LIKE '%public.wxa_endpoints()%' AS qualified,
+SELECT p.proname, p.prosrc LIKE '%' || :'ext' || '.wxa_endpoints()%' AS qualified,
        p.prosrc LIKE '%@extschema@%' AS unsubstituted
 FROM pg_proc p WHERE p.proname IN ('wxa_add_app', 'wxa_create_app_tables') ORDER BY 1;
 
@@ -64,7 +68,10 @@ DROP DATABASE IF EXISTS wxa_fdw_versions;
 CREATE DATABASE wxa_fdw_versions;
 \c wxa_fdw_versions
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.wxa_fdw_members() RETURNS SETOF text LANGUAGE sql AS :'members_sql';
+-- the extension's schema of contrib_regression (public exists already)
+CREATE SCHEMA IF NOT EXISTS :ext;
+CREATE FUNCTION pg_temp.wxa_fdw_members() RETURNS SETOF text LANGUAGE sql
+  SET search_path = :ext, pg_catalog AS :'members_sql';
 CREATE FUNCTION pg_temp.differences(fresh text) RETURNS TABLE (where_ text, member text)
 LANGUAGE sql AS $$
   (SELECT 'only in a fresh install', m FROM unnest(string_to_array(fresh, E'\n')) m
@@ -76,7 +83,7 @@ LANGUAGE sql AS $$
 $$;
 
 -- 1.0 -> 1.1 -> 1.2, one step at a time
-CREATE EXTENSION wxa_fdw VERSION '1.0';
+CREATE EXTENSION wxa_fdw VERSION '1.0' SCHEMA :ext;
 ALTER EXTENSION wxa_fdw UPDATE TO '1.1';
 ALTER EXTENSION wxa_fdw UPDATE TO '1.2';
 SELECT extversion FROM pg_extension WHERE extname = 'wxa_fdw';
@@ -93,7 +100,7 @@ SELECT count(*) FROM trend WHERE ref_date BETWEEN '2024-01-01' AND '2024-01-03';
 DROP EXTENSION wxa_fdw CASCADE;
 
 -- 1.1 -> 1.2
-CREATE EXTENSION wxa_fdw VERSION '1.1';
+CREATE EXTENSION wxa_fdw VERSION '1.1' SCHEMA :ext;
 ALTER EXTENSION wxa_fdw UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'wxa_fdw';
 SELECT * FROM pg_temp.differences(:'fresh');
