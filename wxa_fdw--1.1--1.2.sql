@@ -438,10 +438,24 @@ DECLARE
   message text;
 BEGIN
   FOR cmd IN
+    -- only tables that may be wxa_fdw's, found in the catalogs alone: any other CREATE TABLE
+    -- (by a role without USAGE on this schema too) passes without a call or a warning
     SELECT DISTINCT c.objid
     FROM pg_catalog.pg_event_trigger_ddl_commands() c
+    JOIN pg_catalog.pg_class r ON r.oid = c.objid
     WHERE c.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.objsubid = 0
       AND c.object_type IN ('table', 'foreign table')
+      AND ((r.relkind = 'f' AND EXISTS (
+              SELECT FROM pg_catalog.pg_foreign_table ft
+              JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver
+              JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+              JOIN pg_catalog.pg_proc h ON h.oid = w.fdwhandler
+              JOIN pg_catalog.pg_extension e ON e.extnamespace = h.pronamespace
+              WHERE ft.ftrelid = r.oid AND h.proname = 'wxa_fdw_handler' AND e.extname = 'wxa_fdw'))
+        OR (r.relkind = 'p' AND EXISTS (
+              SELECT FROM pg_catalog.pg_partitioned_table pt
+              JOIN pg_catalog.pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
+              WHERE pt.partrelid = r.oid AND pt.partnatts = 1 AND a.attname = 'appid')))
   LOOP
     BEGIN
       PERFORM @extschema@.wxa_describe(cmd.objid::pg_catalog.regclass);
