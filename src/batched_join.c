@@ -64,6 +64,8 @@
 #define LAST_BATCH_ROWS 65536
 /* a batch also ends when it needs this many new periods (their rows are held until joined) */
 #define BATCH_PERIODS 512
+/* ... or when its rows times the tables read reach this (one remembered pointer each) */
+#define BATCH_VALUES 65536
 /* the nested loop's requests, done this many at a time: what the planner assumes */
 #define BATCHING_GAIN 8.0
 
@@ -105,6 +107,8 @@ typedef struct InnerTable
 	Datum	   *values;
 	bool	   *nulls;
 	int		   *attnos;			/* per inner column of the scan tuple */
+	/* per row of the batch, its values as the reader remembers them, or NULL */
+	const WxaRemembered **remembered;
 } InnerTable;
 
 typedef struct BatchedJoinState
@@ -123,6 +127,7 @@ typedef struct BatchedJoinState
 
 	Tuplestorestate *batch;		/* outer rows of the current batch */
 	TupleTableSlot *outer_slot; /* one of them */
+	long		batch_row;		/* its position in the batch */
 	long		batch_target;
 	bool		outer_done;
 	bool		need_outer;		/* the current outer row is done with */
@@ -597,6 +602,7 @@ plan_table(PlannerInfo *root, RelOptInfo *rel, Path *path, AppendRelInfo *appinf
 	bool		has_date;
 	List	   *codes = wxa_plan_restriction(rel, clauses, PATH_REQ_OUTER(path), &exprs, &has_date);
 	Oid			userid;
+	List	   *private = NIL;
 	ListCell   *lc;
 
 	if (!has_date && !wxa_plan_appid_excludes(rel))
@@ -624,9 +630,12 @@ plan_table(PlannerInfo *root, RelOptInfo *rel, Path *path, AppendRelInfo *appinf
 	userid = rte->checkAsUser;
 #endif
 	*values = lappend(*values, exprs);
-	return lappend(list_make4(makeInteger((int) rte->relid), makeInteger((int) userid), codes,
-							  makeInteger(wxa_plan_appid_excludes(rel) ? 1 : 0)),
-				   attnos);
+	/* in TablePrivate order */
+	private = lappend(private, makeInteger((int) rte->relid));
+	private = lappend(private, makeInteger((int) userid));
+	private = lappend(private, codes);
+	private = lappend(private, makeInteger(wxa_plan_appid_excludes(rel) ? 1 : 0));
+	return lappend(private, attnos);
 }
 
 static Plan *
@@ -679,6 +688,9 @@ plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 												root->append_rel_array[subpath->parent->relid],
 												columns, &values));
 		}
+
+	if (tables == NIL)
+		elog(ERROR, "%s: no table to read", BATCHED_JOIN_NAME);
 
 	/* the scan tuple: the outer plan's columns, then the inner columns read */
 	scan_tlist = append_tlist(NIL, outer);
@@ -795,8 +807,13 @@ begin_batched_join(CustomScanState *node, EState *estate, int eflags)
 	state->ntables = list_length(tables);
 	state->tables = palloc0(sizeof(InnerTable) * state->ntables);
 	for (k = 0; k < state->ntables; k++)
+	{
 		begin_table(state, &state->tables[k], list_nth(tables, k), list_nth(value_lists, k),
 					estate, eflags);
+		state->tables[k].remembered =
+			palloc0(sizeof(WxaRemembered *) *
+					Max(1, Min(LAST_BATCH_ROWS, BATCH_VALUES / state->ntables)));
+	}
 	state->joinqual = ExecInitQual(list_nth(cscan->custom_exprs, EXPRS_JOINQUAL), &node->ss.ps);
 	state->otherqual = ExecInitQual(list_nth(cscan->custom_exprs, EXPRS_OTHERQUAL), &node->ss.ps);
 
@@ -875,7 +892,9 @@ next_batch(BatchedJoinState *state)
 		state->batch = tuplestore_begin_heap(false, false, work_mem);
 	else
 		tuplestore_clear(state->batch);
-	while (rows < state->batch_target && collected_periods(state) < BATCH_PERIODS)
+	while (rows < state->batch_target &&
+		   (rows == 0 || (rows + 1) * state->ntables <= BATCH_VALUES) &&
+		   collected_periods(state) < BATCH_PERIODS)
 	{
 		TupleTableSlot *slot = ExecProcNode(state->outer);
 
@@ -889,14 +908,16 @@ next_batch(BatchedJoinState *state)
 		{
 			ResetExprContext(econtext);
 			evaluate_values(state, slot, &state->tables[k]);
-			wxa_reader_collect(state->tables[k].reader, state->tables[k].values,
-							   state->tables[k].nulls);
+			state->tables[k].remembered[rows] =
+				wxa_reader_collect(state->tables[k].reader, state->tables[k].values,
+								   state->tables[k].nulls);
 		}
 		rows++;
 		CHECK_FOR_INTERRUPTS();
 	}
 	if (rows == 0)
 		return false;
+	state->batch_row = -1;
 	/* every table's requests are sent before any is waited for */
 	for (int k = 0; k < state->ntables; k++)
 		state->periods += wxa_reader_send_collected(state->tables[k].reader);
@@ -928,6 +949,12 @@ start_table(BatchedJoinState *state, int k)
 {
 	InnerTable *table = &state->tables[k];
 
+	/* values collected before this batch: not evaluated again */
+	if (table->remembered[state->batch_row] != NULL)
+	{
+		wxa_reader_start_remembered(table->reader, table->remembered[state->batch_row]);
+		return;
+	}
 	ResetExprContext(state->css.ss.ps.ps_ExprContext);
 	evaluate_values(state, state->outer_slot, table);
 	wxa_reader_start(table->reader, table->values, table->nulls);
@@ -983,6 +1010,7 @@ exec_batched_join(CustomScanState *node)
 				if (!next_batch(state))
 					return NULL;
 			}
+			state->batch_row++;
 			state->current_table = -1;
 			state->need_outer = false;
 			state->matched = false;

@@ -27,16 +27,18 @@
 #include "utils/memutils.h"
 
 /* One set of restriction values seen, and the periods it planned. */
-typedef struct RememberedStart
+typedef struct WxaRemembered
 {
-	struct RememberedStart *next;	/* another set with the same hash */
+	struct WxaRemembered *next; /* another set with the same hash */
 	Size		length;
 	char	   *image;			/* the values' bytes (restriction_image) */
 	int			nperiods;
 	long		planned;
 	WxaPlanNone no_requests_why;
 	ScanPeriod *periods;		/* with their store entries */
-} RememberedStart;
+} WxaRemembered;
+
+typedef WxaRemembered RememberedStart;
 
 typedef struct StartBucket
 {
@@ -143,8 +145,8 @@ restriction_image(WxaReaderMemo *memo, int nvalues, Datum *values, bool *nulls)
 	}
 }
 
-bool
-wxa_memo_recall_start(WxaTableReader *state, Datum *values, bool *nulls)
+const WxaRemembered *
+wxa_memo_recall(WxaTableReader *state, Datum *values, bool *nulls)
 {
 	WxaReaderMemo *memo = memo_of(state);
 	uint32		hash;
@@ -154,19 +156,21 @@ wxa_memo_recall_start(WxaTableReader *state, Datum *values, bool *nulls)
 	hash = hash_bytes((const unsigned char *) memo->image.data, memo->image.len);
 	bucket = hash_search(memo->starts, &hash, HASH_FIND, NULL);
 	for (RememberedStart *s = bucket ? bucket->starts : NULL; s; s = s->next)
-	{
-		if (s->length != (Size) memo->image.len || memcmp(s->image, memo->image.data, s->length) != 0)
-			continue;
-		if (state->periods == NULL)
-			state->periods = MemoryContextAlloc(state->context,
-												sizeof(ScanPeriod) * state->config->max_requests);
-		memcpy(state->periods, s->periods, sizeof(ScanPeriod) * s->nperiods);
-		state->nperiods = s->nperiods;
-		state->planned = s->planned;
-		state->no_requests_why = s->no_requests_why;
-		return true;
-	}
-	return false;
+		if (s->length == (Size) memo->image.len && memcmp(s->image, memo->image.data, s->length) == 0)
+			return s;
+	return NULL;
+}
+
+void
+wxa_memo_apply(WxaTableReader *state, const WxaRemembered *s)
+{
+	if (state->periods == NULL)
+		state->periods = MemoryContextAlloc(state->context,
+											sizeof(ScanPeriod) * state->config->max_requests);
+	memcpy(state->periods, s->periods, sizeof(ScanPeriod) * s->nperiods);
+	state->nperiods = s->nperiods;
+	state->planned = s->planned;
+	state->no_requests_why = s->no_requests_why;
 }
 
 void
@@ -178,7 +182,7 @@ wxa_memo_keep_start(WxaTableReader *state)
 	RememberedStart *s;
 	bool		found;
 
-	/* the image is the one wxa_memo_recall_start just made and missed */
+	/* the image is the one wxa_memo_recall just made and missed */
 	if (memo == NULL || memo->image.data == NULL || memo_full(memo))
 		return;
 	hash = hash_bytes((const unsigned char *) memo->image.data, memo->image.len);

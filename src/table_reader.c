@@ -349,8 +349,9 @@ wxa_reader_end(WxaTableReader *state)
 	MemoryContextDelete(state->context);
 }
 
-void
-wxa_reader_start(WxaTableReader *state, Datum *values, bool *nulls)
+/* A (re)start's beginning: the rows of the last one released, nothing planned yet. */
+static bool
+begin_start(WxaTableReader *state)
 {
 	release_rows(state);
 	state->started = true;
@@ -359,14 +360,36 @@ wxa_reader_start(WxaTableReader *state, Datum *values, bool *nulls)
 	{
 		/* no row can carry this server's appid: nothing to ask */
 		state->nperiods = 0;
-		return;
+		return false;
 	}
 	wxa_unpublished_begin(state);
 	wxa_lazy_free(state);
+	return true;
+}
+
+void
+wxa_reader_start_remembered(WxaTableReader *state, const WxaRemembered *remembered)
+{
+	if (!begin_start(state))
+		return;
+	state->starts++;
+	wxa_memo_apply(state, remembered);
+}
+
+void
+wxa_reader_start(WxaTableReader *state, Datum *values, bool *nulls)
+{
+	const WxaRemembered *remembered;
+
+	if (!begin_start(state))
+		return;
 	/* values seen before (a join's outer rows, a nested loop's rescans): their periods */
 	if (++state->starts > 1 && state->lazy_order == WXA_LAZY_NONE &&
-		wxa_memo_recall_start(state, values, nulls))
+		(remembered = wxa_memo_recall(state, values, nulls)) != NULL)
+	{
+		wxa_memo_apply(state, remembered);
 		return;
+	}
 	plan_periods_for(state, values, nulls);
 	if (state->lazy)
 		(void) wxa_lazy_next_wave(state);
@@ -418,16 +441,19 @@ wxa_reader_reset(WxaTableReader *state)
  * A batched join's outer rows: add the periods these values need that the
  * statement's store has not seen yet to the scan's next prefetch.
  */
-void
+const WxaRemembered *
 wxa_reader_collect(WxaTableReader *state, Datum *values, bool *nulls)
 {
+	const WxaRemembered *remembered;
+
 
 	/* no row can carry this server's appid: nothing to fetch */
 	if (state->appid_excludes)
-		return;
+		return NULL;
 	/* values seen before: their periods were asked for then */
-	if (state->lazy_order == WXA_LAZY_NONE && wxa_memo_recall_start(state, values, nulls))
-		return;
+	if (state->lazy_order == WXA_LAZY_NONE &&
+		(remembered = wxa_memo_recall(state, values, nulls)) != NULL)
+		return remembered;
 	plan_periods_for(state, values, nulls);
 	if (state->collected == NULL)
 	{
@@ -469,6 +495,7 @@ wxa_reader_collect(WxaTableReader *state, Datum *values, bool *nulls)
 		}
 		state->collected_periods[state->ncollected++] = p;
 	}
+	return NULL;
 }
 
 /* Periods collected for the next prefetch. */

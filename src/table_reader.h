@@ -45,6 +45,8 @@ typedef struct WxaReadyRows
 } WxaReadyRows;
 
 typedef struct WxaReaderMemo WxaReaderMemo;
+/* A set of restriction values a reader remembers, with its periods (reader_memo.c). */
+typedef struct WxaRemembered WxaRemembered;
 
 typedef struct WxaTableReader
 {
@@ -156,8 +158,14 @@ extern bool wxa_reader_next(WxaTableReader *reader, TupleTableSlot *slot, bool w
 /* Forget the current start (a rescan): its periods stay in the store. */
 extern void wxa_reader_reset(WxaTableReader *reader);
 
-/* A batched join's outer rows: the periods these values need that the store lacks. */
-extern void wxa_reader_collect(WxaTableReader *reader, Datum *values, bool *nulls);
+/*
+ * A batched join's outer rows: the periods these values need that the store
+ * lacks. Returns the values as the reader remembers them (they were collected
+ * before), or NULL: wxa_reader_start_remembered then starts without them.
+ */
+extern const WxaRemembered *wxa_reader_collect(WxaTableReader *reader, Datum *values, bool *nulls);
+/* wxa_reader_start with values the reader remembers. */
+extern void wxa_reader_start_remembered(WxaTableReader *reader, const WxaRemembered *remembered);
 extern int	wxa_reader_collected(WxaTableReader *reader);
 /* Ask the store for them without waiting; returns how many were sent. */
 extern int	wxa_reader_send_collected(WxaTableReader *reader);
@@ -169,13 +177,15 @@ extern void wxa_reader_convert_row(WxaTableReader *reader, const WxaStoredRows *
 								   TupleTableSlot *slot);
 
 /*
- * reader_memo.c: a restart with values seen before takes the periods they
- * planned then (true), without planning or asking the store again; keep
- * remembers the values of the last recall that missed, with the periods
- * planned for them. ready_rows: a period's rows converted (once), or NULL
- * when the memo is full.
+ * reader_memo.c: recall finds values seen before (NULL: not remembered) and
+ * apply makes the periods they planned the reader's, with their store
+ * entries, without planning or asking the store again; keep remembers the
+ * values of the last recall that missed, with the periods planned for them.
+ * A WxaRemembered stays valid as long as the reader. ready_rows: a period's
+ * rows converted (once), or NULL when the memo is full.
  */
-extern bool wxa_memo_recall_start(WxaTableReader *reader, Datum *values, bool *nulls);
+extern const WxaRemembered *wxa_memo_recall(WxaTableReader *reader, Datum *values, bool *nulls);
+extern void wxa_memo_apply(WxaTableReader *reader, const WxaRemembered *remembered);
 extern void wxa_memo_keep_start(WxaTableReader *reader);
 extern const WxaReadyRows *wxa_memo_ready_rows(WxaTableReader *reader, WxaStoredPeriod *entry,
 											   TupleTableSlot *slot);
