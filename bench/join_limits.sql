@@ -67,6 +67,17 @@ SELECT * FROM shape_count($$SELECT count(s) FROM (SELECT o.day, sum(t.visit_pv) 
 \set reqs `:count_reqs`
 INSERT INTO lim_runs VALUES ('SubPlan: a scalar subquery per outer row', 4, 'rewrite: LEFT JOIN ... GROUP BY', '', :n, :reqs, :ms);
 
+\set ignored `:lim_reset`
+SELECT * FROM shape_count($$SELECT count(r) FROM (SELECT o.day, row_to_json(t)::text AS r FROM lim_outer o
+  JOIN shape_trend t ON t.ref_date = o.day) x$$) \gset
+\set reqs `:count_reqs`
+INSERT INTO lim_runs VALUES ('the whole row of the foreign table', 5, 'nested loop', '', :n, :reqs, :ms);
+\set ignored `:lim_reset`
+SELECT * FROM shape_count($$SELECT count(r) FROM (SELECT o.day, row_to_json((t.ref_date, t.visit_pv))::text AS r
+  FROM lim_outer o JOIN shape_trend t ON t.ref_date = o.day) x$$) \gset
+\set reqs `:count_reqs`
+INSERT INTO lim_runs VALUES ('the whole row of the foreign table', 5, 'rewrite: the columns named', '', :n, :reqs, :ms);
+
 SELECT shape, way, rows, requests, round(wall_ms) AS wall_ms,
        round((wall_ms / first_value(wall_ms) OVER (PARTITION BY shape ORDER BY way NOT LIKE 'rewrite%'))::numeric, 2)
          AS ratio_to_rewrite
