@@ -106,6 +106,24 @@ SELECT count(*) AS rows, count(DISTINCT appid) AS apps,
        AND NOT EXISTS (SELECT * FROM app_join_off EXCEPT ALL SELECT * FROM app_join_on) AS same
 FROM app_join_on;
 DROP TABLE app_join_on, app_join_off;
+-- the partitioned table's own range besides the join clause, checked by the join with its own;
+-- the same rows as the nested loop
+SELECT pg_temp.plan_lines($$SELECT d.day, v.appid FROM app_days d JOIN apps.daily_visit_trend v
+                            ON v.ref_date = d.day AND v.ref_date BETWEEN '2024-03-02' AND '2024-03-03'$$,
+                          '(20 partitions read)') AS partitions_read;
+CREATE TABLE app_join_on AS
+  SELECT d.day, v.appid, v.visit_uv FROM app_days d JOIN apps.daily_visit_trend v
+    ON v.ref_date = d.day AND v.ref_date BETWEEN '2024-03-02' AND '2024-03-03';
+SET wxa_fdw.enable_batched_join = off;
+CREATE TABLE app_join_off AS
+  SELECT d.day, v.appid, v.visit_uv FROM app_days d JOIN apps.daily_visit_trend v
+    ON v.ref_date = d.day AND v.ref_date BETWEEN '2024-03-02' AND '2024-03-03';
+RESET wxa_fdw.enable_batched_join;
+SELECT count(*) AS rows, count(DISTINCT appid) AS apps,
+       NOT EXISTS (SELECT * FROM app_join_on EXCEPT ALL SELECT * FROM app_join_off)
+       AND NOT EXISTS (SELECT * FROM app_join_off EXCEPT ALL SELECT * FROM app_join_on) AS same
+FROM app_join_on;
+DROP TABLE app_join_on, app_join_off;
 -- a LEFT join with a day no app has, to two apps (the others pruned when planning)
 INSERT INTO app_days VALUES ('2099-01-01');
 SELECT pg_temp.plan_lines($$SELECT d.day, v.appid FROM app_days d LEFT JOIN apps.daily_visit_trend v

@@ -297,8 +297,15 @@ is_append_of_our_scans(RelOptInfo *rel, Path *path)
 		path->param_info == NULL || may_prune_at_run_time(rel, path))
 		return false;
 	foreach(lc, ((AppendPath *) path)->subpaths)
-		if (!IsA(lfirst(lc), ForeignPath))
+	{
+		Path	   *subpath = lfirst(lc);
+
+		if (!IsA(subpath, ForeignPath))
 			return false;
+		/* a partition read without the outer values needs a date restriction of its own */
+		if (subpath->param_info == NULL && !wxa_plan_runs_alone(subpath->parent))
+			return false;
+	}
 	return true;
 }
 
@@ -596,7 +603,9 @@ plan_table(PlannerInfo *root, RelOptInfo *rel, Path *path, AppendRelInfo *appinf
 		   List *columns, List **values)
 {
 	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
-	List	   *clauses = list_concat_copy(rel->baserestrictinfo, path->param_info->ppi_clauses);
+	/* a partition's cheapest path may need fewer outer relations than the Append, or none */
+	List	   *clauses = list_concat_copy(rel->baserestrictinfo,
+										   path->param_info ? path->param_info->ppi_clauses : NIL);
 	List	   *exprs;
 	List	   *attnos = NIL;
 	bool		has_date;

@@ -633,3 +633,12 @@ wxa_plan_appid_excludes(RelOptInfo *baserel)
 {
 	return ((WxaPlanInfo *) baserel->fdw_private)->appid_excludes;
 }
+
+/* Can baserel be read with its own restriction alone (dates, or no request at all)? */
+bool
+wxa_plan_runs_alone(RelOptInfo *baserel)
+{
+	WxaPlanInfo *info = baserel->fdw_private;
+
+	return info->appid_excludes || !isinf(info->requests);
+}

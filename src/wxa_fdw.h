@@ -164,6 +164,7 @@ extern bool wxa_rel_is_ours(RelOptInfo *rel);
 extern List *wxa_plan_restriction(RelOptInfo *baserel, List *clauses, Relids outer, List **exprs,
 								  bool *has_date);
 extern bool wxa_plan_appid_excludes(RelOptInfo *baserel);
+extern bool wxa_plan_runs_alone(RelOptInfo *baserel);
 
 /* calendar.c: WeChat's calendar */
 extern DateADT wxa_transaction_today(const char *timezone);
