@@ -41,6 +41,8 @@
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
+#include "optimizer/planmain.h"
+#include "optimizer/tlist.h"
 #include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
 #include "parser/parsetree.h"
@@ -647,6 +649,41 @@ plan_table(PlannerInfo *root, RelOptInfo *rel, Path *path, AppendRelInfo *appinf
 	return lappend(private, attnos);
 }
 
+/*
+ * A restriction value computed from outer columns (o.dt::date) is computed
+ * once per outer row by the outer plan, as a column of its own, the way a
+ * nested loop's parameter is: the join's values and its join filter then read
+ * that column (setrefs matches the expression with the scan tuple's entry)
+ * instead of computing it again for every inner row. Fixed-size values only:
+ * the batch keeps its outer rows.
+ */
+static Plan *
+compute_values_below(Plan *outer, List *values)
+{
+	List	   *tlist = list_copy(outer->targetlist);
+	bool		added = false;
+	ListCell   *lc;
+
+	foreach(lc, values)
+	{
+		ListCell   *v;
+
+		foreach(v, (List *) lfirst(lc))
+		{
+			Expr	   *expr = lfirst(v);
+
+			if (IsA(expr, Var) || !contain_var_clause((Node *) expr) ||
+				contain_volatile_functions((Node *) expr) || !get_typbyval(exprType((Node *) expr)) ||
+				tlist_member(expr, tlist) != NULL)
+				continue;
+			tlist = lappend(tlist, makeTargetEntry((Expr *) copyObjectImpl(expr), list_length(tlist) + 1,
+												   NULL, false));
+			added = true;
+		}
+	}
+	return added ? change_plan_targetlist(outer, tlist, outer->parallel_safe) : outer;
+}
+
 static Plan *
 plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 				  List *tlist, List *clauses, List *custom_plans)
@@ -700,6 +737,9 @@ plan_batched_join(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 
 	if (tables == NIL)
 		elog(ERROR, "%s: no table to read", BATCHED_JOIN_NAME);
+
+	outer = compute_values_below(outer, values);
+	custom_plans = list_make1(outer);
 
 	/* the scan tuple: the outer plan's columns, then the inner columns read */
 	scan_tlist = append_tlist(NIL, outer);
