@@ -534,34 +534,6 @@ code_columns(List *codes)
 	return names;
 }
 
-typedef struct InnerVars
-{
-	Index		relid;
-	List	   *vars;			/* one per column */
-} InnerVars;
-
-/* Collect the Vars of the inner relation (columns: reads_inner_columns_only) in a node. */
-static bool
-collect_inner_vars(Node *node, InnerVars *inner)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Var))
-	{
-		Var		   *var = (Var *) node;
-		ListCell   *lc;
-
-		if (var->varlevelsup != 0 || var->varno != inner->relid)
-			return false;
-		foreach(lc, inner->vars)
-			if (((Var *) lfirst(lc))->varattno == var->varattno)
-				return false;
-		inner->vars = lappend(inner->vars, var);
-		return false;
-	}
-	return expression_tree_walker(node, collect_inner_vars, inner);
-}
-
 static int
 compare_attnos(const ListCell *a, const ListCell *b)
 {
@@ -575,16 +547,23 @@ compare_attnos(const ListCell *a, const ListCell *b)
 static List *
 inner_columns(RelOptInfo *inner_rel, List *quals)
 {
-	InnerVars	inner = {inner_rel->relid, NIL};
 	List	   *columns = NIL;
 	ListCell   *lc;
 
-	(void) collect_inner_vars((Node *) inner_rel->reltarget->exprs, &inner);
-	(void) collect_inner_vars((Node *) quals, &inner);
-	foreach(lc, inner.vars)
+	foreach(lc, pull_var_clause((Node *) list_concat_copy(inner_rel->reltarget->exprs, quals),
+								PVC_RECURSE_PLACEHOLDERS))
 	{
-		Var		   *var = copyObjectImpl(lfirst(lc));
+		Var		   *var = lfirst(lc);
+		ListCell   *c;
+		bool		seen = false;
 
+		if (var->varno != inner_rel->relid)
+			continue;
+		foreach(c, columns)
+			seen = seen || ((Var *) lfirst(c))->varattno == var->varattno;
+		if (seen)
+			continue;
+		var = copyObjectImpl(var);
 #if PG_VERSION_NUM >= 160000
 		var->varnullingrels = NULL;
 #endif
@@ -799,7 +778,6 @@ begin_table(BatchedJoinState *state, InnerTable *table, List *private, List *val
 	Oid			relid = (Oid) intVal(list_nth(private, TABLE_RELID));
 	List	   *attnos = list_nth(private, TABLE_ATTNOS);
 	int			nvalues = list_length(value_exprs);
-	Oid		   *types = palloc(sizeof(Oid) * (nvalues + 1));
 	Relation	rel;
 	bool	   *wanted;
 	ListCell   *lc;
@@ -808,14 +786,7 @@ begin_table(BatchedJoinState *state, InnerTable *table, List *private, List *val
 	table->attnos = palloc(sizeof(int) * (list_length(attnos) + 1));
 	foreach(lc, attnos)
 		table->attnos[i++] = lfirst_int(lc);
-	i = 0;
-	foreach(lc, value_exprs)
-	{
-		table->value_states = lappend(table->value_states,
-									  ExecInitExpr(lfirst(lc), &state->css.ss.ps));
-		/* IN lists take their element type from the array itself (quals.c) */
-		types[i++] = exprType(lfirst(lc));
-	}
+	table->value_states = ExecInitExprList(value_exprs, &state->css.ss.ps);
 	table->values = palloc0(sizeof(Datum) * (nvalues + 1));
 	table->nulls = palloc0(sizeof(bool) * (nvalues + 1));
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
@@ -828,14 +799,13 @@ begin_table(BatchedJoinState *state, InnerTable *table, List *private, List *val
 		wanted[table->attnos[c] - 1] = true;
 	table->reader = wxa_reader_begin(estate, rel,
 									 (Oid) intVal(list_nth(private, TABLE_USERID)),
-									 list_nth(private, TABLE_CODES), nvalues, types,
+									 list_nth(private, TABLE_CODES), value_exprs,
 									 intVal(list_nth(private, TABLE_APPID_EXCLUDES)) != 0,
 									 WXA_LAZY_NONE, wanted);
 	table->slot = ExecInitExtraTupleSlot(estate, CreateTupleDescCopy(RelationGetDescr(rel)),
 										 &TTSOpsVirtual);
 	table_close(rel, NoLock);
 	pfree(wanted);
-	pfree(types);
 }
 
 static void
@@ -895,18 +865,18 @@ fill_scan_tuple(BatchedJoinState *state, TupleTableSlot *outer, InnerTable *tabl
 }
 
 /*
- * A table's restriction values for this outer row, evaluated in the per-tuple
- * memory (an array built per row, a cast from text), which the caller resets
- * before the next row: memory stays flat over any number of outer rows.
+ * A table's restriction values for the outer row in the scan tuple, evaluated
+ * in the per-tuple memory (an array built per row, a cast from text), which
+ * the caller resets before the next row: memory stays flat over any number of
+ * outer rows.
  */
 static void
-evaluate_values(BatchedJoinState *state, TupleTableSlot *outer, InnerTable *table)
+evaluate_values(BatchedJoinState *state, InnerTable *table)
 {
 	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
 	ListCell   *lc;
 	int			i = 0;
 
-	fill_scan_tuple(state, outer, NULL);
 	foreach(lc, table->value_states)
 	{
 		table->values[i] = ExecEvalExprSwitchContext(lfirst(lc), econtext, &table->nulls[i]);
@@ -953,10 +923,11 @@ next_batch(BatchedJoinState *state)
 			break;
 		}
 		tuplestore_puttupleslot(state->batch, slot);
+		ResetExprContext(econtext);
+		fill_scan_tuple(state, slot, NULL);
 		for (int k = 0; k < state->ntables; k++)
 		{
-			ResetExprContext(econtext);
-			evaluate_values(state, slot, &state->tables[k]);
+			evaluate_values(state, &state->tables[k]);
 			state->tables[k].remembered[rows] =
 				wxa_reader_collect(state->tables[k].reader, state->tables[k].values,
 								   state->tables[k].nulls);
@@ -1005,7 +976,8 @@ start_table(BatchedJoinState *state, int k)
 		return;
 	}
 	ResetExprContext(state->css.ss.ps.ps_ExprContext);
-	evaluate_values(state, state->outer_slot, table);
+	fill_scan_tuple(state, state->outer_slot, NULL);
+	evaluate_values(state, table);
 	wxa_reader_start(table->reader, table->values, table->nulls);
 }
 

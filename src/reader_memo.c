@@ -38,12 +38,10 @@ typedef struct WxaRemembered
 	ScanPeriod *periods;		/* with their store entries */
 } WxaRemembered;
 
-typedef WxaRemembered RememberedStart;
-
 typedef struct StartBucket
 {
 	uint32		hash;			/* the key */
-	RememberedStart *starts;
+	WxaRemembered *starts;
 } StartBucket;
 
 typedef struct RowsEntry
@@ -61,6 +59,7 @@ struct WxaReaderMemo
 	int16	   *typlens;		/* per restriction value */
 	bool	   *typbyvals;
 	StringInfoData image;		/* restriction_image's buffer */
+	uint32		image_hash;		/* and its hash */
 };
 
 static WxaReaderMemo *
@@ -149,13 +148,12 @@ const WxaRemembered *
 wxa_memo_recall(WxaTableReader *state, Datum *values, bool *nulls)
 {
 	WxaReaderMemo *memo = memo_of(state);
-	uint32		hash;
 	StartBucket *bucket;
 
 	restriction_image(memo, state->nvalues, values, nulls);
-	hash = hash_bytes((const unsigned char *) memo->image.data, memo->image.len);
-	bucket = hash_search(memo->starts, &hash, HASH_FIND, NULL);
-	for (RememberedStart *s = bucket ? bucket->starts : NULL; s; s = s->next)
+	memo->image_hash = hash_bytes((const unsigned char *) memo->image.data, memo->image.len);
+	bucket = hash_search(memo->starts, &memo->image_hash, HASH_FIND, NULL);
+	for (WxaRemembered *s = bucket ? bucket->starts : NULL; s; s = s->next)
 		if (s->length == (Size) memo->image.len && memcmp(s->image, memo->image.data, s->length) == 0)
 			return s;
 	return NULL;
@@ -164,32 +162,27 @@ wxa_memo_recall(WxaTableReader *state, Datum *values, bool *nulls)
 void
 wxa_memo_apply(WxaTableReader *state, const WxaRemembered *s)
 {
-	if (state->periods == NULL)
-		state->periods = MemoryContextAlloc(state->context,
-											sizeof(ScanPeriod) * state->config->max_requests);
-	memcpy(state->periods, s->periods, sizeof(ScanPeriod) * s->nperiods);
+	memcpy(wxa_reader_periods(state), s->periods, sizeof(ScanPeriod) * s->nperiods);
 	state->nperiods = s->nperiods;
 	state->planned = s->planned;
 	state->no_requests_why = s->no_requests_why;
 }
 
 void
-wxa_memo_keep_start(WxaTableReader *state)
+wxa_memo_keep(WxaTableReader *state)
 {
 	WxaReaderMemo *memo = state->memo;
-	uint32		hash;
 	StartBucket *bucket;
-	RememberedStart *s;
+	WxaRemembered *s;
 	bool		found;
 
 	/* the image is the one wxa_memo_recall just made and missed */
 	if (memo == NULL || memo->image.data == NULL || memo_full(memo))
 		return;
-	hash = hash_bytes((const unsigned char *) memo->image.data, memo->image.len);
-	bucket = hash_search(memo->starts, &hash, HASH_ENTER, &found);
+	bucket = hash_search(memo->starts, &memo->image_hash, HASH_ENTER, &found);
 	if (!found)
 		bucket->starts = NULL;
-	s = MemoryContextAlloc(memo->context, sizeof(RememberedStart));
+	s = MemoryContextAlloc(memo->context, sizeof(WxaRemembered));
 	s->length = memo->image.len;
 	s->image = MemoryContextAlloc(memo->context, s->length + 1);
 	memcpy(s->image, memo->image.data, s->length);

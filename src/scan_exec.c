@@ -68,9 +68,6 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 	WxaTableReader *state;
 	MemoryContext old;
 	Oid			userid;
-	Oid		   *value_types;
-	ListCell   *lc;
-	int			i = 0;
 
 	/*
 	 * Plain EXPLAIN: nothing to set up and no expression to evaluate, as in
@@ -85,17 +82,12 @@ wxaBeginForeignScan(ForeignScanState *node, int eflags)
 #else
 	userid = exec_rt_fetch(plan->scan.scanrelid, estate)->checkAsUser;
 #endif
-	value_types = palloc(sizeof(Oid) * (list_length(plan->fdw_exprs) + 1));
-	/* IN lists take their element type from the array itself (quals.c) */
-	foreach(lc, plan->fdw_exprs)
-		value_types[i++] = exprType(lfirst(lc));
 	state = wxa_reader_begin(estate, rel, userid,
 							 (List *) list_nth(plan->fdw_private, FdwScanPrivateQualCodes),
-							 list_length(plan->fdw_exprs), value_types,
+							 plan->fdw_exprs,
 							 intVal(list_nth(plan->fdw_private, FdwScanPrivateAppidExcludes)) != 0,
 							 (WxaLazyOrder) intVal(list_nth(plan->fdw_private, FdwScanPrivateLazy)),
 							 NULL);
-	pfree(value_types);
 	node->fdw_state = state;
 
 	old = MemoryContextSwitchTo(state->context);

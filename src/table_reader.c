@@ -18,6 +18,7 @@
 #include "foreign/foreign.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
@@ -52,6 +53,16 @@ end_client(void *arg)
 
 	wxa_store_client_done(&state->client);
 	wxa_lazy_free(state);
+}
+
+/* The array of the current (re)start's periods: max_requests of them, made on first use. */
+ScanPeriod *
+wxa_reader_periods(WxaTableReader *state)
+{
+	if (state->periods == NULL)
+		state->periods = MemoryContextAlloc(state->context,
+											sizeof(ScanPeriod) * state->config->max_requests);
+	return state->periods;
 }
 
 /* plan_periods_for's work, in its scratch context. */
@@ -95,9 +106,7 @@ plan_periods_in(WxaTableReader *state, Datum *values, bool *nulls)
 	state->no_requests_why = status == WXA_PLAN_OK && state->planned == 0 ?
 		wxa_no_requests_why(state->ep, state->config, state->qual_codes, values, nulls,
 							state->qual_types) : WXA_NONE_NOT_NONE;
-	if (state->periods == NULL)
-		state->periods = MemoryContextAlloc(state->context,
-											sizeof(ScanPeriod) * state->config->max_requests);
+	(void) wxa_reader_periods(state);
 	for (i = 0; i < state->nperiods; i++)
 	{
 		state->periods[i].period = periods[i];
@@ -274,9 +283,11 @@ store_row(WxaTableReader *state, TupleTableSlot *slot)
 }
 
 WxaTableReader *
-wxa_reader_begin(EState *estate, Relation rel, Oid userid, List *codes, int nvalues,
-				 Oid *value_types, bool appid_excludes, WxaLazyOrder lazy_order, const bool *wanted)
+wxa_reader_begin(EState *estate, Relation rel, Oid userid, List *codes, List *value_exprs,
+				 bool appid_excludes, WxaLazyOrder lazy_order, const bool *wanted)
 {
+	ListCell   *lc;
+	int			v = 0;
 	TupleDesc	desc = RelationGetDescr(rel);
 	WxaTableReader *state;
 	MemoryContext context;
@@ -322,10 +333,11 @@ wxa_reader_begin(EState *estate, Relation rel, Oid userid, List *codes, int nval
 	}
 
 	state->qual_codes = codes;
-	state->nvalues = nvalues;
-	state->qual_types = palloc(sizeof(Oid) * (nvalues + 1));
-	if (nvalues > 0)
-		memcpy(state->qual_types, value_types, sizeof(Oid) * nvalues);
+	state->nvalues = list_length(value_exprs);
+	state->qual_types = palloc(sizeof(Oid) * (state->nvalues + 1));
+	/* IN lists take their element type from the array itself (quals.c) */
+	foreach(lc, value_exprs)
+		state->qual_types[v++] = exprType(lfirst(lc));
 	state->appid_excludes = appid_excludes;
 	state->lazy_order = lazy_order;
 
@@ -380,12 +392,13 @@ void
 wxa_reader_start(WxaTableReader *state, Datum *values, bool *nulls)
 {
 	const WxaRemembered *remembered;
+	bool		remember;
 
 	if (!begin_start(state))
 		return;
-	/* values seen before (a join's outer rows, a nested loop's rescans): their periods */
-	if (++state->starts > 1 && state->lazy_order == WXA_LAZY_NONE &&
-		(remembered = wxa_memo_recall(state, values, nulls)) != NULL)
+	/* a restart (a join's outer rows, a nested loop's rescans) may have seen the values before */
+	remember = ++state->starts > 1 && state->lazy_order == WXA_LAZY_NONE;
+	if (remember && (remembered = wxa_memo_recall(state, values, nulls)) != NULL)
 	{
 		wxa_memo_apply(state, remembered);
 		return;
@@ -394,8 +407,8 @@ wxa_reader_start(WxaTableReader *state, Datum *values, bool *nulls)
 	if (state->lazy)
 		(void) wxa_lazy_next_wave(state);
 	start_requests(state);
-	if (state->starts > 1 && !state->lazy && state->lazy_order == WXA_LAZY_NONE)
-		wxa_memo_keep_start(state);
+	if (remember)
+		wxa_memo_keep(state);
 }
 
 bool
@@ -439,13 +452,12 @@ wxa_reader_reset(WxaTableReader *state)
 
 /*
  * A batched join's outer rows: add the periods these values need that the
- * statement's store has not seen yet to the scan's next prefetch.
+ * statement's store has not seen yet to the reader's next fetch.
  */
 const WxaRemembered *
 wxa_reader_collect(WxaTableReader *state, Datum *values, bool *nulls)
 {
 	const WxaRemembered *remembered;
-
 
 	/* no row can carry this server's appid: nothing to fetch */
 	if (state->appid_excludes)

@@ -134,11 +134,11 @@ typedef struct WxaTableReader
 /*
  * A reader of rel (opened by the caller) for the statement of estate, with
  * the mapping of userid (InvalidOid: the current user), the restriction codes
- * and the types of their nvalues values. wanted (NULL: all) marks the attributes the
+ * and the expressions of their values (their types are read here). wanted (NULL: all) marks the attributes the
  * consumer reads: the others stay NULL and cost no input function.
  */
 extern WxaTableReader *wxa_reader_begin(EState *estate, Relation rel, Oid userid, List *codes,
-										int nvalues, Oid *value_types, bool appid_excludes,
+										List *value_exprs, bool appid_excludes,
 										WxaLazyOrder lazy_order, const bool *wanted);
 /* The end of the reader: the NOTICE of periods left out, its memory. */
 extern void wxa_reader_end(WxaTableReader *reader);
@@ -172,6 +172,8 @@ extern int	wxa_reader_send_collected(WxaTableReader *reader);
 /* Wait for them: a failed one fails the join at the batch it belongs to. */
 extern void wxa_reader_receive_collected(WxaTableReader *reader);
 
+/* The current (re)start's periods array, made on first use (table_reader.c). */
+extern ScanPeriod *wxa_reader_periods(WxaTableReader *reader);
 /* Convert row of rows to the table's columns, into slot (table_reader.c). */
 extern void wxa_reader_convert_row(WxaTableReader *reader, const WxaStoredRows *rows, int row,
 								   TupleTableSlot *slot);
@@ -186,7 +188,7 @@ extern void wxa_reader_convert_row(WxaTableReader *reader, const WxaStoredRows *
  */
 extern const WxaRemembered *wxa_memo_recall(WxaTableReader *reader, Datum *values, bool *nulls);
 extern void wxa_memo_apply(WxaTableReader *reader, const WxaRemembered *remembered);
-extern void wxa_memo_keep_start(WxaTableReader *reader);
+extern void wxa_memo_keep(WxaTableReader *reader);
 extern const WxaReadyRows *wxa_memo_ready_rows(WxaTableReader *reader, WxaStoredPeriod *entry,
 											   TupleTableSlot *slot);
 
